@@ -1,0 +1,60 @@
+// Bundles the extension host code, the embedded server and the webview scripts.
+// The server keeps chdb and @grpc/grpc-js external: chdb is a native addon that must be
+// resolved at run time (from node_modules, or the engine the extension fetched into global storage).
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: ['src/vscode/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/server/main.ts'],
+    outfile: 'dist/server.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['chdb', 'chdb/*'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/stack/cli.ts'],
+    outfile: 'dist/stack-cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['chdb', 'chdb/*', 'vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/webview/sidebar.ts', 'src/webview/panel.ts'],
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+].filter((b) => (b.entryPoints ?? []).every((e) => existsSync(e)));
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,44 @@
+/**
+ * Where the embedded server keeps its data. Two implementations share this contract:
+ * the in-process chDB engine (default) and a remote ClickHouse reached over HTTP
+ * (`--clickhouse-url`). The OTLP receiver and the ClickHouse-compatible HTTP endpoint only
+ * ever talk to a Store, so both work unchanged over either.
+ */
+export interface QueryOptions {
+  /** Values for `{name:Type}` placeholders, as ClickHouse's `param_name` strings. */
+  params?: Record<string, string>;
+  /** Output format used when the SQL has no FORMAT clause (ClickHouse `default_format`). */
+  format?: string;
+  /** Database for unqualified names (ClickHouse `database`). */
+  database?: string;
+  /** Per-query settings (ClickHouse URL settings such as `max_result_rows`). */
+  settings?: Record<string, string>;
+  /** Raw data for an `INSERT … FORMAT X` whose rows travel outside the SQL text. */
+  data?: Buffer;
+}
+
+export interface Store {
+  /** A short name for messages: "chDB at /path" or "ClickHouse at http://…". */
+  readonly description: string;
+  /** Runs one statement and returns the engine's bytes verbatim (binary formats included). */
+  query(sql: string, options?: QueryOptions): Promise<Buffer>;
+  /**
+   * Inserts newline-delimited JSON rows (JSONEachRow) into a table in one statement.
+   * Resolves only once the rows are committed: the receiver acknowledges exports on it.
+   */
+  insertJsonEachRow(table: string, ndjson: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An error raised by the engine, carrying ClickHouse's numeric code when known. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly clickhouseCode: number | undefined,
+    /** True when the engine itself is unavailable (retry later), false for a bad statement. */
+    readonly unavailable: boolean,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}

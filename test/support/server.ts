@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './ports';
+
+export const repoRoot = resolve(__dirname, '..', '..');
+export const serverScript = join(repoRoot, 'dist', 'server.js');
+
+export interface RunningServer {
+  proc: ChildProcess;
+  dataDir: string;
+  host: string;
+  grpcPort: number;
+  otlpHttpPort: number;
+  httpPort: number;
+  /** http://127.0.0.1:<httpPort> — the ClickHouse-compatible endpoint. */
+  httpUrl: string;
+  /** http://127.0.0.1:<otlpHttpPort> */
+  otlpHttpUrl: string;
+  /** Everything the process printed so far (stdout + stderr). */
+  output(): string;
+  /** SQL over the ClickHouse HTTP endpoint; returns the body text, throws on non-200. */
+  sql(query: string, params?: Record<string, string>): Promise<string>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Ports to use instead of fresh free ones. */
+  ports?: Partial<Pick<RunningServer, 'grpcPort' | 'otlpHttpPort' | 'httpPort'>>;
+  timeoutMs?: number;
+}
+
+/** Spawns the built embedded server (`dist/server.js`) on free ports and waits for its `ready` line. */
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ct-data-'));
+  const grpcPort = opts.ports?.grpcPort ?? (await freePort());
+  const otlpHttpPort = opts.ports?.otlpHttpPort ?? (await freePort());
+  const httpPort = opts.ports?.httpPort ?? (await freePort());
+  const host = '127.0.0.1';
+  const args = [
+    serverScript,
+    '--data-dir', dataDir,
+    '--host', host,
+    '--grpc-port', String(grpcPort),
+    '--otlp-http-port', String(otlpHttpPort),
+    '--http-port', String(httpPort),
+    ...(opts.extraArgs ?? []),
+  ];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server not ready in time:\n${out}`)), opts.timeoutMs ?? 30_000);
+    const check = () => {
+      if (/\bready\b/.test(out)) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    proc.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code} before ready:\n${out}`));
+    });
+  });
+
+  const httpUrl = `http://${host}:${httpPort}`;
+  return {
+    proc, dataDir, host, grpcPort, otlpHttpPort, httpPort, httpUrl,
+    otlpHttpUrl: `http://${host}:${otlpHttpPort}`,
+    output: () => out,
+    async sql(query, params = {}) {
+      const url = new URL(httpUrl);
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
+      const res = await fetch(url, { method: 'POST', body: query });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
+      return text;
+    },
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      return await exited;
+    },
+  };
+}
