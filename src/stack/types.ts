@@ -1,0 +1,82 @@
+/**
+ * The local telemetry stack, whichever engine runs it. The extension and the headless
+ * `npm run stack` command drive every backend through this interface only.
+ */
+export type StackMode = 'embedded' | 'docker';
+
+/** Where the stack listens. Both backends use the same ports by default. */
+export interface StackEndpoints {
+  host: string;
+  grpcPort: number;
+  otlpHttpPort: number;
+  httpPort: number;
+}
+
+export const DEFAULT_ENDPOINTS: StackEndpoints = { host: '127.0.0.1', grpcPort: 4317, otlpHttpPort: 4318, httpPort: 8123 };
+
+export type StackStatus =
+  | { state: 'stopped' }
+  | { state: 'starting' }
+  | {
+      state: 'running';
+      endpoints: StackEndpoints;
+      /** Embedded: the server's pid. Docker: absent. */
+      pid?: number;
+      /** True when this process found a stack someone else started (another window, a terminal). */
+      attached: boolean;
+    }
+  | { state: 'error'; error: StackError };
+
+export interface ProgressReport {
+  message: string;
+  /** 0..100 when known. */
+  percent?: number;
+}
+
+export interface StartOptions {
+  onProgress?: (p: ProgressReport) => void;
+  signal?: AbortSignal;
+}
+
+export interface StackBackend {
+  readonly mode: StackMode;
+  /** Looks without changing anything: finds a running stack (and attaches to it) or reports stopped. */
+  status(): Promise<StackStatus>;
+  /** Starts, or attaches to a healthy running stack. Rejects with StackError; a failed start leaves nothing behind. */
+  start(options?: StartOptions): Promise<StackStatus>;
+  /** Stops gracefully (in-flight inserts finish). Idempotent. */
+  stop(): Promise<void>;
+  /** Lines of the stack's own output, as they come (server stdout/stderr, container logs). */
+  onLog(listener: (line: string) => void): { dispose(): void };
+}
+
+/** What went wrong, and what the user can do about it: every failure reaches the user as one of these. */
+export type StackErrorCode =
+  | 'port-in-use'
+  | 'data-dir-locked'
+  | 'engine-missing'
+  | 'engine-failed'
+  | 'crashed'
+  | 'unhealthy'
+  | 'timeout'
+  | 'docker-not-installed'
+  | 'docker-not-running'
+  | 'docker-permission-denied'
+  | 'image-pull-failed'
+  | 'unsupported-platform'
+  | 'cancelled';
+
+export class StackError extends Error {
+  constructor(
+    readonly code: StackErrorCode,
+    /** What happened, in one sentence. */
+    message: string,
+    /** What to do about it, in one sentence. */
+    readonly hint: string,
+    /** Extra detail for the logs (last log lines, the engine's own error). */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'StackError';
+  }
+}
