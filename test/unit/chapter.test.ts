@@ -1,0 +1,72 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { chapterOf, ChapterState, compileChapterPatterns, DEFAULT_CHAPTER_PATTERNS } from '../../src/core/chapter';
+
+const { patterns, invalid } = compileChapterPatterns(DEFAULT_CHAPTER_PATTERNS);
+
+describe('chapterOf with the default patterns', () => {
+  test('defaults all compile', () => {
+    assert.deepEqual(invalid, []);
+    assert.equal(patterns.length, DEFAULT_CHAPTER_PATTERNS.length);
+  });
+  const cases: [string, string | undefined][] = [
+    ['docs/02-foundations/07-context-windows/index.md', '07-context-windows'],
+    ['website/docs/01-intro/03-setup/img/fig.png', '03-setup'],
+    ['/home/a/book/docs/10-part/12-last/x.mdx', '12-last'],
+    ['book/chapter-07/draft.md', 'chapter-07'],
+    ['manuscript/Chapter_3/notes.md', 'Chapter_3'],
+    ['src/ch07/example.py', 'ch07'],
+    ['ch5/a.md', 'ch5'],
+    ['07-some-title/text.md', '07-some-title'],
+    ['book/02-part/05-deep/text.md', '05-deep'],
+    ['C:\\book\\ch09\\a.md', 'ch09'],
+    ['README.md', undefined],
+    ['src/index.ts', undefined],
+    ['docs/intro.md', undefined],
+    ['chapter-07.md', undefined],
+    ['2024-notes/a.md', undefined],
+    ['chess/ch/a.md', undefined],
+  ];
+  for (const [path, want] of cases) {
+    test(`${path} → ${want}`, () => assert.equal(chapterOf(path, patterns), want));
+  }
+});
+
+describe('custom patterns', () => {
+  test('a custom pattern with the named group works; first match wins', () => {
+    const c = compileChapterPatterns(['(?<chapter>kapitel\\d+)/', ...DEFAULT_CHAPTER_PATTERNS]);
+    assert.equal(chapterOf('buch/kapitel4/ch02/a.md', c.patterns), 'kapitel4');
+  });
+  test('invalid regex and missing group are reported, not thrown', () => {
+    const c = compileChapterPatterns(['(unclosed', 'ch\\d+/', '(?<chapter>ok\\d)/']);
+    assert.equal(c.patterns.length, 1);
+    assert.deepEqual(c.invalid.map((i) => i.pattern), ['(unclosed', 'ch\\d+/']);
+    assert.match(c.invalid[1]!.reason, /named group/);
+  });
+});
+
+describe('ChapterState', () => {
+  test('files outside any chapter keep the last chapter', () => {
+    const s = new ChapterState(patterns);
+    assert.equal(s.current, undefined);
+    assert.equal(s.observe('docs/01-a/03-three/x.md'), true);
+    assert.equal(s.current, '03-three');
+    assert.equal(s.observe('README.md'), false);
+    assert.equal(s.current, '03-three');
+    assert.equal(s.observe('docs/01-a/03-three/y.md'), false);
+    assert.equal(s.observe('docs/01-a/05-five/y.md'), true);
+    assert.equal(s.current, '05-five');
+  });
+  test('manual override wins until cleared, detection continues underneath', () => {
+    const s = new ChapterState(patterns);
+    s.observe('ch03/a.md');
+    assert.equal(s.setManual('  intro  '), true);
+    assert.equal(s.current, 'intro');
+    assert.equal(s.isManual, true);
+    assert.equal(s.observe('ch05/a.md'), false);
+    assert.equal(s.current, 'intro');
+    assert.equal(s.setManual(undefined), true);
+    assert.equal(s.current, 'ch05');
+    assert.equal(s.setManual(''), false);
+  });
+});
