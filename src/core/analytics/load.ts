@@ -1,0 +1,122 @@
+/** Runs each view's query set (in parallel) and shapes the rows into what the view shows. */
+import {
+  PERIOD_KEYS, affectedSessions, chapterComplexity, chapterSessions, chapterTotals, costByChapter, costByModel,
+  dailyCost, dailyCostByModel, hasEvents, dailyErrorRate, dailyTokensByType, errorsByTypeAndStatus, latestOccurrences,
+  periodTotals, topChapters, topErrorMessages, TOTALS_COLUMNS,
+  type ChapterSessionRow, type ErrorOccurrenceRow, type Filter, type PeriodKey, type QueryRunner, type Scope, type TotalsRow,
+} from '../queries';
+import type { ChaptersData, CostData, ErrorsData, PeriodTotals, RangeSpec, ResolvedRange, SidebarData } from './models';
+import { cacheHitRate, errorRate } from './rates';
+import { dayKey, daysBetween, fillDays, localTimeZone, midnightMs } from './time';
+
+export interface Who {
+  userId: string;
+  now?: Date;
+  timeZone?: string;
+}
+
+function baseFilter(who: Who, scope: Scope, fromMs: number, toMs: number): Filter {
+  return { userId: who.userId, scope, fromMs, toMs, timeZone: who.timeZone ?? localTimeZone() };
+}
+
+const LIST_START_DAYS: Record<PeriodKey, number> = { today: 0, d7: 6, d30: 29 };
+
+export async function loadSidebar(run: QueryRunner, who: Who, opts: { chapter?: string; listPeriod?: PeriodKey } = {}): Promise<SidebarData> {
+  const now = who.now ?? new Date();
+  const toMs = midnightMs(now, -1);
+  const starts = { todayMs: midnightMs(now, 0), d7Ms: midnightMs(now, 6), d30Ms: midnightMs(now, 29) };
+  const listPeriod = opts.listPeriod ?? 'd7';
+  const f30 = baseFilter(who, 'me', starts.d30Ms, toMs);
+  const fList = { ...f30, fromMs: midnightMs(now, LIST_START_DAYS[listPeriod]) };
+  const f14 = { ...f30, fromMs: midnightMs(now, 13) };
+  const [totals, chapters, models, daily, current, any] = await Promise.all([
+    run.rows(periodTotals(f30, starts)),
+    run.rows(topChapters(fList, 5)),
+    run.rows(costByModel(fList)),
+    run.rows(dailyCost(f14)),
+    opts.chapter !== undefined ? run.rows(chapterTotals(f30, opts.chapter, starts.todayMs)) : Promise.resolve(undefined),
+    run.rows(hasEvents()),
+  ]);
+  const t = totals[0];
+  const periods = Object.fromEntries(PERIOD_KEYS.map((p) => {
+    const row = Object.fromEntries(TOTALS_COLUMNS.map((c) => [c, t ? Number(t[`${c}_${p}`]) : 0])) as unknown as TotalsRow;
+    return [p, { ...row, cache_hit_rate: cacheHitRate(row), error_rate: errorRate(row) } satisfies PeriodTotals];
+  })) as Record<PeriodKey, PeriodTotals>;
+  return {
+    empty: (any[0]?.n ?? 0) === 0,
+    userId: who.userId,
+    periods,
+    listPeriod,
+    topChapters: chapters,
+    models,
+    sparkline: fillDays(daysBetween(f14.fromMs, toMs), daily, (day) => ({ day, cost: 0, requests: 0 })),
+    current: opts.chapter !== undefined && current
+      ? { chapter: opts.chapter, totals: current[0] ?? { cost: 0, cost_today: 0, requests: 0, tokens: 0, errors: 0, sessions: 0 } }
+      : undefined,
+    asOf: now.getTime(),
+  };
+}
+
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Turns a range picker choice into a window of whole local days ending at the end of `toDay` (or today). */
+export function resolveRange(spec: RangeSpec, now: Date = new Date()): ResolvedRange {
+  let fromMs: number;
+  let toMs: number;
+  if (spec.preset === 'custom' && spec.fromDay && spec.toDay && DAY_RE.test(spec.fromDay) && DAY_RE.test(spec.toDay)) {
+    const [a, b] = [spec.fromDay, spec.toDay].sort();
+    const [fy, fm, fd] = a!.split('-').map(Number) as [number, number, number];
+    const [ty, tm, td] = b!.split('-').map(Number) as [number, number, number];
+    fromMs = new Date(fy, fm - 1, fd).getTime();
+    toMs = new Date(ty, tm - 1, td + 1).getTime();
+  } else {
+    const n = spec.preset === 'custom' ? 30 : spec.preset;
+    fromMs = midnightMs(now, n - 1);
+    toMs = midnightMs(now, -1);
+  }
+  const days = daysBetween(fromMs, toMs);
+  const label = `${days[0] ?? dayKey(new Date(fromMs))} – ${days[days.length - 1] ?? dayKey(new Date(toMs))}`;
+  return { fromMs, toMs, days, label };
+}
+
+export async function loadCost(run: QueryRunner, who: Who, spec: RangeSpec): Promise<CostData> {
+  const range = resolveRange(spec, who.now);
+  const f = baseFilter(who, spec.scope, range.fromMs, range.toMs);
+  const [daily, chapters, tokens] = await Promise.all([
+    run.rows(dailyCostByModel(f)), run.rows(costByChapter(f)), run.rows(dailyTokensByType(f)),
+  ]);
+  const models = [...new Set(daily.map((r) => r.model))].sort();
+  return {
+    range, daily, models, chapters,
+    tokens: fillDays(range.days, tokens, (day) => ({ day, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_creation_tokens: 0 })),
+  };
+}
+
+export async function loadErrors(run: QueryRunner, who: Who, spec: RangeSpec): Promise<ErrorsData> {
+  const range = resolveRange(spec, who.now);
+  const f = baseFilter(who, spec.scope, range.fromMs, range.toMs);
+  const [byTypeStatus, rate, messages, sessions] = await Promise.all([
+    run.rows(errorsByTypeAndStatus(f)), run.rows(dailyErrorRate(f)), run.rows(topErrorMessages(f, 20)), run.rows(affectedSessions(f, 50)),
+  ]);
+  const filled = fillDays(range.days, rate, (day) => ({ day, requests: 0, errors: 0, retries_exhausted: 0 }));
+  return {
+    range, byTypeStatus, messages, sessions,
+    rate: filled.map((r) => ({ ...r, error_rate: errorRate(r) })),
+    retriesExhausted: rate.reduce((s, r) => s + r.retries_exhausted, 0),
+  };
+}
+
+export async function loadOccurrences(run: QueryRunner, who: Who, spec: RangeSpec, errorType: string): Promise<ErrorOccurrenceRow[]> {
+  const range = resolveRange(spec, who.now);
+  return await run.rows(latestOccurrences(baseFilter(who, spec.scope, range.fromMs, range.toMs), errorType, 20));
+}
+
+export async function loadChapters(run: QueryRunner, who: Who, spec: RangeSpec): Promise<ChaptersData> {
+  const range = resolveRange(spec, who.now);
+  return { range, chapters: await run.rows(chapterComplexity(baseFilter(who, spec.scope, range.fromMs, range.toMs))) };
+}
+
+export async function loadChapterSessions(run: QueryRunner, who: Who, spec: RangeSpec, chapter: string): Promise<ChapterSessionRow[]> {
+  const range = resolveRange(spec, who.now);
+  return await run.rows(chapterSessions(baseFilter(who, spec.scope, range.fromMs, range.toMs), chapter, 50));
+}

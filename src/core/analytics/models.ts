@@ -1,0 +1,69 @@
+/**
+ * What the views show: the payloads the host computes from query rows and sends to the webviews.
+ * Shared by the host, the webviews (type-only) and the tests.
+ */
+import type {
+  AffectedSessionRow, ChapterComplexityRow, ChapterCostRow, ChapterCostTokensRow, ChapterSessionRow, ChapterTotalsRow,
+  DayCostRow, DayErrorRateRow, DayErrorRow, DayModelCostRow, DayTokensRow, ErrorMessageRow, ErrorOccurrenceRow,
+  ModelCostRow, PeriodKey, Scope, TotalsRow,
+} from '../queries';
+
+export interface PeriodTotals extends TotalsRow {
+  cache_hit_rate: number;
+  error_rate: number;
+}
+
+export interface SidebarData {
+  /** True when the store holds no Claude Code event at all (show the three first steps). */
+  empty: boolean;
+  userId: string;
+  periods: Record<PeriodKey, PeriodTotals>;
+  /** Period the lists (chapters, models) cover. */
+  listPeriod: PeriodKey;
+  topChapters: ChapterCostRow[];
+  models: ModelCostRow[];
+  /** The last 14 days, oldest first, every day present. */
+  sparkline: DayCostRow[];
+  current: { chapter: string; totals: ChapterTotalsRow } | undefined;
+  /** When these numbers were read (epoch ms). */
+  asOf: number;
+}
+
+export interface RangeSpec {
+  /** 7 / 30 / 90 days ending today, or a custom range of local days (inclusive). */
+  preset: 7 | 30 | 90 | 'custom';
+  fromDay?: string;
+  toDay?: string;
+  scope: Scope;
+}
+
+export interface ResolvedRange {
+  fromMs: number;
+  toMs: number;
+  days: string[];
+  label: string;
+}
+
+export interface CostData {
+  range: ResolvedRange;
+  daily: DayModelCostRow[];
+  models: string[];
+  chapters: ChapterCostTokensRow[];
+  tokens: DayTokensRow[];
+}
+
+export interface ErrorsData {
+  range: ResolvedRange;
+  byTypeStatus: DayErrorRow[];
+  rate: (DayErrorRateRow & { error_rate: number })[];
+  retriesExhausted: number;
+  messages: ErrorMessageRow[];
+  sessions: AffectedSessionRow[];
+}
+
+export interface ChaptersData {
+  range: ResolvedRange;
+  chapters: ChapterComplexityRow[];
+}
+
+export type { ErrorOccurrenceRow, ChapterSessionRow };

@@ -1,0 +1,51 @@
+import { WINDOW_AND_USER, filterParams } from './filter';
+import { bind, type BoundQuery, type Filter } from './types';
+
+/** The seed's chapter-complexity question plus cost: one row per attributed chapter. */
+export interface ChapterComplexityRow {
+  chapter: string;
+  tokens: number;
+  requests: number;
+  avg_tokens_per_request: number;
+  contributors: number;
+  sessions: number;
+  cost: number;
+}
+export function chapterComplexity(f: Filter): BoundQuery<ChapterComplexityRow> {
+  return bind('chapters.complexity', `SELECT chapter,
+  toFloat64(sum(token_count)) AS tokens,
+  toFloat64(count()) AS requests,
+  toFloat64(if(count() = 0, 0, sum(token_count) / count())) AS avg_tokens_per_request,
+  toFloat64(uniqExact(user_id)) AS contributors,
+  toFloat64(uniqExactIf(session_id, session_id != '')) AS sessions,
+  toFloat64(sum(cost_usd)) AS cost
+FROM events_attributed
+WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+GROUP BY chapter
+ORDER BY tokens DESC, chapter ASC`, filterParams(f));
+}
+
+export interface ChapterSessionRow {
+  session_id: string;
+  user_id: string;
+  first_seen: string;
+  last_seen: string;
+  requests: number;
+  tokens: number;
+  cost: number;
+  errors: number;
+}
+/** The sessions that worked on one chapter (events attributed to it), newest first. */
+export function chapterSessions(f: Filter, chapter: string, limit: number): BoundQuery<ChapterSessionRow> {
+  return bind('chapters.sessions', `SELECT session_id, any(user_id) AS user_id,
+  toString(min(timestamp)) AS first_seen, toString(max(timestamp)) AS last_seen,
+  toFloat64(countIf(event_type = 'api_request')) AS requests,
+  toFloat64(sumIf(token_count, event_type = 'api_request')) AS tokens,
+  toFloat64(sumIf(cost_usd, event_type = 'api_request')) AS cost,
+  toFloat64(countIf(event_type = 'api_error')) AS errors
+FROM events_attributed
+WHERE chapter = {chapter:String} AND ${WINDOW_AND_USER}
+GROUP BY session_id
+ORDER BY last_seen DESC
+LIMIT {limit:UInt32}`, { ...filterParams(f), chapter, limit: Math.max(1, Math.floor(limit)) });
+}

@@ -1,0 +1,21 @@
+import type { Filter, Params } from './types';
+
+/**
+ * The WHERE fragment shared by every windowed query. It is constant SQL text: the window and the
+ * author are bound as `{from_ms}`, `{to_ms}` and `{user}` (an empty user means everyone).
+ */
+export const WINDOW_AND_USER = `timestamp >= fromUnixTimestamp64Milli({from_ms:Int64})
+  AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
+  AND ({user:String} = '' OR user_id = {user:String})`;
+
+/** The calendar day of an event in the viewer's zone, as 'YYYY-MM-DD'. */
+export const DAY = `toString(toDate(timestamp, {tz:String}))`;
+
+export function filterParams(f: Filter): Params {
+  return {
+    from_ms: Math.floor(f.fromMs),
+    to_ms: Math.floor(f.toMs),
+    user: f.scope === 'me' ? f.userId : '',
+    tz: f.timeZone,
+  };
+}

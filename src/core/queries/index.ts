@@ -1,0 +1,6 @@
+export * from './types';
+export * from './filter';
+export * from './sidebar';
+export * from './cost';
+export * from './errors';
+export * from './chapters';

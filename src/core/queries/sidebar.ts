@@ -1,0 +1,147 @@
+import { DAY, WINDOW_AND_USER, filterParams } from './filter';
+import { bind, type BoundQuery, type Filter } from './types';
+
+/** The sidebar's three periods, each a start in epoch ms; all end at the filter's `toMs`. */
+export interface PeriodStarts {
+  todayMs: number;
+  d7Ms: number;
+  d30Ms: number;
+}
+export const PERIOD_KEYS = ['today', 'd7', 'd30'] as const;
+export type PeriodKey = (typeof PERIOD_KEYS)[number];
+
+/** Totals of one period, straight from the engine. */
+export interface TotalsRow {
+  cost: number;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  errors: number;
+  sessions: number;
+}
+export const TOTALS_COLUMNS = [
+  'cost', 'requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'errors', 'sessions',
+] as const satisfies readonly (keyof TotalsRow)[];
+
+/** One aggregate per column; `{since}` is replaced (in this constant text only) by the period's bound start. */
+const TOTALS_EXPR: Record<keyof TotalsRow, string> = {
+  cost: `sumIf(cost_usd, event_type = 'api_request' AND {since})`,
+  requests: `countIf(event_type = 'api_request' AND {since})`,
+  input_tokens: `sumIf(input_tokens, event_type = 'api_request' AND {since})`,
+  output_tokens: `sumIf(output_tokens, event_type = 'api_request' AND {since})`,
+  cache_read_tokens: `sumIf(cache_read_tokens, event_type = 'api_request' AND {since})`,
+  cache_creation_tokens: `sumIf(cache_creation_tokens, event_type = 'api_request' AND {since})`,
+  errors: `countIf(event_type = 'api_error' AND {since})`,
+  sessions: `uniqExactIf(session_id, session_id != '' AND {since})`,
+};
+
+/** Row of the totals query: `<column>_<period>` for every column and period. */
+export type PeriodTotalsRow = Record<`${keyof TotalsRow}_${PeriodKey}`, number>;
+
+/** Builds the one-pass SQL from constant fragments (period names and column names, never values). */
+function periodTotalsSql(): string {
+  const cols: string[] = [];
+  for (const p of PERIOD_KEYS) {
+    const since = `timestamp >= fromUnixTimestamp64Milli({${p}_ms:Int64})`;
+    for (const c of TOTALS_COLUMNS) cols.push(`toFloat64(${TOTALS_EXPR[c].replace('{since}', since)}) AS ${c}_${p}`);
+  }
+  return `SELECT\n  ${cols.join(',\n  ')}\nFROM telemetry_events\nWHERE ${WINDOW_AND_USER}`;
+}
+const PERIOD_TOTALS_SQL = periodTotalsSql();
+
+/** Today / 7 days / 30 days in one scan: the filter's window must start at `d30Ms`. */
+export function periodTotals(f: Filter, p: PeriodStarts): BoundQuery<PeriodTotalsRow> {
+  return bind('sidebar.totals', PERIOD_TOTALS_SQL, {
+    ...filterParams({ ...f, fromMs: p.d30Ms }),
+    today_ms: Math.floor(p.todayMs),
+    d7_ms: Math.floor(p.d7Ms),
+    d30_ms: Math.floor(p.d30Ms),
+  });
+}
+
+export interface ChapterCostRow {
+  chapter: string;
+  cost: number;
+  requests: number;
+  tokens: number;
+}
+/** Chapters by cost in the window, attributed by the chapter timeline (`events_attributed`). */
+export function topChapters(f: Filter, limit: number): BoundQuery<ChapterCostRow> {
+  return bind('sidebar.topChapters', `SELECT chapter, toFloat64(sum(cost_usd)) AS cost, toFloat64(count()) AS requests,
+  toFloat64(sum(token_count)) AS tokens
+FROM events_attributed
+WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+GROUP BY chapter
+ORDER BY cost DESC, chapter ASC
+LIMIT {limit:UInt32}`, { ...filterParams(f), limit: Math.max(1, Math.floor(limit)) });
+}
+
+export interface ModelCostRow {
+  model: string;
+  cost: number;
+  requests: number;
+}
+export function costByModel(f: Filter): BoundQuery<ModelCostRow> {
+  return bind('sidebar.costByModel', `SELECT model, toFloat64(sum(cost_usd)) AS cost, toFloat64(count()) AS requests
+FROM telemetry_events
+WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+GROUP BY model
+ORDER BY cost DESC, model ASC`, filterParams(f));
+}
+
+export interface DayCostRow {
+  day: string;
+  cost: number;
+  requests: number;
+}
+/** Cost and requests per calendar day (days without requests are absent: fill them with `fillDays`). */
+export function dailyCost(f: Filter): BoundQuery<DayCostRow> {
+  return bind('sidebar.dailyCost', `SELECT ${DAY} AS day, toFloat64(sum(cost_usd)) AS cost, toFloat64(count()) AS requests
+FROM telemetry_events
+WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+GROUP BY day
+ORDER BY day`, filterParams(f));
+}
+
+export interface ChapterTotalsRow {
+  cost: number;
+  cost_today: number;
+  requests: number;
+  tokens: number;
+  errors: number;
+  sessions: number;
+}
+/** One chapter's totals in the window (and since `todayMs`), by the attributed chapter. */
+export function chapterTotals(f: Filter, chapter: string, todayMs: number): BoundQuery<ChapterTotalsRow> {
+  return bind('sidebar.chapterTotals', `SELECT
+  toFloat64(sumIf(cost_usd, event_type = 'api_request')) AS cost,
+  toFloat64(sumIf(cost_usd, event_type = 'api_request' AND timestamp >= fromUnixTimestamp64Milli({today_ms:Int64}))) AS cost_today,
+  toFloat64(countIf(event_type = 'api_request')) AS requests,
+  toFloat64(sumIf(token_count, event_type = 'api_request')) AS tokens,
+  toFloat64(countIf(event_type = 'api_error')) AS errors,
+  toFloat64(uniqExactIf(session_id, session_id != '')) AS sessions
+FROM events_attributed
+WHERE chapter = {chapter:String} AND ${WINDOW_AND_USER}`, { ...filterParams(f), chapter, today_ms: Math.floor(todayMs) });
+}
+
+export interface WatermarkRow {
+  events: number;
+  last: string;
+  focus: number;
+}
+/**
+ * A cheap "did anything change" probe: row counts come from table metadata and the newest timestamp
+ * from the sort key, so it can run every second while a view is visible.
+ */
+export function watermark(): BoundQuery<WatermarkRow> {
+  return bind('watermark', `SELECT toFloat64(count()) AS events, toString(max(timestamp)) AS last,
+  toFloat64((SELECT count() FROM chapter_focus)) AS focus
+FROM telemetry_events`, {});
+}
+
+/** 1 when the store holds at least one Claude Code event (else the sidebar shows the first steps). */
+export function hasEvents(): BoundQuery<{ n: number }> {
+  return bind('sidebar.hasEvents', 'SELECT toFloat64(count()) AS n FROM (SELECT 1 FROM telemetry_events LIMIT 1)', {});
+}

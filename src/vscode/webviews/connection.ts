@@ -1,0 +1,36 @@
+/**
+ * The analytics' way to ClickHouse: `@clickhouse/client` over plain HTTP, the same for the embedded
+ * server and the docker stack. No `vscode` import here, so tests and benchmarks use it unchanged.
+ */
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { BoundQuery, QueryRunner } from '../../core/queries';
+
+export interface HttpRunner extends QueryRunner {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function httpRunner(url: string): HttpRunner {
+  const client: ClickHouseClient = createClient({
+    url,
+    request_timeout: 15_000,
+    // The store is local; keep-alive sockets would outlive a restarted server and fail the first query.
+    keep_alive: { enabled: false },
+    application: 'chapter-telemetry-analytics',
+  });
+  return {
+    url,
+    async rows<Row>(q: BoundQuery<Row>): Promise<Row[]> {
+      const rs = await client.query({
+        query: q.sql,
+        query_params: q.params,
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      });
+      return await rs.json<Row>();
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
