@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,6 +67,8 @@ export interface RunClaudeOptions extends OtelEnvOptions {
   /** Working directory; defaults to HOME. */
   cwd?: string;
   model?: string;
+  /** `--session-id` for the run (the `session.id` attribute on every event); a fresh UUID when omitted. */
+  sessionId?: string;
   /** Extra variables, applied last (may override anything above). */
   env?: Record<string, string>;
   /** Extra CLI arguments, e.g. `['--allowedTools', 'Bash']`. */
@@ -79,6 +82,7 @@ export interface ClaudeRun {
   stdout: string;
   stderr: string;
   home: string;
+  sessionId: string;
 }
 
 /** Runs `claude -p <prompt>` once with a clean environment (nothing inherited but PATH and locale). */
@@ -93,7 +97,8 @@ export async function runClaude(o: RunClaudeOptions): Promise<ClaudeRun> {
     ...otelEnv(o),
     ...o.env,
   };
-  const args = ['-p', o.prompt, '--model', o.model ?? defaultModel, ...(o.extraArgs ?? [])];
+  const sessionId = o.sessionId ?? randomUUID();
+  const args = ['-p', o.prompt, '--model', o.model ?? defaultModel, '--session-id', sessionId, ...(o.extraArgs ?? [])];
   const child = spawn(claudeBin, args, { cwd: o.cwd ?? home, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -111,7 +116,7 @@ export async function runClaude(o: RunClaudeOptions): Promise<ClaudeRun> {
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, home });
+      resolvePromise({ code, stdout, stderr, home, sessionId });
     });
   });
 }
