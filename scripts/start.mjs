@@ -1,0 +1,20 @@
+// `npm start`: make sure dependencies and the build are there, then run the embedded server in
+// the foreground, passing every argument through (`npm start -- --data-dir /tmp/x`).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+if (!existsSync(join(root, 'node_modules', 'chdb')) || !existsSync(join(root, 'node_modules', 'esbuild'))) {
+  console.error('npm start: installing dependencies (first run)…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+run(process.execPath, [join(root, 'esbuild.mjs')]);
+const child = spawn(process.execPath, [join(root, 'dist', 'server.js'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,208 @@
+/**
+ * The embedded telemetry server: OTLP in (gRPC :4317, HTTP :4318), the real ClickHouse engine
+ * (chDB) in this process, ClickHouse HTTP out (:8123). `npm start` runs it in the foreground;
+ * the extension runs it as a detached process so the engine never loads in the extension host.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { parseArgs, isLoopback, UsageError, type ServerConfig } from './config';
+import { createClickHouseHttpServer } from './clickhouse-http';
+import { createOtlpHttpServer } from './otlp-http';
+import { bindGrpc, createOtlpGrpcServer } from './otlp-grpc';
+import { ExportHandler } from './otlp/export';
+import { Ingest } from './ingest';
+import { ReceiverStats } from './receiver-stats';
+import { describePortOwner } from './port-owner';
+import { applyMigrations, migrationsDir } from './migrations';
+import { applyRetention } from './retention';
+import { exportLines } from './export-lines';
+import type { Store } from './store/types';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require('../../package.json').version;
+
+/** Exit codes: documented in docs/ARCHITECTURE.md; the extension maps them to messages. */
+export const EXIT = { ok: 0, usage: 2, dataDirLocked: 3, portInUse: 4, engineFailed: 5 } as const;
+
+class Fatal extends Error {
+  constructor(readonly exitCode: number, message: string) {
+    super(message);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One server per data dir: a pid file says who holds it (chDB's own lock would only say "Cannot lock file"). */
+function claimDataDir(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const pidFile = join(dataDir, 'server.pid');
+  if (existsSync(pidFile)) {
+    const other = Number(readFileSync(pidFile, 'utf8').trim());
+    if (Number.isInteger(other) && other > 0 && other !== process.pid && pidAlive(other)) {
+      throw new Fatal(EXIT.dataDirLocked, `the data directory ${dataDir} is in use by another Chapter Telemetry server (pid ${other}). Stop it (kill ${other}) or start this one with --data-dir <another dir>.`);
+    }
+  }
+  writeFileSync(pidFile, String(process.pid));
+  return pidFile;
+}
+
+async function listenHttp(server: HttpServer, host: string, port: number, role: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((err: NodeJS.ErrnoException) => {
+    throw portError(err, host, port, role);
+  });
+}
+
+function portError(err: NodeJS.ErrnoException | Error, host: string, port: number, role: string): Fatal {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || /EADDRINUSE|address already in use|No address added/i.test(err.message)) {
+    const owner = describePortOwner(port);
+    return new Fatal(EXIT.portInUse, `port ${port} (${role}) on ${host} is already in use${owner ? ` by ${owner}` : ' by another program'}. Stop that program, or start with a different port (--${role === 'OTLP gRPC' ? 'grpc-port' : role === 'OTLP HTTP' ? 'otlp-http-port' : 'http-port'} N).`);
+  }
+  if (code === 'EACCES') return new Fatal(EXIT.portInUse, `not allowed to listen on port ${port} (${role}) on ${host}; choose a port above 1024.`);
+  if (code === 'EADDRNOTAVAIL') return new Fatal(EXIT.usage, `cannot listen on ${host}: no such local address (--host).`);
+  return new Fatal(EXIT.portInUse, `cannot listen on ${host}:${port} (${role}): ${err.message}`);
+}
+
+async function openStore(cfg: ServerConfig): Promise<Store> {
+  if (cfg.clickhouseUrl) {
+    const { openRemoteStore } = await import('./store/remote');
+    return await openRemoteStore(cfg.clickhouseUrl);
+  }
+  const { ChdbStore } = await import('./store/chdb');
+  try {
+    return await ChdbStore.open(cfg.dataDir);
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/lock|Code: 76/i.test(msg)) {
+      throw new Fatal(EXIT.dataDirLocked, `the data directory ${cfg.dataDir} is locked by another process using the ClickHouse engine. Stop it, or start with --data-dir <another dir>.`);
+    }
+    throw new Fatal(EXIT.engineFailed, `the ClickHouse engine (chDB) could not open ${cfg.dataDir}: ${msg}`);
+  }
+}
+
+export async function runServer(argv: string[]): Promise<void> {
+  const cfg = parseArgs(argv);
+  const started = Date.now();
+  if (!isLoopback(cfg.host)) {
+    process.stderr.write(`warning: listening on ${cfg.host}, not loopback: anyone who can reach this machine can send telemetry and read it over SQL. Use --host 127.0.0.1 unless you mean it.\n`);
+  }
+  const pidFile = cfg.clickhouseUrl ? undefined : claimDataDir(cfg.dataDir);
+  try {
+    await serve(cfg, started, pidFile);
+  } catch (err) {
+    if (pidFile) rmSync(pidFile, { force: true });
+    throw err;
+  }
+}
+
+async function serve(cfg: ServerConfig, started: number, pidFile: string | undefined): Promise<void> {
+
+  let store: Store | undefined;
+  let ready = false;
+  const stats = new ReceiverStats();
+  let ingest: Ingest | undefined;
+  const handler = new ExportHandler({ write: (rows) => ingest!.write(rows) } as Ingest, stats);
+  const isReady = () => ready;
+
+  const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: VERSION });
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, health: () => stats.toJSON() });
+  const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady });
+
+  // Ports first: a busy port is the commonest failure and costs nothing to find out.
+  await listenHttp(chServer, cfg.host, cfg.httpPort, 'ClickHouse HTTP');
+  await listenHttp(otlpHttp, cfg.host, cfg.otlpHttpPort, 'OTLP HTTP');
+  await bindGrpc(grpcServer, cfg.host, cfg.grpcPort).catch((err: Error) => {
+    throw portError(err, cfg.host, cfg.grpcPort, 'OTLP gRPC');
+  });
+
+  store = await openStore(cfg);
+  try {
+    await applyMigrations(store, migrationsDir());
+    if (cfg.rawRetentionDays || cfg.sessionRetentionDays) {
+      await applyRetention(store, { rawDays: cfg.rawRetentionDays ?? 90, sessionDays: cfg.sessionRetentionDays ?? 365 });
+    }
+  } catch (err) {
+    await store.close();
+    throw new Fatal(EXIT.engineFailed, `could not prepare the schema in ${store.description}: ${(err as Error).message}`);
+  }
+  ingest = new Ingest(store);
+  ready = true;
+
+  const stateFile = cfg.stateFile;
+  if (stateFile) {
+    writeFileSync(stateFile, JSON.stringify({
+      pid: process.pid, host: cfg.host, grpcPort: cfg.grpcPort, otlpHttpPort: cfg.otlpHttpPort, httpPort: cfg.httpPort,
+      dataDir: cfg.dataDir, clickhouseUrl: cfg.clickhouseUrl, startedAt: new Date().toISOString(), version: VERSION,
+    }, null, 2));
+  }
+  const where = cfg.clickhouseUrl ? `store=${cfg.clickhouseUrl}` : `data=${cfg.dataDir}`;
+  process.stdout.write(
+    `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=http://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
+      `# Paste into the shell where you run claude:\n${exportLines(cfg).join('\n')}\n`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`${signal}: finishing in-flight exports, then stopping\n`);
+    // Stop accepting, let requests in progress finish (their inserts included), then close the engine.
+    const closing = [
+      new Promise<void>((r) => chServer.close(() => r())),
+      new Promise<void>((r) => otlpHttp.close(() => r())),
+      new Promise<void>((r) => grpcServer.tryShutdown(() => r())),
+    ];
+    chServer.closeIdleConnections();
+    otlpHttp.closeIdleConnections();
+    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 10_000))]);
+    await ingest!.drained();
+    ready = false;
+    await store!.close();
+    if (stateFile) rmSync(stateFile, { force: true });
+    if (pidFile) rmSync(pidFile, { force: true });
+    process.stdout.write('stopped\n');
+    process.exit(EXIT.ok);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  // Input can never crash the server; anything unforeseen is logged and the server keeps serving.
+  process.on('uncaughtException', (err) => process.stderr.write(`unexpected error (still serving): ${err.stack ?? err}\n`));
+  process.on('unhandledRejection', (err) => process.stderr.write(`unexpected error (still serving): ${(err as Error)?.stack ?? err}\n`));
+  try {
+    await runServer(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(EXIT.usage);
+    }
+    if (err instanceof Fatal) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`error: the server could not start: ${(err as Error).stack ?? err}\n`);
+    process.exit(EXIT.engineFailed);
+  }
+}
+
+if (require.main === module) void main();

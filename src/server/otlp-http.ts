@@ -1,0 +1,99 @@
+/**
+ * OTLP/HTTP receiver (:4318): POST /v1/logs, /v1/metrics, /v1/traces with protobuf or JSON
+ * bodies, optionally gzip. Replies follow the OTLP spec: an empty Export*ServiceResponse on
+ * success, a google.rpc.Status on failure; 503 + Retry-After when the engine cannot commit.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { OtlpInputError, type Encoding, type Signal } from './otlp/decode';
+import { encodeRpcStatus } from './otlp/proto';
+import type { ExportHandler } from './otlp/export';
+import { HttpError, readBody } from './http-body';
+import { StoreError } from './store/types';
+
+const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
+// google.rpc.Code values used in error bodies.
+const RPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14, UNIMPLEMENTED: 12, NOT_FOUND: 5 };
+
+export interface OtlpHttpOptions {
+  maxBodyBytes: number;
+  /** False until the engine is open: exports get 503 (retry) rather than a refused connection. */
+  isReady(): boolean;
+  health(): object;
+}
+
+function encodingOf(req: IncomingMessage): Encoding | undefined {
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
+  if (ct === 'application/json') return 'json';
+  return undefined;
+}
+
+function reply(res: ServerResponse, status: number, encoding: Encoding, rpcCode: number | undefined, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  if (rpcCode === undefined) {
+    // Success: an empty Export*ServiceResponse (no partial_success).
+    const body = encoding === 'json' ? Buffer.from('{}') : Buffer.alloc(0);
+    res.writeHead(status, { 'Content-Type': encoding === 'json' ? 'application/json' : 'application/x-protobuf', 'Content-Length': body.length, ...headers });
+    res.end(body);
+    return;
+  }
+  const body = encoding === 'json'
+    ? Buffer.from(JSON.stringify({ code: rpcCode, message }))
+    : Buffer.from(encodeRpcStatus(rpcCode, message));
+  res.writeHead(status, { 'Content-Type': encoding === 'json' ? 'application/json' : 'application/x-protobuf', 'Content-Length': body.length, ...headers });
+  res.end(body);
+}
+
+function plainReply(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  res.end(text.endsWith('\n') ? text : text + '\n');
+}
+
+export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptions): Server {
+  return createServer((req, res) => {
+    void handle(req, res).catch((err) => plainReply(res, 500, `internal error: ${(err as Error).message}`));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/health' || path === '/') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ status: opts.isReady() ? 'ok' : 'starting', ...opts.health() }));
+      return;
+    }
+    const signal = PATHS[path];
+    if (!signal) {
+      req.resume();
+      return plainReply(res, 404, `unknown path ${path}: OTLP/HTTP accepts POST /v1/logs, /v1/metrics and /v1/traces`);
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return plainReply(res, 405, `use POST for ${path}`, { Allow: 'POST' });
+    }
+    const encoding = encodingOf(req);
+    if (!encoding) {
+      req.resume();
+      return plainReply(res, 415, `unsupported Content-Type "${req.headers['content-type'] ?? ''}": send application/x-protobuf or application/json`);
+    }
+    if (!opts.isReady()) {
+      req.resume();
+      return reply(res, 503, encoding, RPC.UNAVAILABLE, 'the telemetry store is still starting; retry shortly', { 'Retry-After': '1' });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, opts.maxBodyBytes);
+    } catch (err) {
+      const e = err as HttpError;
+      return reply(res, e.status ?? 400, encoding, e.status === 413 ? RPC.RESOURCE_EXHAUSTED : RPC.INVALID_ARGUMENT, e.message);
+    }
+    try {
+      await handler.handle(signal, body, encoding);
+      reply(res, 200, encoding, undefined, '');
+    } catch (err) {
+      if (err instanceof OtlpInputError) return reply(res, 400, encoding, RPC.INVALID_ARGUMENT, err.message);
+      if (err instanceof StoreError && !err.unavailable) return reply(res, 400, encoding, RPC.INVALID_ARGUMENT, `the store rejected the data: ${err.message}`);
+      return reply(res, 503, encoding, RPC.UNAVAILABLE, `could not store the data, retry later: ${(err as Error).message}`, { 'Retry-After': '2' });
+    }
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Decoded OTLP export requests → rows for the raw tables, column for column as the
+ * OpenTelemetry Collector's ClickHouse exporter writes them (see telemetry-server/clickhouse/),
+ * so the embedded receiver and the docker stack's collector fill the same tables the same way.
+ * Each row is one JSONEachRow line.
+ */
+import {
+  anyValueToString, attributesToMap, enumNumber, idToHex, isZeroNanos, nanosToDateTime64, toNumber,
+  type AnyValue, type Int64, type KeyValue,
+} from './values';
+
+export type TableRows = Map<string, string[]>;
+
+interface Resource { attributes?: KeyValue[] | null }
+interface Scope { name?: string | null; version?: string | null; attributes?: KeyValue[] | null; droppedAttributesCount?: number | null }
+
+interface ResourceContext {
+  ResourceAttributes: Record<string, string>;
+  ResourceSchemaUrl: string;
+  ServiceName: string;
+}
+interface ScopeContext {
+  ScopeName: string;
+  ScopeVersion: string;
+  ScopeAttributes: Record<string, string>;
+  ScopeSchemaUrl: string;
+  ScopeDroppedAttrCount: number;
+}
+
+function resourceContext(resource: Resource | null | undefined, schemaUrl: string | null | undefined): ResourceContext {
+  const attrs = attributesToMap(resource?.attributes);
+  return { ResourceAttributes: attrs, ResourceSchemaUrl: schemaUrl ?? '', ServiceName: attrs['service.name'] ?? '' };
+}
+
+function scopeContext(scope: Scope | null | undefined, schemaUrl: string | null | undefined): ScopeContext {
+  return {
+    ScopeName: scope?.name ?? '',
+    ScopeVersion: scope?.version ?? '',
+    ScopeAttributes: attributesToMap(scope?.attributes),
+    ScopeSchemaUrl: schemaUrl ?? '',
+    ScopeDroppedAttrCount: scope?.droppedAttributesCount ?? 0,
+  };
+}
+
+function push(out: TableRows, table: string, row: object): void {
+  let list = out.get(table);
+  if (!list) out.set(table, (list = []));
+  list.push(JSON.stringify(row));
+}
+
+// ---------------------------------------------------------------- logs
+
+const SEVERITY_NAMES = [
+  'SEVERITY_NUMBER_UNSPECIFIED', 'SEVERITY_NUMBER_TRACE', 'SEVERITY_NUMBER_TRACE2', 'SEVERITY_NUMBER_TRACE3', 'SEVERITY_NUMBER_TRACE4',
+  'SEVERITY_NUMBER_DEBUG', 'SEVERITY_NUMBER_DEBUG2', 'SEVERITY_NUMBER_DEBUG3', 'SEVERITY_NUMBER_DEBUG4',
+  'SEVERITY_NUMBER_INFO', 'SEVERITY_NUMBER_INFO2', 'SEVERITY_NUMBER_INFO3', 'SEVERITY_NUMBER_INFO4',
+  'SEVERITY_NUMBER_WARN', 'SEVERITY_NUMBER_WARN2', 'SEVERITY_NUMBER_WARN3', 'SEVERITY_NUMBER_WARN4',
+  'SEVERITY_NUMBER_ERROR', 'SEVERITY_NUMBER_ERROR2', 'SEVERITY_NUMBER_ERROR3', 'SEVERITY_NUMBER_ERROR4',
+  'SEVERITY_NUMBER_FATAL', 'SEVERITY_NUMBER_FATAL2', 'SEVERITY_NUMBER_FATAL3', 'SEVERITY_NUMBER_FATAL4',
+] as const;
+
+interface LogRecord {
+  timeUnixNano?: Int64;
+  observedTimeUnixNano?: Int64;
+  severityNumber?: unknown;
+  severityText?: string | null;
+  body?: AnyValue | null;
+  attributes?: KeyValue[] | null;
+  flags?: number | null;
+  traceId?: Uint8Array | string | null;
+  spanId?: Uint8Array | string | null;
+  eventName?: string | null;
+}
+export interface LogsRequest {
+  resourceLogs?: Array<{ resource?: Resource | null; schemaUrl?: string | null; scopeLogs?: Array<{ scope?: Scope | null; schemaUrl?: string | null; logRecords?: LogRecord[] | null }> | null }> | null;
+}
+
+export function logsToRows(req: LogsRequest, out: TableRows = new Map()): number {
+  let n = 0;
+  for (const rl of req.resourceLogs ?? []) {
+    const res = resourceContext(rl.resource, rl.schemaUrl);
+    for (const sl of rl.scopeLogs ?? []) {
+      const sc = scopeContext(sl.scope, sl.schemaUrl);
+      for (const r of sl.logRecords ?? []) {
+        n++;
+        const attrs = attributesToMap(r.attributes);
+        // The exporter version we follow has no EventName column: keep OTLP's event_name as the attribute.
+        if (r.eventName && attrs['event.name'] === undefined) attrs['event.name'] = r.eventName;
+        push(out, 'otel_logs', {
+          Timestamp: nanosToDateTime64(isZeroNanos(r.timeUnixNano) ? r.observedTimeUnixNano : r.timeUnixNano),
+          TraceId: idToHex(r.traceId),
+          SpanId: idToHex(r.spanId),
+          TraceFlags: (r.flags ?? 0) & 0xff,
+          SeverityText: r.severityText ?? '',
+          SeverityNumber: enumNumber(r.severityNumber, SEVERITY_NAMES),
+          ServiceName: res.ServiceName,
+          Body: anyValueToString(r.body),
+          ResourceSchemaUrl: res.ResourceSchemaUrl,
+          ResourceAttributes: res.ResourceAttributes,
+          ScopeSchemaUrl: sc.ScopeSchemaUrl,
+          ScopeName: sc.ScopeName,
+          ScopeVersion: sc.ScopeVersion,
+          ScopeAttributes: sc.ScopeAttributes,
+          LogAttributes: attrs,
+        });
+      }
+    }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- metrics
+
+const TEMPORALITY_NAMES = ['AGGREGATION_TEMPORALITY_UNSPECIFIED', 'AGGREGATION_TEMPORALITY_DELTA', 'AGGREGATION_TEMPORALITY_CUMULATIVE'] as const;
+
+interface Exemplar {
+  filteredAttributes?: KeyValue[] | null;
+  timeUnixNano?: Int64;
+  asDouble?: number | null;
+  asInt?: Int64;
+  spanId?: Uint8Array | string | null;
+  traceId?: Uint8Array | string | null;
+}
+interface PointBase {
+  attributes?: KeyValue[] | null;
+  startTimeUnixNano?: Int64;
+  timeUnixNano?: Int64;
+  exemplars?: Exemplar[] | null;
+  flags?: number | null;
+}
+interface NumberPoint extends PointBase { asDouble?: number | string | null; asInt?: Int64 }
+interface HistogramPoint extends PointBase { count?: Int64; sum?: number | null; bucketCounts?: Int64[] | null; explicitBounds?: number[] | null; min?: number | null; max?: number | null }
+interface Buckets { offset?: number | null; bucketCounts?: Int64[] | null }
+interface ExpHistogramPoint extends PointBase { count?: Int64; sum?: number | null; scale?: number | null; zeroCount?: Int64; positive?: Buckets | null; negative?: Buckets | null; min?: number | null; max?: number | null }
+interface SummaryPoint extends PointBase { count?: Int64; sum?: number | null; quantileValues?: Array<{ quantile?: number | null; value?: number | null }> | null }
+interface Metric {
+  name?: string | null;
+  description?: string | null;
+  unit?: string | null;
+  sum?: { dataPoints?: NumberPoint[] | null; aggregationTemporality?: unknown; isMonotonic?: boolean | null } | null;
+  gauge?: { dataPoints?: NumberPoint[] | null } | null;
+  histogram?: { dataPoints?: HistogramPoint[] | null; aggregationTemporality?: unknown } | null;
+  exponentialHistogram?: { dataPoints?: ExpHistogramPoint[] | null; aggregationTemporality?: unknown } | null;
+  summary?: { dataPoints?: SummaryPoint[] | null } | null;
+}
+export interface MetricsRequest {
+  resourceMetrics?: Array<{ resource?: Resource | null; schemaUrl?: string | null; scopeMetrics?: Array<{ scope?: Scope | null; schemaUrl?: string | null; metrics?: Metric[] | null }> | null }> | null;
+}
+
+function numberValue(p: NumberPoint | Exemplar): number {
+  if (p.asDouble != null) return Number(p.asDouble);
+  if (p.asInt != null) return toNumber(p.asInt);
+  return 0;
+}
+
+/** Exemplars go into the exporter's Nested(...) columns: one array per field. */
+function exemplarColumns(ex: Exemplar[] | null | undefined): Record<string, unknown> {
+  if (!ex || ex.length === 0) return {};
+  return {
+    'Exemplars.FilteredAttributes': ex.map((e) => attributesToMap(e.filteredAttributes)),
+    'Exemplars.TimeUnix': ex.map((e) => nanosToDateTime64(e.timeUnixNano)),
+    'Exemplars.Value': ex.map(numberValue),
+    'Exemplars.SpanId': ex.map((e) => idToHex(e.spanId)),
+    'Exemplars.TraceId': ex.map((e) => idToHex(e.traceId)),
+  };
+}
+
+function pointCommon(base: object, p: PointBase): Record<string, unknown> {
+  return {
+    ...base,
+    Attributes: attributesToMap(p.attributes),
+    StartTimeUnix: nanosToDateTime64(p.startTimeUnixNano),
+    TimeUnix: nanosToDateTime64(p.timeUnixNano),
+    Flags: p.flags ?? 0,
+    ...exemplarColumns(p.exemplars),
+  };
+}
+
+export function metricsToRows(req: MetricsRequest, out: TableRows = new Map()): number {
+  let n = 0;
+  for (const rm of req.resourceMetrics ?? []) {
+    const res = resourceContext(rm.resource, rm.schemaUrl);
+    for (const sm of rm.scopeMetrics ?? []) {
+      const sc = scopeContext(sm.scope, sm.schemaUrl);
+      for (const m of sm.metrics ?? []) {
+        const base = { ...res, ...sc, MetricName: m.name ?? '', MetricDescription: m.description ?? '', MetricUnit: m.unit ?? '' };
+        if (m.sum) {
+          const temporality = enumNumber(m.sum.aggregationTemporality, TEMPORALITY_NAMES);
+          for (const p of m.sum.dataPoints ?? []) {
+            n++;
+            push(out, 'otel_metrics_sum', { ...pointCommon(base, p), Value: numberValue(p), AggregationTemporality: temporality, IsMonotonic: Boolean(m.sum.isMonotonic) });
+          }
+        } else if (m.gauge) {
+          for (const p of m.gauge.dataPoints ?? []) {
+            n++;
+            push(out, 'otel_metrics_gauge', { ...pointCommon(base, p), Value: numberValue(p) });
+          }
+        } else if (m.histogram) {
+          const temporality = enumNumber(m.histogram.aggregationTemporality, TEMPORALITY_NAMES);
+          for (const p of m.histogram.dataPoints ?? []) {
+            n++;
+            push(out, 'otel_metrics_histogram', {
+              ...pointCommon(base, p),
+              Count: toNumber(p.count), Sum: p.sum ?? 0,
+              BucketCounts: (p.bucketCounts ?? []).map(toNumber), ExplicitBounds: p.explicitBounds ?? [],
+              Min: p.min ?? 0, Max: p.max ?? 0, AggregationTemporality: temporality,
+            });
+          }
+        } else if (m.exponentialHistogram) {
+          const temporality = enumNumber(m.exponentialHistogram.aggregationTemporality, TEMPORALITY_NAMES);
+          for (const p of m.exponentialHistogram.dataPoints ?? []) {
+            n++;
+            push(out, 'otel_metrics_exponential_histogram', {
+              ...pointCommon(base, p),
+              Count: toNumber(p.count), Sum: p.sum ?? 0, Scale: p.scale ?? 0, ZeroCount: toNumber(p.zeroCount),
+              PositiveOffset: p.positive?.offset ?? 0, PositiveBucketCounts: (p.positive?.bucketCounts ?? []).map(toNumber),
+              NegativeOffset: p.negative?.offset ?? 0, NegativeBucketCounts: (p.negative?.bucketCounts ?? []).map(toNumber),
+              Min: p.min ?? 0, Max: p.max ?? 0, AggregationTemporality: temporality,
+            });
+          }
+        } else if (m.summary) {
+          for (const p of m.summary.dataPoints ?? []) {
+            n++;
+            const q = p.quantileValues ?? [];
+            push(out, 'otel_metrics_summary', {
+              ...pointCommon(base, p),
+              Count: toNumber(p.count), Sum: p.sum ?? 0,
+              'ValueAtQuantiles.Quantile': q.map((v) => v.quantile ?? 0),
+              'ValueAtQuantiles.Value': q.map((v) => v.value ?? 0),
+            });
+          }
+        }
+      }
+    }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- traces
+
+const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
+const SPAN_KIND_NAMES = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'] as const;
+const STATUS_CODES = ['Unset', 'Ok', 'Error'] as const;
+const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'] as const;
+
+interface Span {
+  traceId?: Uint8Array | string | null;
+  spanId?: Uint8Array | string | null;
+  parentSpanId?: Uint8Array | string | null;
+  traceState?: string | null;
+  name?: string | null;
+  kind?: unknown;
+  startTimeUnixNano?: Int64;
+  endTimeUnixNano?: Int64;
+  attributes?: KeyValue[] | null;
+  events?: Array<{ timeUnixNano?: Int64; name?: string | null; attributes?: KeyValue[] | null }> | null;
+  links?: Array<{ traceId?: Uint8Array | string | null; spanId?: Uint8Array | string | null; traceState?: string | null; attributes?: KeyValue[] | null }> | null;
+  status?: { code?: unknown; message?: string | null } | null;
+}
+export interface TracesRequest {
+  resourceSpans?: Array<{ resource?: Resource | null; schemaUrl?: string | null; scopeSpans?: Array<{ scope?: Scope | null; schemaUrl?: string | null; spans?: Span[] | null }> | null }> | null;
+}
+
+function durationNanos(start: Int64, end: Int64): number {
+  const d = BigInt(String(end ?? 0) || '0') - BigInt(String(start ?? 0) || '0');
+  return d > 0n ? Number(d) : 0;
+}
+
+export function tracesToRows(req: TracesRequest, out: TableRows = new Map()): number {
+  let n = 0;
+  for (const rs of req.resourceSpans ?? []) {
+    const res = resourceContext(rs.resource, rs.schemaUrl);
+    for (const ss of rs.scopeSpans ?? []) {
+      const sc = scopeContext(ss.scope, ss.schemaUrl);
+      for (const s of ss.spans ?? []) {
+        n++;
+        const events = s.events ?? [];
+        const links = s.links ?? [];
+        push(out, 'otel_traces', {
+          Timestamp: nanosToDateTime64(s.startTimeUnixNano),
+          TraceId: idToHex(s.traceId),
+          SpanId: idToHex(s.spanId),
+          ParentSpanId: idToHex(s.parentSpanId),
+          TraceState: s.traceState ?? '',
+          SpanName: s.name ?? '',
+          SpanKind: SPAN_KINDS[enumNumber(s.kind, SPAN_KIND_NAMES)] ?? 'Unspecified',
+          ServiceName: res.ServiceName,
+          ResourceAttributes: res.ResourceAttributes,
+          ScopeName: sc.ScopeName,
+          ScopeVersion: sc.ScopeVersion,
+          SpanAttributes: attributesToMap(s.attributes),
+          Duration: durationNanos(s.startTimeUnixNano, s.endTimeUnixNano),
+          StatusCode: STATUS_CODES[enumNumber(s.status?.code, STATUS_NAMES)] ?? 'Unset',
+          StatusMessage: s.status?.message ?? '',
+          'Events.Timestamp': events.map((e) => nanosToDateTime64(e.timeUnixNano)),
+          'Events.Name': events.map((e) => e.name ?? ''),
+          'Events.Attributes': events.map((e) => attributesToMap(e.attributes)),
+          'Links.TraceId': links.map((l) => idToHex(l.traceId)),
+          'Links.SpanId': links.map((l) => idToHex(l.spanId)),
+          'Links.TraceState': links.map((l) => l.traceState ?? ''),
+          'Links.Attributes': links.map((l) => attributesToMap(l.attributes)),
+        });
+      }
+    }
+  }
+  return n;
+}

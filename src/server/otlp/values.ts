@@ -1,0 +1,92 @@
+/**
+ * Shared conversions from decoded OTLP (protobufjs objects or OTLP/JSON, which share field names)
+ * to the column values the collector's ClickHouse exporter writes: attributes as a string map,
+ * ids as lowercase hex, timestamps as DateTime64(9) text.
+ */
+
+/** An OTLP AnyValue as decoded from protobuf (Long, Uint8Array) or JSON (string ints, base64 bytes). */
+export interface AnyValue {
+  stringValue?: string | null;
+  boolValue?: boolean | null;
+  intValue?: unknown;
+  doubleValue?: number | string | null;
+  arrayValue?: { values?: AnyValue[] | null } | null;
+  kvlistValue?: { values?: KeyValue[] | null } | null;
+  bytesValue?: Uint8Array | string | null;
+}
+export interface KeyValue {
+  key: string;
+  value?: AnyValue | null;
+}
+
+/** A 64-bit integer from protobufjs (Long), JSON (string or number) or absent. */
+export type Int64 = { toString(): string } | string | number | null | undefined;
+
+function plain(v: AnyValue | null | undefined): unknown {
+  if (v == null) return null;
+  if (v.stringValue != null) return v.stringValue;
+  if (v.boolValue != null) return v.boolValue;
+  if (v.intValue != null) return Number(String(v.intValue));
+  if (v.doubleValue != null) return Number(v.doubleValue);
+  if (v.arrayValue != null) return (v.arrayValue.values ?? []).map(plain);
+  if (v.kvlistValue != null) return Object.fromEntries((v.kvlistValue.values ?? []).map((kv) => [kv.key, plain(kv.value)]));
+  if (v.bytesValue != null) return typeof v.bytesValue === 'string' ? v.bytesValue : Buffer.from(v.bytesValue).toString('base64');
+  return null;
+}
+
+/** The string the exporter stores for a value: strings verbatim, numbers and bools as text, structures as JSON. */
+export function anyValueToString(v: AnyValue | null | undefined): string {
+  if (v == null) return '';
+  if (v.stringValue != null) return v.stringValue;
+  if (v.intValue != null) return String(v.intValue);
+  if (v.doubleValue != null) return formatDouble(Number(v.doubleValue));
+  if (v.boolValue != null) return v.boolValue ? 'true' : 'false';
+  const p = plain(v);
+  return p == null ? '' : typeof p === 'string' ? p : JSON.stringify(p);
+}
+
+function formatDouble(n: number): string {
+  return Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
+}
+
+export function attributesToMap(attrs: KeyValue[] | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!attrs) return out;
+  for (const kv of attrs) if (kv && typeof kv.key === 'string') out[kv.key] = anyValueToString(kv.value);
+  return out;
+}
+
+/** Trace and span ids: bytes from protobuf, hex already in OTLP/JSON. */
+export function idToHex(id: Uint8Array | string | null | undefined): string {
+  if (id == null) return '';
+  if (typeof id === 'string') return /^[0-9a-fA-F]*$/.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex');
+  return id.length === 0 ? '' : Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
+/** Nanoseconds since the epoch as DateTime64(9) text "seconds.nanoseconds" (exact; no float rounding). */
+export function nanosToDateTime64(n: Int64): string {
+  const s = n == null ? '0' : String(n);
+  if (!/^\d+$/.test(s)) return '0.000000000';
+  const padded = s.padStart(10, '0');
+  return `${padded.slice(0, -9)}.${padded.slice(-9)}`;
+}
+
+export function isZeroNanos(n: Int64): boolean {
+  return n == null || String(n) === '0' || String(n) === '';
+}
+
+export function toNumber(n: Int64 | number): number {
+  return n == null ? 0 : Number(String(n));
+}
+
+/** OTLP/JSON enums may arrive as names ("SEVERITY_NUMBER_INFO") or numbers. */
+export function enumNumber(v: unknown, names: readonly string[]): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const i = names.indexOf(v);
+    if (i >= 0) return i;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : 0;
+  }
+  return 0;
+}
