@@ -1,0 +1,148 @@
+/**
+ * The docker-mode StackBackend: the compose stack in telemetry-server/, run through the Docker
+ * Engine API. Host ports and the project name are options so tests never touch the defaults.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_ENDPOINTS, StackError, type StackBackend, type StackEndpoints, type StackStatus, type StartOptions } from '../types';
+import { InterpolationError } from './interpolate';
+import { followLogs } from './logs';
+import { loadComposePlan, PlanError, type ComposePlan } from './plan';
+import { ComposeProject, type EngineOptions } from './project';
+
+export const DEFAULT_PROJECT = 'chapter-telemetry';
+
+export interface DockerBackendOptions {
+  /** Default: telemetry-server/docker-compose.yml next to the extension (or this checkout). */
+  composeFile?: string;
+  projectName?: string;
+  /** Host ports; each becomes the compose variable OTLP_GRPC_PORT / OTLP_HTTP_PORT / CLICKHOUSE_HTTP_PORT. */
+  endpoints?: Partial<Omit<StackEndpoints, 'host'>>;
+  /** Compose variables on top of process.env (e.g. CLICKHOUSE_IMAGE, OTELCOL_IMAGE). */
+  env?: Record<string, string>;
+  engine?: EngineOptions;
+}
+
+/** Finds telemetry-server/docker-compose.yml above this file (dist/ when bundled, src/stack/docker/ under tsx). */
+export function defaultComposeFile(from = __dirname): string {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'telemetry-server', 'docker-compose.yml');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return resolve(from, '..', 'telemetry-server', 'docker-compose.yml');
+}
+
+export class DockerBackend implements StackBackend {
+  readonly mode = 'docker' as const;
+  private readonly listeners = new Set<(line: string) => void>();
+  private stopLogs: (() => void)[] = [];
+  private startedHere = false;
+  private project?: ComposeProject;
+
+  constructor(private readonly options: DockerBackendOptions = {}) {}
+
+  /** Compose variables: the caller's, then ours for the ports, over the environment. */
+  variables(): Record<string, string | undefined> {
+    const e = this.options.endpoints ?? {};
+    const vars: Record<string, string | undefined> = { ...process.env, ...this.options.env };
+    if (e.grpcPort !== undefined) vars.OTLP_GRPC_PORT = String(e.grpcPort);
+    if (e.otlpHttpPort !== undefined) vars.OTLP_HTTP_PORT = String(e.otlpHttpPort);
+    if (e.httpPort !== undefined) vars.CLICKHOUSE_HTTP_PORT = String(e.httpPort);
+    return vars;
+  }
+
+  plan(): ComposePlan {
+    const file = this.options.composeFile ?? defaultComposeFile();
+    if (!existsSync(file)) {
+      throw new StackError('engine-missing', `The compose file ${file} is missing.`, 'Reinstall the extension (or restore telemetry-server/ in your checkout).');
+    }
+    try {
+      return loadComposePlan(file, this.options.projectName ?? DEFAULT_PROJECT, this.variables());
+    } catch (err) {
+      if (err instanceof PlanError || err instanceof InterpolationError) {
+        throw new StackError('engine-failed', `The compose file ${file} cannot be used: ${err.message}.`, 'Fix the file (docker compose config shows the problem too), then start again.');
+      }
+      throw err;
+    }
+  }
+
+  private compose(): ComposeProject {
+    this.project ??= new ComposeProject(this.plan(), this.options.engine);
+    return this.project;
+  }
+
+  endpoints(plan: ComposePlan = this.compose().plan): StackEndpoints {
+    const port = (containerPort: number, fallback: number) =>
+      plan.services.flatMap((s) => s.ports).find((p) => p.containerPort === containerPort)?.hostPort ?? fallback;
+    return {
+      host: DEFAULT_ENDPOINTS.host,
+      grpcPort: port(4317, DEFAULT_ENDPOINTS.grpcPort),
+      otlpHttpPort: port(4318, DEFAULT_ENDPOINTS.otlpHttpPort),
+      httpPort: port(8123, DEFAULT_ENDPOINTS.httpPort),
+    };
+  }
+
+  async status(): Promise<StackStatus> {
+    try {
+      const project = this.compose();
+      await project.ping();
+      const states = await project.services();
+      if (states.length === 0 || !states.some((s) => s.running)) return { state: 'stopped' };
+      if (await project.isUp()) return { state: 'running', endpoints: this.endpoints(), attached: !this.startedHere };
+      return { state: 'starting' };
+    } catch (err) {
+      if (err instanceof StackError) return { state: 'error', error: err };
+      throw err;
+    }
+  }
+
+  async start(options: StartOptions = {}): Promise<StackStatus> {
+    const project = this.compose();
+    await project.ping();
+    const wasUp = await project.isUp();
+    if (!wasUp) {
+      await project.up({ onProgress: options.onProgress, signal: options.signal });
+      this.startedHere = true;
+    }
+    await this.attachLogs(project);
+    return { state: 'running', endpoints: this.endpoints(), attached: wasUp && !this.startedHere };
+  }
+
+  async stop(): Promise<void> {
+    this.detachLogs();
+    await this.compose().stop();
+    this.startedHere = false;
+  }
+
+  /** Removes containers and network; the data volumes too only with `volumes: true`. */
+  async down(options: { volumes?: boolean } = {}): Promise<void> {
+    this.detachLogs();
+    await this.compose().down(options);
+    this.startedHere = false;
+  }
+
+  onLog(listener: (line: string) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private async attachLogs(project: ComposeProject): Promise<void> {
+    if (this.stopLogs.length > 0 || this.listeners.size === 0) return;
+    const since = Math.floor(Date.now() / 1000) - 60;
+    for (const st of await project.services()) {
+      const stop = await followLogs(project.docker, st.containerId, st.service, (l) => this.emit(l), since).catch(() => undefined);
+      if (stop) this.stopLogs.push(stop);
+    }
+  }
+
+  private detachLogs(): void {
+    for (const s of this.stopLogs) s();
+    this.stopLogs = [];
+  }
+
+  private emit(line: string): void {
+    for (const l of this.listeners) l(line);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The labels Docker Compose v2 puts on what it creates. With them, `docker compose ps / logs / down`
+ * (and Debian's docker-compose 1.29) treat our containers, network and volumes as their own project.
+ */
+import type { ComposePlan, ServicePlan } from './plan';
+
+/** The Compose version we claim to be; Compose only displays it. */
+export const COMPOSE_VERSION = '2.29.0';
+export const L = {
+  project: 'com.docker.compose.project',
+  service: 'com.docker.compose.service',
+  configHash: 'com.docker.compose.config-hash',
+  oneoff: 'com.docker.compose.oneoff',
+  number: 'com.docker.compose.container-number',
+  workingDir: 'com.docker.compose.project.working_dir',
+  configFiles: 'com.docker.compose.project.config_files',
+  version: 'com.docker.compose.version',
+  dependsOn: 'com.docker.compose.depends_on',
+  image: 'com.docker.compose.image',
+  network: 'com.docker.compose.network',
+  volume: 'com.docker.compose.volume',
+} as const;
+
+export function networkName(plan: ComposePlan): string {
+  return `${plan.project}_default`;
+}
+export function volumeName(plan: ComposePlan, key: string): string {
+  return `${plan.project}_${key}`;
+}
+export function containerName(plan: ComposePlan, service: ServicePlan): string {
+  return `${plan.project}-${service.name}-1`;
+}
+
+export function containerLabels(plan: ComposePlan, s: ServicePlan): Record<string, string> {
+  return {
+    ...s.labels,
+    [L.project]: plan.project,
+    [L.service]: s.name,
+    [L.configHash]: s.configHash,
+    [L.oneoff]: 'False',
+    [L.number]: '1',
+    [L.workingDir]: plan.workingDir,
+    [L.configFiles]: plan.configFile,
+    [L.version]: COMPOSE_VERSION,
+    [L.dependsOn]: s.dependsOn.map((d) => `${d.service}:${d.condition}:false`).join(','),
+  };
+}
+
+export function networkLabels(plan: ComposePlan): Record<string, string> {
+  return { [L.project]: plan.project, [L.network]: 'default', [L.version]: COMPOSE_VERSION };
+}
+
+export function volumeLabels(plan: ComposePlan, key: string): Record<string, string> {
+  return { [L.project]: plan.project, [L.volume]: key, [L.version]: COMPOSE_VERSION };
+}
+
+/** Filter for the Engine API's list calls: everything of one project. */
+export function projectFilter(project: string): { label: string[] } {
+  return { label: [`${L.project}=${project}`] };
+}
