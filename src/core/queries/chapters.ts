@@ -1,4 +1,4 @@
-import { WINDOW_AND_USER, filterParams } from './filter';
+import { WINDOW_AND_USER, filterParams, localTime } from './filter';
 import { bind, type BoundQuery, type Filter } from './types';
 
 /** The seed's chapter-complexity question plus cost: one row per attributed chapter. */
@@ -27,7 +27,7 @@ ORDER BY tokens DESC, chapter ASC`, filterParams(f));
 
 export interface ChapterSessionRow {
   session_id: string;
-  user_id: string;
+  author: string;
   first_seen: string;
   last_seen: string;
   requests: number;
@@ -37,8 +37,8 @@ export interface ChapterSessionRow {
 }
 /** The sessions that worked on one chapter (events attributed to it), newest first. */
 export function chapterSessions(f: Filter, chapter: string, limit: number): BoundQuery<ChapterSessionRow> {
-  return bind('chapters.sessions', `SELECT session_id, any(user_id) AS user_id,
-  toString(min(timestamp)) AS first_seen, toString(max(timestamp)) AS last_seen,
+  return bind('chapters.sessions', `SELECT session_id, any(user_id) AS author,
+  ${localTime('min(timestamp)')} AS first_seen, ${localTime('max(timestamp)')} AS last_seen,
   toFloat64(countIf(event_type = 'api_request')) AS requests,
   toFloat64(sumIf(token_count, event_type = 'api_request')) AS tokens,
   toFloat64(sumIf(cost_usd, event_type = 'api_request')) AS cost,

@@ -1,4 +1,4 @@
-import { DAY, WINDOW_AND_USER, filterParams } from './filter';
+import { DAY, WINDOW_AND_USER, filterParams, localTime } from './filter';
 import { bind, type BoundQuery, type Filter } from './types';
 
 /** The seed's error-pattern question: API errors per day by Anthropic error type and HTTP status. */
@@ -41,7 +41,7 @@ export interface ErrorMessageRow {
   last_seen: string;
 }
 export function topErrorMessages(f: Filter, limit: number): BoundQuery<ErrorMessageRow> {
-  return bind('errors.topMessages', `SELECT error_type, error_message, toFloat64(count()) AS errors, toString(max(timestamp)) AS last_seen
+  return bind('errors.topMessages', `SELECT error_type, error_message, toFloat64(count()) AS errors, ${localTime('max(timestamp)')} AS last_seen
 FROM telemetry_events
 WHERE event_type IN ('api_error', 'api_retries_exhausted') AND ${WINDOW_AND_USER}
 GROUP BY error_type, error_message
@@ -51,18 +51,19 @@ LIMIT {limit:UInt32}`, { ...filterParams(f), limit: Math.max(1, Math.floor(limit
 
 export interface AffectedSessionRow {
   session_id: string;
-  user_id: string;
-  chapter: string;
+  author: string;
+  /** The chapter of the session's latest error. */
+  last_chapter: string;
   errors: number;
   retries_exhausted: number;
   first_seen: string;
   last_seen: string;
 }
 export function affectedSessions(f: Filter, limit: number): BoundQuery<AffectedSessionRow> {
-  return bind('errors.sessions', `SELECT session_id, any(user_id) AS user_id, argMax(chapter, timestamp) AS chapter,
+  return bind('errors.sessions', `SELECT session_id, any(user_id) AS author, argMax(chapter, timestamp) AS last_chapter,
   toFloat64(countIf(event_type = 'api_error')) AS errors,
   toFloat64(countIf(event_type = 'api_retries_exhausted')) AS retries_exhausted,
-  toString(min(timestamp)) AS first_seen, toString(max(timestamp)) AS last_seen
+  ${localTime('min(timestamp)')} AS first_seen, ${localTime('max(timestamp)')} AS last_seen
 FROM events_attributed
 WHERE event_type IN ('api_error', 'api_retries_exhausted') AND ${WINDOW_AND_USER}
 GROUP BY session_id
@@ -71,7 +72,7 @@ LIMIT {limit:UInt32}`, { ...filterParams(f), limit: Math.max(1, Math.floor(limit
 }
 
 export interface ErrorOccurrenceRow {
-  timestamp: string;
+  at: string;
   event_type: string;
   error_type: string;
   status_code: string;
@@ -83,7 +84,7 @@ export interface ErrorOccurrenceRow {
 }
 /** The latest occurrences of one error type (the drill-down when a type is clicked). */
 export function latestOccurrences(f: Filter, errorType: string, limit: number): BoundQuery<ErrorOccurrenceRow> {
-  return bind('errors.occurrences', `SELECT toString(timestamp) AS timestamp, event_type, error_type, toString(status_code) AS status_code,
+  return bind('errors.occurrences', `SELECT ${localTime('timestamp')} AS at, event_type, error_type, toString(status_code) AS status_code,
   error_message, model, toFloat64(attempt) AS attempt, session_id, chapter
 FROM events_attributed
 WHERE event_type IN ('api_error', 'api_retries_exhausted') AND error_type = {error_type:String} AND ${WINDOW_AND_USER}

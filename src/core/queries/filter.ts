@@ -19,3 +19,8 @@ export function filterParams(f: Filter): Params {
     tz: f.timeZone,
   };
 }
+
+/** A timestamp as the viewer's local wall-clock time, 'YYYY-MM-DD hh:mm:ss'. */
+export function localTime(column: string): string {
+  return `toString(toDateTime(${column}, {tz:String}))`;
+}
