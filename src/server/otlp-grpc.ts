@@ -6,7 +6,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { OtlpInputError, type Signal } from './otlp/decode';
 import type { ExportHandler } from './otlp/export';
-import { StoreError } from './store/types';
 
 const SERVICES: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
@@ -47,7 +46,6 @@ export function createOtlpGrpcServer(handler: ExportHandler, opts: { maxMessageB
           () => callback(null, EMPTY),
           (err: unknown) => {
             if (err instanceof OtlpInputError) callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
-            else if (err instanceof StoreError && !err.unavailable) callback({ code: grpc.status.INVALID_ARGUMENT, details: `the store rejected the data: ${err.message}` });
             else callback({ code: grpc.status.UNAVAILABLE, details: `could not store the data, retry later: ${(err as Error).message}` });
           },
         );

@@ -8,7 +8,6 @@ import { OtlpInputError, type Encoding, type Signal } from './otlp/decode';
 import { encodeRpcStatus } from './otlp/proto';
 import type { ExportHandler } from './otlp/export';
 import { HttpError, readBody } from './http-body';
-import { StoreError } from './store/types';
 
 const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 // google.rpc.Code values used in error bodies.
@@ -92,7 +91,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       reply(res, 200, encoding, undefined, '');
     } catch (err) {
       if (err instanceof OtlpInputError) return reply(res, 400, encoding, RPC.INVALID_ARGUMENT, err.message);
-      if (err instanceof StoreError && !err.unavailable) return reply(res, 400, encoding, RPC.INVALID_ARGUMENT, `the store rejected the data: ${err.message}`);
+      // Rows we built from a valid request are never the sender's fault: any store failure is "retry later".
       return reply(res, 503, encoding, RPC.UNAVAILABLE, `could not store the data, retry later: ${(err as Error).message}`, { 'Retry-After': '2' });
     }
   }

@@ -1,0 +1,146 @@
+/**
+ * The server as a process: data survives restarts and kill -9 (every acknowledged export is
+ * there), conflicts over ports and data dirs end in a clear message and exit code, and an engine
+ * failure is answered with "retry" while the server keeps serving.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serverScript, startServer } from '../support/server';
+import { freePort } from '../support/ports';
+import { encodeLogs, logsRequest, postOtlp } from '../support/otlp';
+
+function runToExit(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [serverScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+async function portArgs(dataDir: string): Promise<string[]> {
+  return ['--data-dir', dataDir, '--grpc-port', String(await freePort()), '--otlp-http-port', String(await freePort()), '--http-port', String(await freePort())];
+}
+
+describe('server lifecycle', () => {
+  test('data survives a graceful restart', async () => {
+    const a = await startServer();
+    const body = encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': 'restart-1', cost_usd: 0.5 } }]));
+    assert.equal((await postOtlp(a.otlpHttpUrl, 'logs', body, 'application/x-protobuf')).status, 200);
+    assert.equal(await a.stop(), 0);
+    assert.match(a.output(), /stopped/);
+    const b = await startServer({ dataDir: a.dataDir });
+    try {
+      assert.equal(await b.sql("SELECT sum(cost_usd) FROM telemetry_events WHERE session_id = 'restart-1'"), '0.5\n');
+      // Migrations were recorded once, not re-applied.
+      assert.equal(await b.sql('SELECT count() = uniqExact(version) FROM schema_migrations'), '1\n');
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('kill -9 under concurrent writers loses no acknowledged export', async () => {
+    const a = await startServer();
+    const acked: string[] = [];
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const id = `w${w}-${i}`;
+        const body = encodeLogs(logsRequest(Array.from({ length: 20 }, (_, k) => ({ name: 'api_request', attributes: { 'session.id': id, 'event.sequence': k } }))));
+        try {
+          const r = await postOtlp(a.otlpHttpUrl, 'logs', body, 'application/x-protobuf');
+          if (r.status === 200) acked.push(id);
+        } catch {
+          return; // the server died mid-request: this export was never acknowledged
+        }
+      }
+    };
+    const writers = [0, 1, 2, 3, 4, 5].map(writer);
+    await new Promise((r) => setTimeout(r, 2500));
+    a.proc.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    await new Promise((r) => a.proc.exitCode !== null || a.proc.signalCode !== null ? r(null) : a.proc.once('exit', r));
+    assert.ok(acked.length > 10, `writers got ${acked.length} acknowledgements before the kill`);
+
+    const b = await startServer({ dataDir: a.dataDir });
+    try {
+      const stored = new Set((await b.sql("SELECT DISTINCT LogAttributes['session.id'] FROM otel_logs")).trim().split('\n'));
+      const missing = acked.filter((id) => !stored.has(id));
+      assert.deepEqual(missing, [], `${missing.length} of ${acked.length} acknowledged exports are missing after kill -9`);
+      // Whole exports, not fragments: every stored export has all 20 records.
+      assert.equal(await b.sql("SELECT countIf(c != 20) FROM (SELECT count() AS c FROM otel_logs GROUP BY LogAttributes['session.id'])"), '0\n');
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('a second server on the same data dir exits 3 naming the holder', async () => {
+    const a = await startServer();
+    try {
+      const r = await runToExit(await portArgs(a.dataDir));
+      assert.equal(r.code, 3, r.out);
+      assert.match(r.out, new RegExp(`in use by another Chapter Telemetry server \\(pid ${a.proc.pid}\\)`));
+      assert.doesNotMatch(r.out, /\n\s+at /, 'no stack trace');
+      assert.equal(await a.sql('SELECT 1'), '1\n', 'the first server is unaffected');
+    } finally {
+      await a.stop();
+    }
+  });
+
+  test('a busy port exits 4 naming the port, its role and who holds it', async () => {
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ct-port-'));
+      const r = await runToExit(['--data-dir', dir, '--grpc-port', String(port), '--otlp-http-port', String(await freePort()), '--http-port', String(await freePort())]);
+      assert.equal(r.code, 4, r.out);
+      assert.match(r.out, new RegExp(`port ${port} \\(OTLP gRPC\\) on 127.0.0.1 is already in use by pid ${process.pid}`));
+      assert.match(r.out, /--grpc-port N/);
+      const r2 = await runToExit(['--data-dir', dir, '--grpc-port', String(await freePort()), '--otlp-http-port', String(await freePort()), '--http-port', String(port)]);
+      assert.equal(r2.code, 4, r2.out);
+      assert.match(r2.out, new RegExp(`port ${port} \\(ClickHouse HTTP\\)`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('bad arguments exit 2 with the usage', async () => {
+    const r = await runToExit(['--grpc-port', 'seventy']);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /--grpc-port must be a port number/);
+    const r2 = await runToExit(['--frobnicate', '1']);
+    assert.equal(r2.code, 2);
+    assert.match(r2.out, /unknown option --frobnicate\nusage:/);
+  });
+
+  test('an engine failure is answered with retry (503 / UNAVAILABLE) and nothing is lost once it recovers', async () => {
+    const a = await startServer();
+    try {
+      const body = encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': 'fault-1' } }]));
+      // A real engine fault: the table the receiver writes to goes away.
+      await a.sql('DETACH TABLE otel_logs');
+      const failed = await postOtlp(a.otlpHttpUrl, 'logs', body, 'application/x-protobuf');
+      assert.equal(failed.status, 503);
+      assert.match(failed.body.toString('latin1'), /retry later/);
+      await a.sql('ATTACH TABLE otel_logs');
+      // The sender retries, as OTLP exporters do, and the data arrives once.
+      const retried = await postOtlp(a.otlpHttpUrl, 'logs', body, 'application/x-protobuf');
+      assert.equal(retried.status, 200);
+      assert.equal(await a.sql("SELECT count() FROM telemetry_events WHERE session_id = 'fault-1'"), '1\n');
+    } finally {
+      await a.stop();
+    }
+  });
+});
