@@ -2,7 +2,7 @@
  * The analytics' way to ClickHouse: `@clickhouse/client` over plain HTTP, the same for the embedded
  * server and the docker stack. No `vscode` import here, so tests and benchmarks use it unchanged.
  */
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { BoundQuery, QueryRunner } from '../../core/queries';
 
 export interface HttpRunner extends QueryRunner {
@@ -17,6 +17,8 @@ export function httpRunner(url: string): HttpRunner {
     // The store is local; keep-alive sockets would outlive a restarted server and fail the first query.
     keep_alive: { enabled: false },
     application: 'chapter-telemetry-analytics',
+    // Failures reach the caller (and the views) as errors; the client's own console logging is noise.
+    log: { level: ClickHouseLogLevel.OFF },
   });
   return {
     url,
