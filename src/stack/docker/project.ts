@@ -194,6 +194,15 @@ export class ComposeProject {
         const binding = s.ports.find((p) => p.hostPort === port);
         throw portInUseError(port, binding ? portRole(binding.containerPort) : 'published port', msg);
       }
+      if (/setting rlimit/i.test(msg)) {
+        const nofile = s.ulimits.find((u) => u.name === 'nofile');
+        throw new StackError(
+          'engine-failed',
+          `Docker may not raise the open-files limit of ${s.name} to ${nofile?.hard ?? 'the requested value'} on this machine.`,
+          `Raise the Docker daemon's limit (LimitNOFILE in its service), or set ${s.name === 'clickhouse' ? 'CLICKHOUSE_NOFILE' : 'OTELCOL_NOFILE'} to a lower value (ulimit -Hn shows yours), then start again.`,
+          msg,
+        );
+      }
       throw new StackError('engine-failed', `Docker could not start ${s.name}.`, 'See the log for the engine\'s message; fix the cause and start again.', msg);
     }
   }
@@ -323,12 +332,18 @@ function checkAbort(signal?: AbortSignal): void {
 }
 
 async function answers(url: string): Promise<boolean> {
+  // A referenced timer: AbortSignal.timeout's is unref'd, and a headless caller would then exit
+  // mid-wait while the request sits in Docker's port proxy.
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 2000);
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { signal: ac.signal });
     await res.arrayBuffer().catch(() => undefined);
     return res.status < 500;
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
