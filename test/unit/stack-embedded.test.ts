@@ -123,8 +123,11 @@ describe('EmbeddedBackend with the real server', () => {
     const a = backend(stateDir, join(stateDir, 'data'), await endpoints());
     const s = await a.start();
     const crashed = new Promise<StackError>((r) => a.onUnexpectedExit(r));
+    // The backend unrefs its child (the extension host must not wait for it); keep this test process alive.
+    const keepAlive = setInterval(() => undefined, 1000);
     process.kill((s as { pid: number }).pid, 'SIGKILL');
     const err = await crashed;
+    clearInterval(keepAlive);
     assert.equal(err.code, 'crashed');
     assert.match(err.message, /SIGKILL/);
     assert.deepEqual(await a.status(), { state: 'stopped' });
