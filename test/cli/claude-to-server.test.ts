@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../support/ports';
 import { startServer, repoRoot, type RunningServer } from '../support/server';
@@ -20,6 +20,7 @@ let server: RunningServer;
 let api: FakeAnthropic;
 let tee: OtlpTee;
 const runLog: string[] = [];
+const homes: string[] = [];
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -34,6 +35,7 @@ after(async () => {
   const code = await server?.stop();
   writeFileSync(join(artifacts, 'claude-to-server.server.log'), `${server?.output() ?? ''}\n[exit ${code}]\n`);
   writeFileSync(join(artifacts, 'claude-to-server.runs.log'), runLog.join('\n'));
+  for (const dir of [...homes, server?.dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function endpointFor(protocol: OtlpProtocol, via: 'direct' | 'tee' = 'direct'): string {
@@ -54,6 +56,7 @@ async function claude(
     userId: 'cli-own-user-id',
     ...o,
   });
+  homes.push(run.home);
   runLog.push(`--- ${protocol} session=${run.sessionId} exit=${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   assert.equal(api.pending(), 0, `the CLI did not consume every scripted reply; stdout: ${run.stdout} stderr: ${run.stderr}`);
   return run;
@@ -62,7 +65,7 @@ async function claude(
 const EVENTS_SQL = `
   SELECT event_type, user_id, session_id, model, cost_usd, input_tokens, output_tokens, cache_read_tokens,
          cache_creation_tokens, token_count, status_code, error_type, error_message, tool_name, success,
-         chapter_context, request_id, event_sequence
+         chapter_context, request_id, event_sequence, decision
   FROM telemetry_events WHERE session_id = {sid:String} ORDER BY event_sequence`;
 
 async function eventsOf(sid: string, what: string, done: (r: Row[]) => boolean): Promise<Row[]> {
@@ -190,6 +193,8 @@ for (const [i, protocol] of PROTOCOLS.entries()) {
       );
       const run = await claude(protocol, { prompt, logPrompts: true, extraArgs: ['--allowedTools', 'Write', 'Bash'] });
       assert.equal(run.code, 0, `claude failed: ${run.stdout}${run.stderr}`);
+      // The tools really ran (the CLI's cwd is its HOME).
+      assert.equal(readFileSync(join(run.home, 'notes-ch05.md'), 'utf8'), 'Chapter five notes\nline two\n');
 
       const ev = await eventsOf(run.sessionId, 'two tool_result rows in telemetry_events', (r) => has('tool_result', 2)(r) && has('api_request', 3)(r));
       const results = ev.filter((r) => r.event_type === 'tool_result');
@@ -201,6 +206,7 @@ for (const [i, protocol] of PROTOCOLS.entries()) {
       assert.equal(bash.error_type, 'ShellError');
       const decisions = ev.filter((r) => r.event_type === 'tool_decision').map((r) => r.tool_name).sort();
       assert.deepEqual(decisions, ['Bash', 'Write']);
+      for (const d of ev.filter((r) => r.event_type === 'tool_decision')) assert.equal(d.decision, 'accept');
 
       const [p] = await rows(
         server,
