@@ -146,7 +146,7 @@ describe('analytics queries over the real server', () => {
   });
 
   test('parameters bind safely: a chapter named like an injection matches only itself', async () => {
-    // @clickhouse/client sends param_ values TSV-escaped (' → \\'), as ClickHouse's HTTP interface parses them.
+    // @clickhouse/client sends param_ values TSV-escaped (a quote becomes backslash-quote), as ClickHouse's HTTP interface parses them.
     for (const v of [INJECTION, "a\\b", 'tab\there', XSS]) {
       const [echo] = await run.rows<{ v: string }>({ name: 'echo', sql: 'SELECT {v:String} AS v', params: { v } });
       assert.equal(echo?.v, v, 'a bound value reaches the engine unchanged');

@@ -38,6 +38,8 @@ export interface Filter extends Window {
   scope: Scope;
 }
 
+/** Pairs SQL with its values, keeping only the values the SQL has a placeholder for (shared filters bind more). */
 export function bind<Row>(name: string, sql: string, params: Params): BoundQuery<Row> {
-  return { name, sql, params };
+  const used = new Set([...sql.matchAll(/\{(\w+):/g)].map((m) => m[1]));
+  return { name, sql, params: Object.fromEntries(Object.entries(params).filter(([k]) => used.has(k))) };
 }
