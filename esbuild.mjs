@@ -44,6 +44,26 @@ const builds = [
     external: ['chdb', 'chdb/*', 'vscode'],
   },
   {
+    // The docker backend, loaded lazily by src/stack/index.ts: dockerode stays out of activation.
+    ...common,
+    entryPoints: ['src/stack/docker/index.ts'],
+    outfile: 'dist/stack-docker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'cpu-features', '*.node'],
+  },
+  {
+    // Mocha suites that run inside the real extension host (code-server harness / @vscode/test-cli).
+    ...common,
+    entryPoints: ['test/vscode/suite/index.ts'],
+    outfile: 'dist/test/suite/index.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'mocha'],
+  },
+  {
     ...common,
     entryPoints: ['src/webview/sidebar.ts', 'src/webview/panel.ts'],
     outdir: 'dist/webview',
