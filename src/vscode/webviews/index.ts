@@ -18,3 +18,23 @@ export function registerAnalytics(context: vscode.ExtensionContext, deps: Analyt
     vscode.commands.registerCommand('chapterTelemetry.showChapters', () => panels.show('chapters')),
   );
 }
+
+/** The parts of the extension's controller the analytics read (structural, so this file imports none of it). */
+export interface ControllerLike {
+  state: string;
+  endpoints?: { host: string; httpPort: number };
+  tracker: { state: { current?: string } };
+  start(): Promise<unknown>;
+  output: { show(preserveFocus?: boolean): void; info(line: string): void };
+}
+
+/** For `activate()`: one line there, `registerAnalyticsFor(ctx, controller)`. */
+export function registerAnalyticsFor(context: vscode.ExtensionContext, c: ControllerLike): void {
+  registerAnalytics(context, {
+    getEndpoint: () => (c.state === 'on' && c.endpoints ? { httpUrl: `http://${c.endpoints.host}:${c.endpoints.httpPort}` } : undefined),
+    startStack: async () => { await c.start(); },
+    showLogs: () => c.output.show(true),
+    currentChapter: () => c.tracker.state.current,
+    log: (l) => c.output.info(l),
+  });
+}

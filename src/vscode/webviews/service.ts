@@ -15,7 +15,8 @@ import { Watcher } from './watcher';
 
 export interface AnalyticsDeps {
   getEndpoint(): { httpUrl: string } | undefined;
-  onDidChangeState: vscode.Event<unknown>;
+  /** Fires when collection starts/stops (optional: without it a view notices within a few seconds). */
+  onDidChangeState?: vscode.Event<unknown>;
   startStack(): Promise<void>;
   showLogs(): void;
   currentChapter(): string | undefined;
@@ -51,7 +52,7 @@ export class AnalyticsService implements vscode.Disposable {
       classify: (e) => this.classify(e),
       notify: (m) => this.broadcast(m),
     });
-    this.subs.push(deps.onDidChangeState(() => this.watcher.poke()));
+    if (deps.onDidChangeState) this.subs.push(deps.onDidChangeState(() => this.watcher.poke()));
     this.subs.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('chapterTelemetry.userId')) this.watcher.poke();
     }));
