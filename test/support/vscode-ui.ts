@@ -1,0 +1,190 @@
+// Playwright helpers for the VS Code workbench as code-server serves it. Selectors are VS Code 1.100's DOM;
+// every wait has a deadline and fails with what it was waiting for.
+import type { Frame, Locator, Page } from 'playwright-core';
+
+const quickInput = '.quick-input-widget';
+
+async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, last?: () => Promise<string>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) {
+      const seen = last ? await last().catch(() => '') : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen ? `; last seen:\n${seen}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function openQuickInput(page: Page, key: string): Promise<Locator> {
+  const input = page.locator(`${quickInput} input.input`);
+  // A notification or a focused webview can swallow the first key press: retry until the widget is up.
+  await poll(`the quick input (${key})`, 15_000, async () => {
+    if (!(await input.isVisible())) {
+      await page.keyboard.press(key);
+      await input.waitFor({ state: 'visible', timeout: 1500 });
+    }
+    return true;
+  });
+  return input;
+}
+
+/** Runs a command by its palette title (e.g. "Chapter Telemetry: Start Collection") from F1. */
+export async function runCommand(page: Page, title: string, timeoutMs = 20_000): Promise<void> {
+  const input = await openQuickInput(page, 'F1');
+  await input.fill(`>${title}`);
+  const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async (e: Error) => {
+    const rows = await page.locator(`${quickInput} .monaco-list-row`).allTextContents();
+    await page.keyboard.press('Escape');
+    throw new Error(`command "${title}" not in the palette (rows: ${JSON.stringify(rows)}): ${e.message}`);
+  });
+  await row.click();
+  await input.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+}
+
+/** Whether the palette lists a command titled `title` (waits up to `timeoutMs` for it to show). */
+export async function hasCommand(page: Page, title: string, timeoutMs = 5_000): Promise<boolean> {
+  const input = await openQuickInput(page, 'F1');
+  await input.fill(`>${title}`);
+  const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: title }).first();
+  const found = await row.waitFor({ state: 'visible', timeout: timeoutMs }).then(() => true, () => false);
+  await page.keyboard.press('Escape');
+  return found;
+}
+
+/** The status bar entry whose DOM id ends with `id` (VS Code ids extension items `<publisher.name>.<id>`). */
+export function statusBarItem(page: Page, id: string): Locator {
+  return page.locator(`#workbench\\.parts\\.statusbar .statusbar-item[id$="${cssEscape(id)}"]`).first();
+}
+
+/** The visible text of a status bar entry (codicons dropped), waiting for it to appear. */
+export async function statusBarText(page: Page, id: string, timeoutMs = 20_000): Promise<string> {
+  const item = statusBarItem(page, id);
+  await item.waitFor({ state: 'attached', timeout: timeoutMs }).catch(async (e: Error) => {
+    const ids = await page.locator('#workbench\\.parts\\.statusbar .statusbar-item').evaluateAll((els) => els.map((el) => el.id));
+    throw new Error(`status bar item *${id} not found (items: ${ids.join(', ')}): ${e.message}`);
+  });
+  return ((await item.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** Waits until the status bar entry's text matches `re`; returns the text. */
+export async function waitForStatusBarText(page: Page, id: string, re: RegExp, timeoutMs = 30_000): Promise<string> {
+  let last = '';
+  return await poll(`status bar ${id} to match ${re}`, timeoutMs, async () => {
+    last = await statusBarText(page, id, timeoutMs);
+    return re.test(last) ? last : undefined;
+  }, async () => last);
+}
+
+/** The accessible label (tooltip-ish text) of a status bar entry. */
+export async function statusBarAriaLabel(page: Page, id: string): Promise<string> {
+  const a = statusBarItem(page, id).locator('a, .statusbar-item-label').first();
+  return (await a.getAttribute('aria-label')) ?? (await statusBarItem(page, id).getAttribute('aria-label')) ?? '';
+}
+
+/** Opens a workspace file through Quick Open (Ctrl+P) and waits for its editor tab to be active. */
+export async function openFile(page: Page, relativePath: string, timeoutMs = 20_000): Promise<void> {
+  const input = await openQuickInput(page, 'Control+P');
+  await input.fill(relativePath);
+  const base = relativePath.split('/').pop()!;
+  const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: base }).first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+const activeTerminal = '.terminal-wrapper.active';
+
+/** Opens a new integrated terminal and waits for its prompt area to render. */
+export async function newTerminal(page: Page, timeoutMs = 30_000): Promise<void> {
+  const before = await page.locator('.terminal-wrapper').count();
+  await runCommand(page, 'Terminal: Create New Terminal');
+  await poll('a new terminal', timeoutMs, async () =>
+    (await page.locator('.terminal-wrapper').count()) > before && (await page.locator(`${activeTerminal} .xterm-rows`).isVisible()) ? true : undefined);
+  // The shell prints its prompt once it is up: type only after that.
+  await waitForTerminalText(page, /[$#]\s*$/m, timeoutMs);
+}
+
+/** Types a line into the active terminal and presses Enter. */
+export async function typeInTerminal(page: Page, line: string): Promise<void> {
+  await page.locator(`${activeTerminal} .xterm`).click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+/** The active terminal's visible rows (DOM renderer; set `terminal.integrated.gpuAcceleration: off`). */
+export async function terminalText(page: Page): Promise<string> {
+  const rows = await page.locator(`${activeTerminal} .xterm-rows > div`).allTextContents();
+  return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd()).join('\n');
+}
+
+/** Waits until the active terminal shows text matching `re`; returns the match. */
+export async function waitForTerminalText(page: Page, re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  return await poll(`terminal text ${re}`, timeoutMs, async () => (await terminalText(page)).match(re) ?? undefined, () => terminalText(page));
+}
+
+/** End-of-line mark used by runInTerminal to tell real line ends from the terminal's wraps. */
+const eol = '@@';
+
+/**
+ * Runs a shell line in the active terminal and returns what it printed: the line is framed by two unique markers,
+ * so earlier output (and the echo of the typed line itself) is never mistaken for the result. Each output line is
+ * given an end mark, so lines the terminal wrapped at its width are joined back.
+ */
+export async function runInTerminal(page: Page, line: string, timeoutMs = 60_000): Promise<string> {
+  const tag = `CT${Date.now().toString(36)}`;
+  // The markers are built by the shell (${tag}B + "EGIN"), so the typed command line itself never matches.
+  await typeInTerminal(page, `clear; printf '%s\\n' "${tag}B""EGIN"; { ${line} ; } 2>&1 | sed 's/$/${eol}/'; printf '%s\\n' "${tag}E""ND"`);
+  const m = await waitForTerminalText(page, new RegExp(`${tag}BEGIN\\n([\\s\\S]*?)${tag}END`), timeoutMs);
+  return m[1]!.split(`${eol}\n`).map((l) => l.replace(/\n/g, '')).join('\n').replace(new RegExp(`${eol}\\s*$`), '').trim();
+}
+
+/** Waits for a webview frame (webviews are an iframe inside an iframe) that contains `selector`. */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  return await poll(`a webview frame containing ${selector}`, timeoutMs, async () => {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      if ((await f.locator(selector).count()) > 0) return f;
+    }
+    return undefined;
+  }, async () => page.frames().map((f) => f.url()).join('\n'));
+}
+
+/** Texts of the notification toasts on screen. */
+export async function notificationTexts(page: Page): Promise<string[]> {
+  return (await page.locator('.notification-toast .notification-list-item-message').allTextContents()).map((t) => t.trim());
+}
+
+/** Waits for a notification toast whose message matches `re`; returns its text. */
+export async function waitForNotification(page: Page, re: RegExp, timeoutMs = 30_000): Promise<string> {
+  return await poll(`a notification matching ${re}`, timeoutMs, async () => (await notificationTexts(page)).find((t) => re.test(t)),
+    async () => (await notificationTexts(page)).join('\n'));
+}
+
+/** Clicks a button (e.g. "Show Logs") on the notification whose message matches `re`. */
+export async function clickNotificationButton(page: Page, re: RegExp, button: string): Promise<void> {
+  const toast = page.locator('.notification-toast').filter({ has: page.locator('.notification-list-item-message', { hasText: re }) }).first();
+  await toast.locator('.monaco-button', { hasText: button }).first().click();
+}
+
+/** Clears every notification so toasts do not cover the status bar or steal focus. */
+export async function dismissNotifications(page: Page): Promise<void> {
+  if ((await page.locator('.notification-toast').count()) === 0) return;
+  await runCommand(page, 'Notifications: Clear All Notifications');
+}
+
+/** Switches the colour theme through the palette's theme picker (e.g. "Light Modern", "Dark Modern"). */
+export async function setColorTheme(page: Page, theme: string): Promise<void> {
+  await runCommand(page, 'Preferences: Color Theme');
+  const input = page.locator(`${quickInput} input.input`);
+  await input.fill(theme);
+  await page.locator(`${quickInput} .monaco-list-row`, { hasText: theme }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: 15_000 }).catch(() => undefined);
+}
+
+function cssEscape(s: string): string {
+  return s.replace(/["\\]/g, '\\$&');
+}
