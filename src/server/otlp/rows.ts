@@ -42,10 +42,25 @@ function scopeContext(scope: Scope | null | undefined, schemaUrl: string | null 
   };
 }
 
-function push(out: TableRows, table: string, row: object): void {
+function isDefault(value: unknown): boolean {
+  if (value === '' || value === 0) return true;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const _ in value) return false;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Top-level columns holding their default ('' / 0 / empty map) are left out: smaller rows are
+ * cheaper for the engine to parse. Values inside maps and arrays are kept exactly.
+ */
+function push(out: TableRows, table: string, row: Record<string, unknown>): void {
   let list = out.get(table);
   if (!list) out.set(table, (list = []));
-  list.push(JSON.stringify(row));
+  const slim: Record<string, unknown> = {};
+  for (const k in row) if (!isDefault(row[k])) slim[k] = row[k];
+  list.push(JSON.stringify(slim));
 }
 
 // ---------------------------------------------------------------- logs

@@ -1,0 +1,231 @@
+// The embedded server against the bare engine, measured in one run (issue 2's benchmarks):
+// - ingest of Claude-Code-shaped log records over OTLP/HTTP protobuf and gRPC (events/s) vs chDB's
+//   own INSERT … FORMAT JSONEachRow of the same rows into the same schema (target ≥ 1/3 of it);
+// - the four seed queries at 1M and 10M events over the server's HTTP vs the bare engine (≤ 2×);
+// - time from start to `ready`, and server RSS idle and under load.
+// Sizes: CT_BENCH_INGEST_EVENTS (default 100000), CT_BENCH_QUERY_SIZES (default "1000000,10000000").
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { ChdbStore } from '../src/server/store/chdb';
+import { applyMigrations, migrationsDir } from '../src/server/migrations';
+import { logsToRows } from '../src/server/otlp/rows';
+import { startServer, type RunningServer } from '../test/support/server';
+import { encodeLogs } from '../test/support/otlp';
+import { medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
+
+const INGEST_EVENTS = Number(process.env.CT_BENCH_INGEST_EVENTS ?? 100_000);
+const QUERY_SIZES = (process.env.CT_BENCH_QUERY_SIZES ?? '1000000,10000000').split(',').filter(Boolean).map(Number);
+const BATCH = 512; // Claude Code's (OpenTelemetry JS) default log batch size
+const SENDERS = 4;
+
+const MODELS = ['claude-sonnet-4-5', 'claude-opus-4-8', 'claude-haiku-4-5'];
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+
+/** One export request of `n` api_request records shaped like the catalog's. */
+function exportRequest(batchNo: number, n: number): object {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return {
+    resourceLogs: [{
+      resource: { attributes: kv({ 'service.name': 'claude-code', 'service.version': '2.1.197', user_id: `user${batchNo % 7}`, chapter: `ch${String(batchNo % 12).padStart(2, '0')}`, 'os.type': 'linux', 'host.arch': 'amd64' }) },
+      scopeLogs: [{
+        scope: { name: 'com.anthropic.claude_code.events', version: '2.1.197' },
+        logRecords: Array.from({ length: n }, (_, i) => ({
+          timeUnixNano: (now + BigInt(i) * 1000n).toString(),
+          observedTimeUnixNano: (now + BigInt(i) * 1000n).toString(),
+          body: { stringValue: 'claude_code.api_request' },
+          attributes: kv({
+            'event.name': 'api_request', 'event.timestamp': new Date().toISOString(), 'event.sequence': i,
+            'session.id': `00000000-0000-4000-8000-${String(batchNo).padStart(12, '0')}`, 'prompt.id': `p-${batchNo}-${i >> 3}`,
+            'user.id': 'f94ff1eaf3838d8a431109f89093e2736202619e80998847d2e7d24b2ba2497c', 'terminal.type': 'xterm',
+            model: MODELS[i % 3]!, input_tokens: 20 + (i % 50), output_tokens: 7 + (i % 300), cache_read_tokens: i % 1000, cache_creation_tokens: i % 40,
+            cost_usd: 0.0003 + (i % 10) * 0.0001, duration_ms: 800 + (i % 900), request_id: `req_${batchNo}_${i}`, speed: 'normal', query_source: 'sdk', 'app.version': '2.1.197',
+          }),
+        })),
+      }],
+    }],
+  };
+}
+
+function kv(o: Record<string, string | number>) {
+  return Object.entries(o).map(([key, v]) => ({ key, value: typeof v === 'string' ? { stringValue: v } : Number.isInteger(v) ? { intValue: v } : { doubleValue: v } }));
+}
+
+async function sendAll(bodies: Buffer[], send: (b: Buffer) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: SENDERS }, async () => {
+    while (next < bodies.length) await send(bodies[next++]!);
+  }));
+}
+
+async function ingestBench(): Promise<string> {
+  const batches = Math.ceil(INGEST_EVENTS / BATCH);
+  const requests = Array.from({ length: batches }, (_, b) => exportRequest(b, BATCH));
+  const bodies = requests.map(encodeLogs);
+  const events = batches * BATCH;
+
+  // Baselines: the bare engine inserting the very rows the receiver produces (same schema, same
+  // materialized views), once in the exports' own batches and once in large 8192-row chunks.
+  const rowsOut = new Map<string, string[]>();
+  for (const r of requests) logsToRows(r as never, rowsOut);
+  const lines = rowsOut.get('otel_logs')!;
+  const chunked = (size: number) => {
+    const out: Buffer[] = [];
+    for (let i = 0; i < lines.length; i += size) out.push(Buffer.from(lines.slice(i, i + size).join('\n') + '\n'));
+    return out;
+  };
+  const baseline = async (size: number) => {
+    const dir = tmp('ct-bench-base-');
+    const base = await ChdbStore.open(dir);
+    await applyMigrations(base, migrationsDir());
+    const chunks = chunked(size);
+    const ms = await timeMs(async () => {
+      for (const c of chunks) await base.insertJsonEachRow('otel_logs', c);
+    });
+    await base.close();
+    rmSync(dir, { recursive: true, force: true });
+    return ms;
+  };
+  const sameBatchMs = await baseline(BATCH);
+  const baseMs = await baseline(8192);
+
+  const srv = await startServer();
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(srv.proc.pid!))), 50);
+  const httpMs = await timeMs(() => sendAll(bodies, async (b) => {
+    const r = await fetch(`${srv.otlpHttpUrl}/v1/logs`, { method: 'POST', body: b, headers: { 'content-type': 'application/x-protobuf' } });
+    await r.arrayBuffer();
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+  }));
+  const client = new grpc.Client(`127.0.0.1:${srv.grpcPort}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
+  const grpcMs = await timeMs(() => sendAll(bodies, (b) => new Promise<void>((res, rej) => {
+    client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (x: Buffer) => x, (x: Buffer) => x, b, (err) => (err ? rej(err) : res()));
+  })));
+  client.close();
+  clearInterval(sampler);
+  const stored = Number(await srv.sql('SELECT count() FROM otel_logs'));
+  await srv.stop();
+  if (stored !== 2 * events) throw new Error(`expected ${2 * events} stored rows, found ${stored}`);
+
+  const rate = (ms: number) => events / (ms / 1000);
+  const same = rate(sameBatchMs);
+  const big = rate(baseMs);
+  const row = (name: string, ms: number) => [name, Math.round(rate(ms)), rate(ms) / same, rate(ms) / big, verdict(rate(ms) / same >= 1 / 3)];
+  return [
+    `### Ingest (${events} api_request records, ${BATCH} per export, ${SENDERS} concurrent senders)`,
+    '',
+    'Baseline: chDB\'s own `INSERT … FORMAT JSONEachRow` of the same rows into the same schema, run serially',
+    `in this process, in the exports' ${BATCH}-row batches (the target's baseline) and in 8192-row chunks.`,
+    '',
+    table(['path', 'events/s', `vs engine, ${BATCH}-row batches`, 'vs engine, 8192-row chunks', 'target ≥ 0.33'], [
+      row(`chDB insert, ${BATCH}-row batches (baseline)`, sameBatchMs),
+      row('chDB insert, 8192-row chunks', baseMs),
+      row('OTLP/HTTP protobuf → server', httpMs),
+      row('OTLP/gRPC → server', grpcMs),
+    ]),
+    '',
+    `Server RSS peak under this load: ${peakRss.toFixed(0)} MiB.`,
+  ].join('\n');
+}
+
+function seedQueries(): Array<[string, string]> {
+  const dir = join(__dirname, '..', 'telemetry-server', 'clickhouse', 'seed-queries');
+  return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => [f.replace(/\.sql$/, ''), readFileSync(join(dir, f), 'utf8')]);
+}
+
+/** N synthetic events straight into telemetry_events (and a focus timeline), spread over the last 30 days. */
+async function fill(store: ChdbStore, n: number): Promise<void> {
+  await store.query(`INSERT INTO telemetry_events (timestamp, event_type, user_id, session_id, prompt_id, model, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, token_count, duration_ms, status_code, error_type, error_message, success, chapter_context)
+    SELECT now64(3) - toIntervalMillisecond(intHash64(number) % (30 * 86400000)) AS timestamp,
+      ['api_request','api_request','api_request','user_prompt','tool_result','api_error'][1 + number % 6] AS event_type,
+      concat('user', toString(number % 7)) AS user_id,
+      toString(cityHash64(intDiv(number, 40))) AS session_id,
+      toString(cityHash64(intDiv(number, 8))) AS prompt_id,
+      ['claude-sonnet-4-5','claude-opus-4-8','claude-haiku-4-5'][1 + number % 3] AS model,
+      if(event_type = 'api_request', 0.0003 + (number % 10) * 0.0001, 0) AS cost_usd,
+      if(event_type = 'api_request', 20 + number % 50, 0), if(event_type = 'api_request', 7 + number % 300, 0),
+      if(event_type = 'api_request', number % 1000, 0), if(event_type = 'api_request', number % 40, 0),
+      if(event_type = 'api_request', 27 + number % 50 + number % 300 + number % 1000 + number % 40, 0),
+      800 + number % 900,
+      if(event_type = 'api_error', [429, 500, 529][1 + number % 3], 0),
+      if(event_type = 'api_error', ['rate_limit_error','api_error','overloaded_error'][1 + number % 3], if(event_type = 'tool_result' AND number % 5 = 0, 'ShellError', '')),
+      if(event_type = 'api_error', 'fake error', ''),
+      if(event_type = 'api_error' OR (event_type = 'tool_result' AND number % 5 = 0), 0, 1),
+      concat('ch', leftPad(toString(number % 12), 2, '0'))
+    FROM numbers(${n})`);
+  await store.query(`INSERT INTO chapter_focus (timestamp, user_id, chapter, workspace, file)
+    SELECT now64(3) - toIntervalSecond(number * 60), concat('user', toString(number % 7)), concat('ch', leftPad(toString(intHash32(number) % 12), 2, '0')), 'book', 'docs/x.md'
+    FROM numbers(${Math.max(1000, Math.floor(n / 1000))})`);
+  await store.query('OPTIMIZE TABLE telemetry_events FINAL');
+}
+
+async function queryBench(n: number): Promise<string> {
+  const dir = tmp('ct-bench-q-');
+  const queries = seedQueries();
+  let store = await ChdbStore.open(dir);
+  await applyMigrations(store, migrationsDir());
+  const fillMs = await timeMs(() => fill(store, n));
+  // Bare engine first (this process holds the data dir), then the server on the same dir.
+  const bare: number[] = [];
+  for (const [, sql] of queries) bare.push(await medianMs(() => store.query(sql)));
+  await store.close();
+  const srv: RunningServer = await startServer({ dataDir: dir });
+  const idleRss = rssMiB(srv.proc.pid!);
+  const served: number[] = [];
+  for (const [, sql] of queries) served.push(await medianMs(() => srv.sql(sql)));
+  await srv.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return [
+    `### Seed queries at ${n.toLocaleString('en')} events (filled in ${(fillMs / 1000).toFixed(1)} s; median of 5 after a warm-up)`,
+    '',
+    table(['query', 'bare engine ms', 'server over HTTP ms', 'ratio', 'target ≤ 2×'],
+      queries.map(([name], i) => [name, bare[i]!, served[i]!, served[i]! / bare[i]!, verdict(served[i]! / bare[i]! <= 2)])),
+    '',
+    `Server RSS idle with ${n.toLocaleString('en')} events stored: ${idleRss.toFixed(0)} MiB.`,
+  ].join('\n');
+}
+
+async function readyBench(): Promise<string> {
+  const fresh: number[] = [];
+  const warm: number[] = [];
+  const engine: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = tmp('ct-bench-ready-');
+    let t = Date.now();
+    let s = await startServer({ dataDir: dir });
+    fresh.push(Date.now() - t);
+    await s.stop();
+    t = Date.now();
+    s = await startServer({ dataDir: dir });
+    warm.push(Date.now() - t);
+    await s.stop();
+    // Baseline: a bare process that loads chDB, opens the same dir and answers SELECT 1.
+    t = Date.now();
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, ['-e', `const {Session}=require('chdb');const s=new Session(${JSON.stringify(dir)});s.query('SELECT 1');s.close()`], { cwd: join(__dirname, '..') });
+    engine.push(Date.now() - t);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+  return [
+    '### Start to `ready` (process spawn to the ready line, median of 3)',
+    '',
+    table(['case', 'ms', 'vs bare engine start'], [
+      ['bare engine: node + require(chdb) + open dir + SELECT 1 (baseline)', med(engine), 1],
+      ['server, first start (creates the schema)', med(fresh), med(fresh) / med(engine)],
+      ['server, later start', med(warm), med(warm) / med(engine)],
+    ]),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const parts = ['## Embedded server (`bench/server.bench.ts`)', '', await readyBench(), '', await ingestBench()];
+  for (const n of QUERY_SIZES) parts.push('', await queryBench(n));
+  process.stdout.write(parts.join('\n') + '\n');
+}
+
+void main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
