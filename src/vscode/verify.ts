@@ -1,0 +1,58 @@
+/** Verify Collection: counts from the stack, one plain diagnosis, details in the output channel. */
+import * as vscode from 'vscode';
+import { fetchCounts, type Counts } from '../core/collection-counts';
+import { diagnose, type Diagnosis } from '../core/diagnosis';
+import { ping } from '../stack/server-state';
+import type { Controller } from './controller';
+
+export interface VerifyResult {
+  diagnosis: Diagnosis;
+  counts?: Counts;
+}
+
+/** Terminals created before the env was last applied still carry the old env (or none). */
+const terminalBirth = new WeakMap<vscode.Terminal, number>();
+export function trackTerminals(): vscode.Disposable {
+  for (const t of vscode.window.terminals) terminalBirth.set(t, 0);
+  return vscode.window.onDidOpenTerminal((t) => terminalBirth.set(t, Date.now()));
+}
+
+export async function verifyCollection(c: Controller, show = true): Promise<VerifyResult> {
+  const e = c.endpoints ?? c.config.endpoints;
+  const reachable = c.state !== 'off' && (await ping(e.host, e.httpPort));
+  let counts: Counts | undefined;
+  let queryError: string | undefined;
+  if (reachable) {
+    try {
+      counts = await fetchCounts(`http://127.0.0.1:${e.httpPort}/`, c.config.userId);
+    } catch (err) {
+      queryError = (err as Error).message;
+    }
+  }
+  const stale = vscode.window.terminals.filter((t) => (terminalBirth.get(t) ?? 0) < c.envAppliedTime).length;
+  const diagnosis = diagnose({
+    serverReachable: reachable && !queryError,
+    events: counts?.events ?? 0,
+    metricPoints: counts?.metricPoints ?? 0,
+    taggedEvents: counts?.taggedEvents ?? 0,
+    lastReceivedAt: counts?.lastReceivedAt,
+    staleTerminals: stale,
+    injecting: c.config.injectIntoTerminals,
+  });
+  c.output.info(
+    `Verify: server ${reachable ? 'up' : 'down'}${queryError ? ` (query failed: ${queryError})` : ''}; last 15 min: ${counts?.events ?? 0} events ` +
+      `(${counts?.taggedEvents ?? 0} from injected terminals), ${counts?.metricPoints ?? 0} metric points; last received ` +
+      `${counts?.lastReceivedAt?.toISOString() ?? 'never'}; terminals opened before the env: ${stale} → ${diagnosis.code}`,
+  );
+  if (show) {
+    const text = `Chapter Telemetry: ${diagnosis.message}${counts?.lastReceivedAt ? ` Last data: ${counts.lastReceivedAt.toLocaleTimeString()}.` : ''}`;
+    const actions = diagnosis.code === 'server-down' ? ['Start Collection', 'Show Logs'] : diagnosis.code === 'ok' ? [] : ['New Terminal', 'Show Logs'];
+    const show = diagnosis.ok ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    void show(text, ...actions).then((pick) => {
+      if (pick === 'Start Collection') void c.start();
+      if (pick === 'Show Logs') c.output.show(true);
+      if (pick === 'New Terminal') vscode.window.createTerminal().show();
+    });
+  }
+  return { diagnosis, counts };
+}

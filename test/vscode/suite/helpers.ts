@@ -1,0 +1,45 @@
+import * as vscode from 'vscode';
+import { createServer } from 'node:net';
+import type { Stats } from '../../../src/vscode/commands';
+
+export const stats = async (): Promise<Stats> => (await vscode.commands.executeCommand('chapterTelemetry.internal.stats')) as Stats;
+
+export function workspaceRoot(): vscode.Uri {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  if (!f) throw new Error('the test window must open a folder');
+  return f.uri;
+}
+
+export async function writeFile(rel: string, text: string): Promise<vscode.Uri> {
+  const uri = vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+  return uri;
+}
+
+export async function open(rel: string): Promise<void> {
+  const uri = await writeFile(rel, `# ${rel}\n`);
+  await vscode.window.showTextDocument(uri);
+}
+
+/** Polls a condition (UI events arrive asynchronously); fails with the last value seen. */
+export async function until<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v)) {
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    v = await fn();
+  }
+  return v;
+}
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
