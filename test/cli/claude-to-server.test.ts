@@ -58,7 +58,9 @@ async function claude(
   });
   homes.push(run.home);
   runLog.push(`--- ${protocol} session=${run.sessionId} exit=${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-  assert.equal(api.pending(), 0, `the CLI did not consume every scripted reply; stdout: ${run.stdout} stderr: ${run.stderr}`);
+  const left = api.pending();
+  api.clearQueue();
+  assert.equal(left, 0, `the CLI did not consume every scripted reply; stdout: ${run.stdout} stderr: ${run.stderr}`);
   return run;
 }
 
@@ -312,4 +314,31 @@ describe('error_type for other failures (http/protobuf)', () => {
       assert.equal(e.error_type, c.type);
     });
   }
+
+  test('with one retry allowed, two 500s give one api_error and one api_retries_exhausted, both api_error type', async () => {
+    const before = api.messageRequests().length;
+    api.enqueue({ kind: 'error', status: 500, message: 'boom' }, { kind: 'error', status: 500, message: 'boom again' });
+    const run = await claude('http/protobuf', { prompt: 'hello', maxRetries: 1 });
+    assert.equal(run.code, 1);
+    assert.equal(api.messageRequests().length - before, 2, 'the CLI should have retried once');
+    const ev = await eventsOf(run.sessionId, 'api_retries_exhausted in telemetry_events', has('api_retries_exhausted'));
+    // CLI 2.1.197 reports the final failed attempt as api_error, then api_retries_exhausted.
+    const errs = ev.filter((r) => r.event_type === 'api_error');
+    const exhausted = ev.filter((r) => r.event_type === 'api_retries_exhausted');
+    assert.equal(errs.length, 1, JSON.stringify(ev));
+    assert.equal(exhausted.length, 1, JSON.stringify(ev));
+    assert.match(String(errs[0]!.error_message), /boom again/);
+    for (const e of [...errs, ...exhausted]) {
+      assert.equal(num(e.status_code), 500);
+      assert.equal(e.error_type, 'api_error');
+    }
+  });
+
+  test('a 529 that succeeds on retry leaves no api_error, only the api_request', async () => {
+    api.enqueue({ kind: 'error', status: 529, message: 'Overloaded' }, { kind: 'text', text: 'fine now' });
+    const run = await claude('http/protobuf', { prompt: 'hello', maxRetries: 1 });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const ev = await eventsOf(run.sessionId, 'api_request in telemetry_events', has('api_request'));
+    assert.deepEqual(ev.map((r) => r.event_type).filter((t) => String(t).startsWith('api_')), ['api_request']);
+  });
 });

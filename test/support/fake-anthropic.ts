@@ -27,6 +27,8 @@ export type FakeReply =
       /** Anthropic error type; derived from the status when omitted. */
       errorType?: string;
       message?: string;
+      /** Sends `x-should-retry: true|false` (the SDK obeys it); omitted, the client decides by status. */
+      shouldRetry?: boolean;
     };
 
 export interface RecordedRequest {
@@ -62,6 +64,8 @@ export interface FakeAnthropic {
   enqueue(...replies: FakeReply[]): void;
   /** Replies still waiting in the queue. */
   pending(): number;
+  /** Drops queued replies (so one failed test cannot feed the next). */
+  clearQueue(): void;
   close(): Promise<void>;
 }
 
@@ -139,10 +143,9 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       if (reply.kind === 'error') {
         const type = reply.errorType ?? errorTypeForStatus(reply.status);
         rec.answeredStatus = reply.status;
-        sendJson(res, reply.status, { type: 'error', error: { type, message: reply.message ?? `fake ${reply.status} ${type}` } }, {
-          'request-id': requestId,
-          'x-should-retry': 'false',
-        });
+        const headers: Record<string, string> = { 'request-id': requestId };
+        if (reply.shouldRetry !== undefined) headers['x-should-retry'] = String(reply.shouldRetry);
+        sendJson(res, reply.status, { type: 'error', error: { type, message: reply.message ?? `fake ${reply.status} ${type}` } }, headers);
         return;
       }
       rec.answeredStatus = 200;
@@ -169,6 +172,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     messageRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages'),
     enqueue: (...replies) => void queue.push(...replies),
     pending: () => queue.length,
+    clearQueue: () => void queue.splice(0),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
