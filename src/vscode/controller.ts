@@ -81,13 +81,14 @@ export class Controller implements vscode.Disposable {
     return run;
   }
 
-  private async getBackend(): Promise<StackBackend> {
+  /** `forStart: false` (stopping): no engine lookup, so Stop never triggers an engine download. */
+  private async getBackend(forStart = true): Promise<StackBackend> {
     const key = JSON.stringify([this.cfg.mode, this.cfg.endpoints, this.cfg.serverNodePath, this.cfg.enginePath, this.cfg.dataDir]);
     if (this.backend && key === this.backendKey) return this.backend;
     this.logSub?.dispose();
     const storage = this.ctx.globalStorageUri.fsPath;
     let engineNodeModules: string | undefined;
-    if (this.cfg.mode === 'embedded') {
+    if (this.cfg.mode === 'embedded' && forStart) {
       const { ensureEngine } = await import('./engine-ui');
       engineNodeModules = await ensureEngine(this.ctx, this.cfg.enginePath, (l) => this.output.info(l));
     }
@@ -146,8 +147,9 @@ export class Controller implements vscode.Disposable {
         await this.backend?.stop();
         if (!this.backend) {
           // Stop from a window that never started: still stop the shared server if one runs.
-          const b = await this.getBackend();
+          const b = await this.getBackend(false);
           await b.stop();
+          this.backend = undefined;
         }
       } catch (e) {
         this.output.error(`Stopping: ${(e as Error).message}`);
