@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serverScript, startServer } from '../support/server';
+import { serverScript, startServer, type RunningServer } from '../support/server';
 import { freePort } from '../support/ports';
 import { encodeLogs, logsRequest, postOtlp } from '../support/otlp';
 
@@ -49,7 +49,8 @@ describe('server lifecycle', () => {
     }
   });
 
-  test('kill -9 under concurrent writers loses no acknowledged export', async () => {
+  /** Six writers export as fast as they can; `interrupt` ends the server; every acknowledged export must survive. */
+  async function writersThen(interrupt: (a: RunningServer) => void): Promise<{ acked: string[]; exitCode: number | null; dataDir: string }> {
     const a = await startServer();
     const acked: string[] = [];
     let stop = false;
@@ -61,28 +62,43 @@ describe('server lifecycle', () => {
           const r = await postOtlp(a.otlpHttpUrl, 'logs', body, 'application/x-protobuf');
           if (r.status === 200) acked.push(id);
         } catch {
-          return; // the server died mid-request: this export was never acknowledged
+          return; // the connection died mid-request: this export was never acknowledged
         }
       }
     };
     const writers = [0, 1, 2, 3, 4, 5].map(writer);
     await new Promise((r) => setTimeout(r, 2500));
-    a.proc.kill('SIGKILL');
+    const exited = new Promise<number | null>((r) => (a.proc.exitCode !== null || a.proc.signalCode !== null ? r(a.proc.exitCode) : a.proc.once('exit', (c) => r(c))));
+    interrupt(a);
+    const exitCode = await exited;
     stop = true;
     await Promise.all(writers);
-    await new Promise((r) => a.proc.exitCode !== null || a.proc.signalCode !== null ? r(null) : a.proc.once('exit', r));
-    assert.ok(acked.length > 10, `writers got ${acked.length} acknowledgements before the kill`);
+    assert.ok(acked.length > 10, `writers got ${acked.length} acknowledgements before the interruption`);
+    return { acked, exitCode, dataDir: a.dataDir };
+  }
 
-    const b = await startServer({ dataDir: a.dataDir });
+  async function assertAllStored(dataDir: string, acked: string[]): Promise<void> {
+    const b = await startServer({ dataDir });
     try {
       const stored = new Set((await b.sql("SELECT DISTINCT LogAttributes['session.id'] FROM otel_logs")).trim().split('\n'));
       const missing = acked.filter((id) => !stored.has(id));
-      assert.deepEqual(missing, [], `${missing.length} of ${acked.length} acknowledged exports are missing after kill -9`);
+      assert.deepEqual(missing, [], `${missing.length} of ${acked.length} acknowledged exports are missing`);
       // Whole exports, not fragments: every stored export has all 20 records.
       assert.equal(await b.sql("SELECT countIf(c != 20) FROM (SELECT count() AS c FROM otel_logs GROUP BY LogAttributes['session.id'])"), '0\n');
     } finally {
       await b.stop();
     }
+  }
+
+  test('kill -9 under concurrent writers loses no acknowledged export', async () => {
+    const r = await writersThen((a) => a.proc.kill('SIGKILL'));
+    await assertAllStored(r.dataDir, r.acked);
+  });
+
+  test('SIGTERM under concurrent writers finishes in-flight exports and exits 0', async () => {
+    const r = await writersThen((a) => a.proc.kill('SIGTERM'));
+    assert.equal(r.exitCode, 0);
+    await assertAllStored(r.dataDir, r.acked);
   });
 
   test('a second server on the same data dir exits 3 naming the holder', async () => {
