@@ -55,7 +55,7 @@ describe('docker stack lifecycle (stand-in images, real engine)', () => {
     assert.deepEqual(left.networks, [`${stack.project}_default`]);
     assert.deepEqual(left.volumes.sort(), [`${stack.project}_clickhouse-data`, `${stack.project}_collector-queue`]);
     const net = await docker.getNetwork(`${stack.project}_default`).inspect();
-    assert.equal(net.Labels['com.docker.compose.network'], 'default');
+    assert.equal(net.Labels?.['com.docker.compose.network'], 'default');
   });
 
   test('only 127.0.0.1 ports are published', async () => {

@@ -11,44 +11,43 @@ interface PullEvent {
   errorDetail?: { message?: string };
 }
 
-/** Layer bytes done / total across every layer seen so far (layers already present count as done). */
+/** Layer bytes downloaded / total across the layers that need downloading (present layers do not count). */
 export class LayerProgress {
-  private layers = new Map<string, { current: number; total: number; done: boolean }>();
+  private layers = new Map<string, { current: number; total: number }>();
 
   update(ev: PullEvent): void {
     if (!ev.id || !ev.status) return;
-    const layer = this.layers.get(ev.id) ?? { current: 0, total: 0, done: false };
+    const layer = this.layers.get(ev.id) ?? { current: 0, total: 0 };
     if (ev.status === 'Downloading' && ev.progressDetail?.total) {
       layer.total = ev.progressDetail.total;
       layer.current = ev.progressDetail.current ?? layer.current;
-    } else if (/^(Download complete|Pull complete|Already exists|Extracting|Verifying Checksum)/.test(ev.status)) {
+    } else if (/^(Download complete|Verifying Checksum|Extracting|Pull complete)/.test(ev.status)) {
       layer.current = layer.total;
-      layer.done = ev.status !== 'Extracting' || layer.done;
-      if (/^(Pull complete|Already exists)/.test(ev.status)) layer.done = true;
-    } else if (!/^Pulling fs layer|^Waiting/.test(ev.status)) {
-      return; // digest/status lines about the image as a whole, not a layer
+    } else if (!/^(Pulling fs layer|Waiting|Already exists)/.test(ev.status)) {
+      return; // lines about the image as a whole (digest, status), not a layer
     }
     this.layers.set(ev.id, layer);
   }
 
-  /** 0..100, or undefined before any size is known. */
+  private shown = -1;
+
+  /**
+   * 0..99 while pulling (100 is reported by the caller once the pull has finished), or undefined
+   * before any layer size is known. Never goes backwards: layers announced late would otherwise
+   * pull the figure down.
+   */
   percent(): number | undefined {
     let cur = 0;
     let tot = 0;
-    let known = false;
     for (const l of this.layers.values()) {
       if (l.total > 0) {
-        known = true;
         cur += l.current;
         tot += l.total;
-      } else if (l.done) {
-        known = true;
       }
     }
-    if (!known) return undefined;
-    const allDone = [...this.layers.values()].every((l) => l.done);
-    if (allDone) return 100;
-    return tot > 0 ? Math.min(99, Math.floor((cur / tot) * 100)) : 0;
+    if (tot === 0) return this.shown < 0 ? undefined : this.shown;
+    this.shown = Math.max(this.shown, Math.min(99, Math.floor((cur / tot) * 100)));
+    return this.shown;
   }
 
   get layerCount(): number {
