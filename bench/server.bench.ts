@@ -94,7 +94,7 @@ async function ingestBench(): Promise<string> {
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(srv.proc.pid!))), 50);
   const httpMs = await timeMs(() => sendAll(bodies, async (b) => {
-    const r = await fetch(`${srv.otlpHttpUrl}/v1/logs`, { method: 'POST', body: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), headers: { 'content-type': 'application/x-protobuf' } });
+    const r = await fetch(`${srv.otlpHttpUrl}/v1/logs`, { method: 'POST', body: b as unknown as BodyInit, headers: { 'content-type': 'application/x-protobuf' } });
     await r.arrayBuffer();
     if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
   }));

@@ -62,7 +62,8 @@ export function encodeTraces(req: object): Buffer {
 }
 
 export async function postOtlp(baseUrl: string, signal: 'logs' | 'metrics' | 'traces', body: Buffer | string, contentType: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
-  const payload = typeof body === 'string' ? body : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  // Node's fetch takes a Buffer; only the DOM typings disagree.
+  const payload = body as unknown as BodyInit;
   const res = await fetch(`${baseUrl}/v1/${signal}`, { method: 'POST', body: payload, headers: { 'content-type': contentType, ...headers } });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
