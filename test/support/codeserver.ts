@@ -79,8 +79,6 @@ const defaultSettings: Record<string, unknown> = {
   'terminal.integrated.profiles.linux': { 'ct-bash': { path: '/bin/bash', args: ['--noprofile', '--norc'] } },
   'terminal.integrated.defaultProfile.linux': 'ct-bash',
   'terminal.integrated.enablePersistentSessions': false,
-  // VS Code would otherwise ask to relaunch terminals in a notification instead of applying env changes.
-  'terminal.integrated.environmentChangesRelaunch': true,
   'window.restoreWindows': 'none',
 };
 

@@ -88,10 +88,14 @@ export async function statusBarAriaLabel(page: Page, id: string): Promise<string
 export async function openFile(page: Page, relativePath: string, timeoutMs = 20_000): Promise<void> {
   const input = await openQuickInput(page, 'Control+P');
   await input.fill(relativePath);
-  const base = relativePath.split('/').pop()!;
-  const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: base }).first();
+  const parts = relativePath.split('/');
+  const base = parts.pop()!;
+  // Recently opened files are listed before the search ends: wait for the row of this very folder, not a namesake.
+  let row = page.locator(`${quickInput} .monaco-list-row`, { hasText: base });
+  if (parts.length) row = row.filter({ hasText: parts.join('/') });
+  row = row.first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
-  await page.keyboard.press('Enter');
+  await row.click();
   await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
