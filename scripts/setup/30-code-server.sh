@@ -13,8 +13,8 @@ CS_DIR="${CT_CODE_SERVER_DIR:-$PWD/.cache/code-server}"
 CS_BIN="$CS_DIR/node_modules/.bin/code-server"
 
 # libkrb5-dev: headers for code-server's kerberos addon; ripgrep: the rg its search needs (GitHub is unreachable);
-# build-essential/python3: node-gyp builds node-pty; procps: `ps` for the terminal tests.
-apt_install chromium libkrb5-dev ripgrep build-essential python3 procps
+# build-essential/python3: node-gyp builds node-pty; procps, unzip: `ps` and `unzip -l` in the vscode tests.
+apt_install chromium libkrb5-dev ripgrep build-essential python3 procps unzip
 
 if [ -x "$CS_BIN" ] && [ "$(cat "$CS_DIR/.installed" 2>/dev/null)" = "$CS_VERSION" ]; then
   exit 0
