@@ -103,6 +103,14 @@ function describe(status: StackStatus, mode: StackMode): string {
   }
 }
 
+/**
+ * The docker backend comes from its own bundle (dist/stack-docker.js) with its own copy of the
+ * StackError class, so `instanceof` cannot recognise its errors here: check the shape instead.
+ */
+function isStackError(e: unknown): e is StackError {
+  return e instanceof StackError || (e instanceof Error && e.name === 'StackError' && typeof (e as StackError).hint === 'string' && typeof (e as StackError).code === 'string');
+}
+
 export async function runCli(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
   let args: CliArgs;
   try {
@@ -158,7 +166,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
       }
     }
   } catch (e) {
-    if (e instanceof StackError) {
+    if (isStackError(e)) {
       err.write(`error: ${e.message} ${e.hint}\n`);
       if (e.detail) err.write(`${e.detail.split('\n').slice(-10).map((l) => `  ${l}`).join('\n')}\n`);
       return CLI_EXIT[e.code] ?? 1;

@@ -1,0 +1,80 @@
+/**
+ * The headless `npm run stack` (dist/stack-cli.js), docker mode on the stand-ins: up, status, down
+ * with their exit codes and one-line messages; a taken port ends in exit 4 and a clear line.
+ */
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { freePort } from '../support/ports';
+import { leftovers, purge, repoRoot, standinEnv, uniqueProject } from './helpers';
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'dist', 'stack-cli.js'), ...args], { env: { ...process.env, ...standinEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run stack (docker mode)', () => {
+  const project = uniqueProject('cli');
+  after(async () => purge(project));
+
+  test('up, status, down, status: exit codes 0, 0, 0, 1', async () => {
+    const ports = ['--grpc-port', String(await freePort()), '--otlp-http-port', String(await freePort()), '--http-port', String(await freePort())];
+    const common = ['--mode', 'docker', '--project', project, ...ports];
+    const up = await cli(['up', ...common]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /^running \(docker\): otlp-grpc=127\.0\.0\.1:\d+ otlp-http=127\.0\.0\.1:\d+ clickhouse-http=http:\/\/127\.0\.0\.1:\d+\n$/);
+    assert.match(up.stderr, /Waiting for clickhouse/);
+    const status = await cli(['status', ...common]);
+    assert.equal(status.code, 0);
+    assert.match(status.stdout, /^running \(docker\)/);
+    const down = await cli(['down', ...common]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(down.stdout, 'down (docker)\n');
+    const after = await cli(['status', ...common]);
+    assert.equal(after.code, 1);
+    assert.equal(after.stdout, 'stopped (docker)\n');
+    assert.equal((await leftovers(project)).volumes.length, 2, 'down keeps the data volumes');
+    const wipe = await cli(['down', ...common, '--volumes']);
+    assert.equal(wipe.code, 0);
+    assert.deepEqual(await leftovers(project), { containers: [], networks: [], volumes: [] });
+  });
+
+  test('a taken port: exit 4 and one line naming the port', async () => {
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      const r = await cli(['up', '--mode', 'docker', '--project', project, '--grpc-port', String(await freePort()), '--otlp-http-port', String(port), '--http-port', String(await freePort())]);
+      assert.equal(r.code, 4);
+      assert.match(r.stderr, new RegExp(`^error: Port ${port} \\(OTLP HTTP\\) is already in use on 127\\.0\\.0\\.1\\. Stop whatever`, 'm'));
+      assert.deepEqual(await leftovers(project), { containers: [], networks: [], volumes: [] });
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+
+  test('bad arguments: exit 2 with the usage', async () => {
+    const r = await cli(['up', '--mode', 'kubernetes']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--mode must be embedded or docker/);
+  });
+
+  test('no daemon: exit 6 and the platform fix', async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [join(repoRoot, 'dist', 'stack-cli.js'), 'status', '--mode', 'docker', '--project', project], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.on('close', (code) => resolve({ code, stderr: out }));
+    });
+    assert.equal(r.code, 6);
+    assert.match(r.stderr, /Docker daemon is not running .*systemctl start docker/);
+  });
+});
