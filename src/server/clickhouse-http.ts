@@ -20,7 +20,12 @@ const PROTOCOL_PARAMS = new Set([
   'client_protocol_version',
 ]);
 
-const READ_ONLY_START = /^\s*(\(|SELECT\b|WITH\b|SHOW\b|DESC\b|DESCRIBE\b|EXISTS\b|EXPLAIN\b)/i;
+const READ_ONLY_START = /^(\(|SELECT\b|WITH\b|SHOW\b|DESC\b|DESCRIBE\b|EXISTS\b|EXPLAIN\b)/i;
+
+/** The statement's first keyword, past leading blanks and comments (`-- …`, `# …`, block comments). */
+function leadingStatement(sql: string): string {
+  return sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, '');
+}
 
 export function contentTypeFor(format: string): string {
   const f = format.toLowerCase();
@@ -133,7 +138,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       sql = body.toString('utf8');
     }
     if (sql.trim() === '') return sendError(res, new StoreError('Code: 62. DB::Exception: Empty query', 62, false), queryId);
-    if (req.method === 'GET' && !READ_ONLY_START.test(sql)) {
+    if (req.method === 'GET' && !READ_ONLY_START.test(leadingStatement(sql))) {
       return sendError(res, new StoreError('Code: 164. DB::Exception: Cannot execute query in readonly mode: GET requests are read-only, use POST', 164, false), queryId);
     }
 

@@ -102,6 +102,9 @@ describe('ClickHouse HTTP protocol', () => {
     assert.equal(readonly.status, 403);
     assert.match(readonly.text, /readonly/);
     assert.equal((await call('/', { method: 'POST', body: 'SELECT count() FROM http_t' })).status, 200, 'the GET did not drop the table');
+    // Leading comments do not hide the statement from the read-only check, either way.
+    assert.equal((await call(`/?query=${encodeURIComponent('-- a note\n/* more */ SELECT 3')}`)).text, '3\n');
+    assert.equal((await call(`/?query=${encodeURIComponent('-- SELECT\nDROP TABLE http_t')}`)).status, 403);
     const badSetting = await call('/?max_threads=1;DROP', { method: 'POST', body: 'SELECT 1' });
     assert.equal(badSetting.status, 400);
     const nothing = await call('/', { method: 'POST', body: '' });
