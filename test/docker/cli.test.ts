@@ -6,6 +6,8 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports';
 import { leftovers, purge, repoRoot, standinEnv, uniqueProject } from './helpers';
@@ -76,5 +78,21 @@ describe('npm run stack (docker mode)', () => {
     });
     assert.equal(r.code, 6);
     assert.match(r.stderr, /Docker daemon is not running .*systemctl start docker/);
+  });
+
+  test('embedded mode through the same command: up, status, down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ct-cli-embedded-'));
+    const common = ['--mode', 'embedded', '--data-dir', dir, '--grpc-port', String(await freePort()), '--otlp-http-port', String(await freePort()), '--http-port', String(await freePort())];
+    const up = await cli(['up', ...common]);
+    try {
+      assert.equal(up.code, 0, up.stderr);
+      assert.match(up.stdout, /^running \(embedded\): .* pid=\d+\n$/);
+      assert.equal((await cli(['status', ...common])).code, 0);
+    } finally {
+      const down = await cli(['down', ...common]);
+      assert.equal(down.code, 0, down.stderr);
+    }
+    const after = await cli(['status', ...common]);
+    assert.equal(after.code, 1);
   });
 });
