@@ -43,3 +43,28 @@ test('the extension-host mocha suites pass in a real VS Code (code-server)', asy
     await vs.close();
   }
 });
+
+// The desktop path (`npx vscode-test`, .vscode-test.mjs) runs @vscode/test-cli's runner with our bridge file; run that
+// same pair here in code-server's extension host, so a broken bridge or config shape shows up on this machine too.
+test('@vscode/test-cli runner + test/vscode/test-cli-entry.cjs run the suites', async () => {
+  const options = {
+    mochaOpts: { ui: 'tdd', timeout: 600_000 }, colorDefault: false, preload: [],
+    files: [join(repoRoot, 'test', 'vscode', 'test-cli-entry.cjs')],
+  };
+  const vs = await launchVSCode({
+    workspace,
+    extensionDevelopmentPath: repoRoot,
+    extensionTestsPath: join(repoRoot, 'node_modules', '@vscode', 'test-cli', 'out', 'runner.cjs'),
+    // One quick suite is enough to prove the path; the full run is the test above.
+    env: { VSCODE_TEST_OPTIONS: JSON.stringify(options), CT_SUITE_GREP: 'registered' },
+    name: 'extension-api-test-cli',
+  });
+  try {
+    const r = await vs.runTests(600_000);
+    assert.equal(r.exitCode, 0, r.log);
+    assert.match(r.log, /✔ all pass/);
+    assert.match(r.log, /✔ .*registered/, 'the inner suites ran (CT_SUITE_GREP=registered)');
+  } finally {
+    await vs.close();
+  }
+});
