@@ -53,6 +53,17 @@ export function statusForCode(code: number | undefined): number {
   }
 }
 
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', '0': '\0', a: '\x07', v: '\v' };
+
+/**
+ * ClickHouse reads `param_x` values in its escaped (TabSeparated) text form, and clients such as
+ * @clickhouse/client send them that way (`'` as `\'`, tab as `\t`); chDB binds raw text, so undo it here.
+ */
+export function unescapeParam(v: string): string {
+  if (!v.includes('\\')) return v;
+  return v.replace(/\\(x[0-9a-fA-F]{2}|[\s\S])/g, (_, c: string) => (c.length === 3 ? String.fromCharCode(parseInt(c.slice(1), 16)) : ESCAPES[c] ?? c));
+}
+
 export interface ClickHouseHttpOptions {
   maxBodyBytes: number;
   isReady(): boolean;
@@ -145,7 +156,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     const params: Record<string, string> = {};
     const settings: Record<string, string> = {};
     for (const [k, v] of url.searchParams) {
-      if (k.startsWith('param_')) params[k.slice(6)] = v;
+      if (k.startsWith('param_')) params[k.slice(6)] = unescapeParam(v);
       else if (!PROTOCOL_PARAMS.has(k)) settings[k] = v;
     }
     const defaultFormat = url.searchParams.get('default_format') ?? 'TabSeparated';

@@ -46,6 +46,9 @@ describe('ClickHouse HTTP protocol', () => {
     const r = await call(`/?param_n=${encodeURIComponent(evil)}&param_k=5`, { method: 'POST', body: 'SELECT {n:String} AS n, {k:UInt8} * 2 AS k FORMAT JSONEachRow' });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(JSON.parse(r.text), { n: evil, k: 10 });
+    // Values arrive in ClickHouse's escaped text form, as clients send them: \' \\ \t \n.
+    const escaped = await call(`/?param_s=${encodeURIComponent("it\\'s\\ta\\\\b\\n")}`, { method: 'POST', body: 'SELECT {s:String} AS s FORMAT JSONEachRow' });
+    assert.deepEqual(JSON.parse(escaped.text), { s: "it's\ta\\b\n" });
   });
 
   test('default_format, database and settings from the URL', async () => {
