@@ -3,6 +3,8 @@
 -- user/chapter, and neighbouring rows then share values, which keeps the columns small.
 -- Numeric attributes arrive as strings ("28"); *OrZero conversions keep bad values from
 -- failing the insert into otel_logs (bad input never loses the raw row).
+-- Only typed columns here: every attribute stays in otel_logs (same 90-day retention), so
+-- copying the attribute map would only double the bytes per event.
 
 CREATE TABLE IF NOT EXISTS default.telemetry_events (
     timestamp DateTime64(3) CODEC(Delta, ZSTD(3)),
@@ -31,8 +33,7 @@ CREATE TABLE IF NOT EXISTS default.telemetry_events (
     workspace LowCardinality(String) CODEC(ZSTD(3)),
     terminal_type LowCardinality(String) CODEC(ZSTD(3)),
     app_version LowCardinality(String) CODEC(ZSTD(3)),
-    request_id String CODEC(ZSTD(3)),
-    attributes Map(LowCardinality(String), String) CODEC(ZSTD(3))
+    request_id String CODEC(ZSTD(3))
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (toDate(timestamp), user_id, chapter_context, event_type, timestamp)
@@ -89,7 +90,6 @@ AS SELECT
     if(mapContains(LogAttributes, 'workspace'), LogAttributes['workspace'], ResourceAttributes['workspace']) AS workspace,
     if(LogAttributes['terminal.type'] != '', LogAttributes['terminal.type'], ResourceAttributes['terminal.type']) AS terminal_type,
     if(LogAttributes['app.version'] != '', LogAttributes['app.version'], ResourceAttributes['service.version']) AS app_version,
-    LogAttributes['request_id'] AS request_id,
-    LogAttributes AS attributes
+    LogAttributes['request_id'] AS request_id
 FROM default.otel_logs
 WHERE mapContains(LogAttributes, 'event.name') AND LogAttributes['event.name'] != 'chapter_focus';
