@@ -81,7 +81,11 @@ function portError(err: NodeJS.ErrnoException | Error, host: string, port: numbe
 async function openStore(cfg: ServerConfig): Promise<Store> {
   if (cfg.clickhouseUrl) {
     const { openRemoteStore } = await import('./store/remote');
-    return await openRemoteStore(cfg.clickhouseUrl);
+    try {
+      return await openRemoteStore(cfg.clickhouseUrl);
+    } catch (err) {
+      throw new Fatal(EXIT.engineFailed, `cannot use the ClickHouse server at ${cfg.clickhouseUrl}: ${(err as Error).message}. Check that it is running and reachable, and the CLICKHOUSE_USER/CLICKHOUSE_PASSWORD credentials.`);
+    }
   }
   const { ChdbStore } = await import('./store/chdb');
   try {

@@ -160,3 +160,30 @@ describe('server lifecycle', () => {
     }
   });
 });
+
+describe('remote ClickHouse store', () => {
+  test('an unreachable --clickhouse-url exits 5 with one plain line, no stack trace', async () => {
+    const dead = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'ct-remote-'));
+    const r = await runToExit([...(await portArgs(dir)), '--clickhouse-url', `http://127.0.0.1:${dead}`]);
+    assert.equal(r.code, 5, r.out);
+    assert.match(r.out, new RegExp(`cannot use the ClickHouse server at http://127.0.0.1:${dead}`));
+    assert.doesNotMatch(r.out, /\n\s+at /, 'no stack trace');
+  });
+
+  test('with --clickhouse-url the receiver stores into that server, acknowledged after its commit', async () => {
+    const backing = await startServer();
+    const front = await startServer({ extraArgs: ['--clickhouse-url', backing.httpUrl] });
+    try {
+      const body = encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': 'remote-1', cost_usd: 0.125 } }]));
+      assert.equal((await postOtlp(front.otlpHttpUrl, 'logs', body, 'application/x-protobuf')).status, 200);
+      // Acknowledged means committed: the backing server has it at once, no polling.
+      assert.equal(await backing.sql("SELECT sum(cost_usd) FROM telemetry_events WHERE session_id = 'remote-1'"), '0.125\n');
+      // The front's ClickHouse HTTP answers from the same store.
+      assert.equal(await front.sql("SELECT count() FROM telemetry_events WHERE session_id = 'remote-1'"), '1\n');
+    } finally {
+      await front.stop();
+      await backing.stop();
+    }
+  });
+});
