@@ -84,7 +84,7 @@ export class StackError extends Error {
    * The docker backend is its own bundle (dist/stack-docker.js) with its own copy of this class,
    * so `instanceof` recognises any error of this shape, whichever bundle made it.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     const v = value as { name?: unknown; code?: unknown; hint?: unknown } | null;
     return typeof v === 'object' && v !== null && v.name === 'StackError' && typeof v.code === 'string' && typeof v.hint === 'string';
   }

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, startServer, type RunningServer } from '../support/server';
-import { encodeLogs, logsRequest, postOtlp } from '../support/otlp';
+import { encodeLogs, logsRequest, postOtlp, type EventSpec } from '../support/otlp';
 
 let srv: RunningServer;
 const commands = readFileSync(join(repoRoot, 'telemetry-server', 'clickhouse', 'README.md'), 'utf8')
@@ -18,7 +18,7 @@ const commands = readFileSync(join(repoRoot, 'telemetry-server', 'clickhouse', '
 
 before(async () => {
   srv = await startServer();
-  const events = [
+  const events: EventSpec[] = [
     { name: 'api_request', attributes: { 'session.id': 's1', chapter: 'ch03', model: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 50, cache_read_tokens: 0, cache_creation_tokens: 10, cost_usd: 0.25 } },
     { name: 'api_request', attributes: { 'session.id': 's1', chapter: 'ch03', model: 'claude-sonnet-4-5', input_tokens: 40, output_tokens: 20, cache_read_tokens: 5, cache_creation_tokens: 5, cost_usd: 0.5 } },
     { name: 'api_request', attributes: { 'session.id': 's2', chapter: 'ch05', model: 'claude-opus-4-8', input_tokens: 10, output_tokens: 10, cache_read_tokens: 0, cache_creation_tokens: 0, cost_usd: 1 } },
