@@ -16,6 +16,8 @@ for s in scripts/setup/[0-9]*.sh; do
   [ -e "$s" ] && bash "$s"
 done
 npm run build --silent
+# Types are checked too: esbuild strips them without a look.
+npx tsc -p . --noEmit
 
 files=()
 for t in "${tiers[@]}"; do
