@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Controller } from './controller';
 import { StatusBar } from './status-bar';
+import { registerAnalyticsFor } from './webviews/index';
 
 let activationTimeMs = -1;
 let controller: Controller | undefined;
@@ -20,7 +21,8 @@ export function activate(ctx: vscode.ExtensionContext): { activationTimeMs: numb
   // Terminal ages for Verify's "relaunch the terminal" diagnosis.
   void import('./verify').then((v) => ctx.subscriptions.push(v.trackTerminals()));
   const c = controller;
-  void import('./webviews/index').then((a) => a.registerAnalyticsFor(ctx, c));
+  // Synchronously: VS Code revives analytics panels after a reload only if the serializer is registered during activation.
+  registerAnalyticsFor(ctx, c);
   setTimeout(() => void c.restore(), 0);
   activationTimeMs = performance.now() - t0;
   output.info(`Activated in ${activationTimeMs.toFixed(1)} ms`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { runClaude } from '../support/claude-cli';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
 import { freePort } from '../support/ports';
@@ -263,9 +263,8 @@ describe('analytics in a real VS Code', () => {
   });
 
   test('light theme screenshots; no script from data ever ran', async () => {
-    // The user settings file is watched by VS Code: switching the theme there is what the theme picker does.
-    const settingsFile = join(vs.userDataDir, 'User', 'settings.json');
-    writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(readFileSync(settingsFile, 'utf8')), 'workbench.colorTheme': 'Default Light Modern' }, null, 2));
+    await vs.page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: 30_000 });
+    await runCommand(vs.page, 'Preferences: Toggle between Light/Dark Themes');
     await vs.page.locator('.monaco-workbench.vs:not(.vs-dark)').waitFor({ timeout: 30_000 });
     for (const [cmd, kind] of [['Show Cost', 'cost'], ['Show Errors', 'errors'], ['Show Chapters', 'chapters']] as const) {
       await runCommand(vs.page, `Chapter Telemetry: ${cmd}`);
@@ -277,5 +276,19 @@ describe('analytics in a real VS Code', () => {
     await waitState(await frameWith(vs.page, 'body[data-view="sidebar"]'), 'ready');
     await vs.screenshot('sidebar-light');
     assert.deepEqual(dialogs, [], 'an alert() ran');
+  });
+
+  test('a panel comes back after a window reload, with its range', async () => {
+    await runCommand(vs.page, 'Chapter Telemetry: Show Chapters');
+    const f = await frameWith(vs.page, 'body[data-kind="chapters"]');
+    await f.locator('select[data-control="range"]').selectOption('90');
+    await f.locator('body[data-state="ready"] p.muted').filter({ hasText: /–/ }).first().waitFor({ timeout: 30_000 });
+    await vs.page.reload();
+    await waitForWorkbench(vs.page);
+    const back = await frameWith(vs.page, 'body[data-kind="chapters"]');
+    await waitState(back, 'ready');
+    assert.equal(await back.locator('select[data-control="range"]').inputValue(), '90');
+    assert.ok((await tableRows(back, 'complexity')).length >= 3);
+    await vs.screenshot('chapters-restored');
   });
 });

@@ -2,7 +2,7 @@
  * The analytics' way to ClickHouse: `@clickhouse/client` over plain HTTP, the same for the embedded
  * server and the docker stack. No `vscode` import here, so tests and benchmarks use it unchanged.
  */
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { BoundQuery, QueryRunner } from '../../core/queries';
 
 export interface HttpRunner extends QueryRunner {
@@ -11,19 +11,24 @@ export interface HttpRunner extends QueryRunner {
 }
 
 export function httpRunner(url: string): HttpRunner {
-  const client: ClickHouseClient = createClient({
-    url,
-    request_timeout: 15_000,
-    // The store is local; keep-alive sockets would outlive a restarted server and fail the first query.
-    keep_alive: { enabled: false },
-    application: 'chapter-telemetry-analytics',
-    // Failures reach the caller (and the views) as errors; the client's own console logging is noise.
-    log: { level: ClickHouseLogLevel.OFF },
-  });
+  // The client loads on the first query, not when the extension activates.
+  let client: Promise<ClickHouseClient> | undefined;
+  const connect = async (): Promise<ClickHouseClient> => {
+    const { ClickHouseLogLevel, createClient } = await import('@clickhouse/client');
+    return createClient({
+      url,
+      request_timeout: 15_000,
+      // The store is local; keep-alive sockets would outlive a restarted server and fail the first query.
+      keep_alive: { enabled: false },
+      application: 'chapter-telemetry-analytics',
+      // Failures reach the caller (and the views) as errors; the client's own console logging is noise.
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+  };
   return {
     url,
     async rows<Row>(q: BoundQuery<Row>): Promise<Row[]> {
-      const rs = await client.query({
+      const rs = await (await (client ??= connect())).query({
         query: q.sql,
         query_params: q.params,
         format: 'JSONEachRow',
@@ -32,7 +37,7 @@ export function httpRunner(url: string): HttpRunner {
       return await rs.json<Row>();
     },
     async close() {
-      await client.close();
+      if (client) await (await client).close();
     },
   };
 }
