@@ -5,6 +5,7 @@ import type { Controller } from './controller';
 export interface Stats {
   activationTimeMs: number;
   state: string;
+  mode: string;
   chapter: string | undefined;
   manualChapter: boolean;
   endpoints: unknown;
@@ -22,6 +23,11 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
   reg('chapterTelemetry.stop', () => c.stop());
   reg('chapterTelemetry.toggle', () => c.toggle());
   reg('chapterTelemetry.showLogs', () => c.output.show(true));
+  reg('chapterTelemetry.switchMode', async (arg?: unknown) => {
+    // An argument ({to, carryHistory}) skips the questions (tests, keybindings).
+    const { switchMode } = await import('./switch-mode');
+    return await switchMode(c, typeof arg === 'object' && arg !== null ? (arg as import('./switch-mode').SwitchArgs) : {});
+  });
   reg('chapterTelemetry.verify', async (opts?: unknown) => {
     const { verifyCollection } = await import('./verify');
     const quiet = typeof opts === 'object' && opts !== null && (opts as { quiet?: boolean }).quiet === true;
@@ -65,6 +71,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
   reg('chapterTelemetry.internal.stats', (): Stats => ({
     activationTimeMs: activationTimeMs(),
     state: c.state,
+    mode: c.config.mode,
     chapter: c.tracker.state.current,
     manualChapter: c.tracker.state.isManual,
     endpoints: c.endpoints,

@@ -19,6 +19,8 @@ export interface Config {
   serverNodePath: string;
   enginePath: string;
   dataDir: string;
+  /** Docker mode: empty values fall back to the environment, then to the compose file's defaults. */
+  docker: { clickhouseImage: string; collectorImage: string; projectName: string };
 }
 
 function osUser(): string {
@@ -55,5 +57,10 @@ export function readConfig(): Config {
     serverNodePath: c.get<string>('serverNodePath', '').trim(),
     enginePath: c.get<string>('enginePath', '').trim(),
     dataDir: c.get<string>('dataDir', '').trim(),
+    docker: {
+      clickhouseImage: c.get<string>('docker.clickhouseImage', '').trim(),
+      collectorImage: c.get<string>('docker.collectorImage', '').trim(),
+      projectName: c.get<string>('docker.projectName', '').trim(),
+    },
   };
 }

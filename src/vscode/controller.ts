@@ -2,6 +2,7 @@
  * The extension's state machine: off → starting → on | error. Owns the backend (loaded lazily),
  * the terminal env, the status bar, the chapter timeline and the user-facing messages.
  */
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { buildOtelEnv, otlpEndpoint } from '../core/otel-env';
 import { focusLogsUrl } from '../core/otlp-log';
@@ -11,7 +12,8 @@ import { ChapterTracker } from './chapter-tracker';
 import { sendFocus } from './focus-sender';
 import { StatusBar, type UiState } from './status-bar';
 import { TerminalEnv } from './terminal-env';
-import { StackError, type StackBackend, type StackEndpoints } from '../stack/types';
+import { StackError, type StackBackend, type StackEndpoints, type StackMode } from '../stack/types';
+import { withDocker, withStackProgress } from './docker-mode';
 
 const ENABLED_KEY = 'chapterTelemetry.enabled';
 
@@ -81,26 +83,52 @@ export class Controller implements vscode.Disposable {
     return run;
   }
 
-  /** `forStart: false` (stopping): no engine lookup, so Stop never triggers an engine download. */
-  private async getBackend(forStart = true): Promise<StackBackend> {
-    const key = JSON.stringify([this.cfg.mode, this.cfg.endpoints, this.cfg.serverNodePath, this.cfg.enginePath, this.cfg.dataDir]);
-    if (this.backend && key === this.backendKey) return this.backend;
-    this.logSub?.dispose();
+  /** Runs `fn` with no Start/Stop in between (the mode switch); inside, use startNow/stopBackendOnly. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serialize(fn);
+  }
+
+  /** Settings as they are now (the switch saves the mode and goes on before the change event). */
+  reloadConfig(): Config {
+    this.cfg = readConfig();
+    return this.cfg;
+  }
+
+  /**
+   * A backend for any mode and ports (the switch runs the new stack on temporary ports).
+   * Embedded needs the engine, looked up (or fetched) only when `forStart`.
+   */
+  async makeBackend(mode: StackMode, endpoints: StackEndpoints, o: { stateDir?: string; forStart?: boolean } = {}): Promise<StackBackend> {
     const storage = this.ctx.globalStorageUri.fsPath;
     let engineNodeModules: string | undefined;
-    if (this.cfg.mode === 'embedded' && forStart) {
+    if (mode === 'embedded' && (o.forStart ?? true)) {
       const { ensureEngine } = await import('./engine-ui');
       engineNodeModules = await ensureEngine(this.ctx, this.cfg.enginePath, (l) => this.output.info(l));
     }
     const { createBackend } = await import('../stack/index');
-    this.backend = await createBackend(this.cfg.mode, {
-      endpoints: this.cfg.endpoints,
-      stateDir: storage,
-      dataDir: this.cfg.dataDir || undefined,
+    const stateDir = o.stateDir ?? storage;
+    return await createBackend(mode, withDocker({
+      endpoints,
+      stateDir,
+      // The data stays in one place whichever state dir runs it (the switch reads and writes the real store).
+      dataDir: this.cfg.dataDir || join(storage, 'data'),
       serverScript: this.ctx.asAbsolutePath('dist/server.js'),
       nodePath: this.cfg.serverNodePath || undefined,
       engineNodeModules,
-    });
+    }, this.ctx.extensionPath, this.cfg));
+  }
+
+  /** The mode's backend as configured, created when the settings changed. */
+  currentBackend(forStart = true): Promise<StackBackend> {
+    return this.getBackend(forStart);
+  }
+
+  /** `forStart: false` (stopping): no engine lookup, so Stop never triggers an engine download. */
+  private async getBackend(forStart = true): Promise<StackBackend> {
+    const key = JSON.stringify([this.cfg.mode, this.cfg.endpoints, this.cfg.serverNodePath, this.cfg.enginePath, this.cfg.dataDir, this.cfg.docker]);
+    if (this.backend && key === this.backendKey) return this.backend;
+    this.logSub?.dispose();
+    this.backend = await this.makeBackend(this.cfg.mode, this.cfg.endpoints, { forStart });
     this.backendKey = key;
     this.logSub = this.backend.onLog((l) => this.output.appendLine(l));
     const b = this.backend as StackBackend & { onUnexpectedExit?: (l: (e: StackError) => void) => { dispose(): void } };
@@ -110,33 +138,69 @@ export class Controller implements vscode.Disposable {
   }
 
   start(opts: { quiet?: boolean } = {}): Promise<boolean> {
-    return this.serialize(async () => {
-      this.state = 'starting';
-      this.lastError = undefined;
+    return this.serialize(() => this.startNow(opts));
+  }
+
+  /** Start's body; only inside exclusive() or start(). */
+  async startNow(opts: { quiet?: boolean } = {}): Promise<boolean> {
+    this.state = 'starting';
+    this.lastError = undefined;
+    this.render();
+    try {
+      const backend = await this.getBackend();
+      const title = this.cfg.mode === 'docker' ? 'Chapter Telemetry: starting the docker stack' : 'Chapter Telemetry';
+      const s = await withStackProgress(this.cfg.mode, title, (onProgress, signal) => backend.start({ onProgress, signal }));
+      if (s.state !== 'running') throw new Error(`the stack reports ${s.state}`);
+      this.endpoints = s.endpoints;
+      this.attached = s.attached;
+      this.state = 'on';
+      await this.ctx.globalState.update(ENABLED_KEY, true);
+      this.output.info(`Collection on (${this.cfg.mode}${s.attached ? ', attached to a running server' : ''}): OTLP ${this.endpointText()}`);
+      this.applyEnv();
+      await this.refreshClaudeSettings();
       this.render();
-      try {
-        const backend = await this.getBackend();
-        const s = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Window, title: 'Chapter Telemetry' },
-          (progress) => backend.start({ onProgress: (p) => progress.report({ message: p.message }) }),
-        );
-        if (s.state !== 'running') throw new Error(`the stack reports ${s.state}`);
-        this.endpoints = s.endpoints;
-        this.attached = s.attached;
-        this.state = 'on';
-        await this.ctx.globalState.update(ENABLED_KEY, true);
-        this.output.info(`Collection on (${this.cfg.mode}${s.attached ? ', attached to a running server' : ''}): OTLP ${this.endpointText()}`);
+      this.startHealthChecks();
+      if (this.tracker.state.current) void this.sendFocus(this.tracker.lastFile, this.tracker.lastFolder);
+      return true;
+    } catch (e) {
+      const err = toStackError(e);
+      if (err.code === 'cancelled') {
+        // The author asked for it: back to Off (the backend removed what it had created), no error.
+        await this.ctx.globalState.update(ENABLED_KEY, false);
+        this.state = 'off';
+        this.endpoints = undefined;
         this.applyEnv();
-        await this.refreshClaudeSettings();
         this.render();
-        this.startHealthChecks();
-        if (this.tracker.state.current) void this.sendFocus(this.tracker.lastFile, this.tracker.lastFolder);
-        return true;
-      } catch (e) {
-        this.fail(toStackError(e), opts.quiet);
+        this.output.info(`${err.message} ${err.hint}`);
+        if (!opts.quiet) void vscode.window.showInformationMessage(`Chapter Telemetry: ${err.message} ${err.hint}`);
         return false;
       }
-    });
+      this.fail(err, opts.quiet);
+      return false;
+    }
+  }
+
+  /**
+   * Stops the running stack for the mode switch without turning collection off: the state shows
+   * Starting… until the new stack is up (or the old one is back).
+   */
+  async stopBackendOnly(): Promise<void> {
+    this.stopHealthChecks();
+    if (this.state === 'on') {
+      this.state = 'starting';
+      this.render();
+    }
+    const b = await this.getBackend(false);
+    await b.stop();
+    // The next Start builds a fresh backend for whatever mode is configured then.
+    this.logSub?.dispose();
+    this.logSub = undefined;
+    this.backend = undefined;
+  }
+
+  /** The extension's global storage (server.json, data, engine). */
+  get storageDir(): string {
+    return this.ctx.globalStorageUri.fsPath;
   }
 
   stop(): Promise<void> {
