@@ -12,7 +12,8 @@ const run = (cmd, args) => {
 };
 if (!existsSync(join(root, 'node_modules', 'chdb')) || !existsSync(join(root, 'node_modules', 'esbuild'))) {
   console.error('npm start: installing dependencies (first run)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // Not `npm ci`: chdb's optional engine packages for other platforms are not on the registry.
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 run(process.execPath, [join(root, 'esbuild.mjs')]);
 const child = spawn(process.execPath, [join(root, 'dist', 'server.js'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });

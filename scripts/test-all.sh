@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 tiers=("$@")
 [ ${#tiers[@]} -eq 0 ] && tiers=(unit server cli docker vscode)
 
+# `npm install` (not `npm ci`): chdb lists engine packages for other platforms as optional
+# dependencies that the registry does not serve, which `npm ci` refuses as an out-of-sync lock.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 export CT_TEST_TIERS="${tiers[*]}"
 for s in scripts/setup/[0-9]*.sh; do

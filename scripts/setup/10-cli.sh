@@ -24,6 +24,6 @@ if [ "$(have)" != "$want" ]; then
 fi
 if [ "$(have)" != "$want" ]; then
   echo "setup: the Claude Code CLI $want does not run from node_modules/.bin/claude (got '$(have)')." >&2
-  echo "setup: reinstall it with: npm ci   (on Linux x64/arm64 glibc the binary comes from @anthropic-ai/claude-code-linux-*)" >&2
+  echo "setup: reinstall it with: npm install   (on Linux x64/arm64 glibc the binary comes from @anthropic-ai/claude-code-linux-*)" >&2
   exit 1
 fi
