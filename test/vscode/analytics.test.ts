@@ -283,7 +283,9 @@ describe('analytics in a real VS Code', () => {
     const f = await frameWith(vs.page, 'body[data-kind="chapters"]');
     await f.locator('select[data-control="range"]').selectOption('90');
     await f.locator('body[data-state="ready"] p.muted').filter({ hasText: /–/ }).first().waitFor({ timeout: 30_000 });
-    await vs.page.reload();
+    // The workbench's own reload (it saves the editors' state first, as a user's reload does).
+    await runCommand(vs.page, 'Developer: Reload Window');
+    await vs.page.waitForLoadState('load');
     await waitForWorkbench(vs.page);
     const back = await frameWith(vs.page, 'body[data-kind="chapters"]');
     await waitState(back, 'ready');
