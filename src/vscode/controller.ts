@@ -58,6 +58,11 @@ export class Controller implements vscode.Disposable {
         const before = this.cfg;
         this.cfg = readConfig();
         if (JSON.stringify(before.chapterPatterns) !== JSON.stringify(this.cfg.chapterPatterns)) this.tracker.setPatterns(this.cfg.chapterPatterns);
+        if (before.mode !== this.cfg.mode || JSON.stringify(before.docker) !== JSON.stringify(this.cfg.docker)) {
+          // A running stack is left alone: the change applies at the next Start (Switch Mode moves the history too).
+          const d = this.cfg.docker;
+          this.output.info(`Settings changed: mode ${this.cfg.mode}; docker images ${d.clickhouseImage || 'default'}, ${d.collectorImage || 'default'}; project ${d.projectName || 'default'}. ${this.state === 'on' ? 'The running stack keeps running until the next Start.' : ''}`.trim());
+        }
         this.applyEnv();
         void this.refreshClaudeSettings();
         this.render();

@@ -31,6 +31,7 @@ const onText = /^Telemetry( · .+)?$/;
 const root = mkdtempSync(join(tmpdir(), 'ct-docker-ui-'));
 const workspace = join(root, 'book');
 const project = uniqueProject('vscode');
+const squatter = `${project}-clickhouse-1`;
 
 let vs: VSCode;
 let fake: FakeAnthropic;
@@ -122,7 +123,11 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
     mkdirSync(join(workspace, 'docs', '01-part', '03-prompts'), { recursive: true });
     writeFileSync(join(workspace, 'docs', '01-part', '03-prompts', 'index.md'), '# Prompts\n');
     fake = await startFakeAnthropic();
-    ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    // Three different ports: a port freed a moment ago can be handed out again.
+    const picked = new Set<number>();
+    while (picked.size < 3) picked.add(await freePort());
+    const [grpc, otlpHttp, http] = [...picked] as [number, number, number];
+    ports = { grpc, otlpHttp, http };
     // Only what points the CLI at the fake API; every telemetry variable must come from the extension.
     const cliEnv = Object.fromEntries(Object.entries(otelEnv({ protocol: 'grpc', endpoint: 'unused', apiUrl: fake.url }))
       .filter(([k]) => !k.startsWith('OTEL_') && k !== 'CLAUDE_CODE_ENABLE_TELEMETRY'));
@@ -159,6 +164,7 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
       }
     }
     await purge(project);
+    await docker.getContainer(squatter).remove({ force: true }).catch(() => undefined);
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });
@@ -326,6 +332,31 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
     assert.deepEqual(await projectContainers(false), [], 'the docker stack is stopped');
     assert.equal((await leftovers(project)).volumes.length, 2, 'its data is kept');
     assert.ok(dockerCounts.otel_logs! > history.otel_logs!);
+  });
+
+  test('a switch that fails (a stray container holds the name Docker needs) leaves the old mode collecting, its data intact, the setting unchanged', async () => {
+    const page = vs.page;
+    const before = await tableCounts();
+    // As if someone removed the project's containers and ran their own under the same name (no Compose labels).
+    for (const c of await projectContainers(true)) await docker.getContainer(c.Id).remove({ force: true });
+    const dockerBefore = await leftovers(project);
+    await docker.createContainer({ name: squatter, Image: STANDIN_CLICKHOUSE, Cmd: ['true'] });
+    await dismissNotifications(page);
+    await runCommand(page, 'Chapter Telemetry: Switch Mode');
+    await pick(page, /^docker$/, 20_000);
+    const msg = await waitForNotification(page, /switching to docker failed/, 180_000);
+    await vs.screenshot('09-switch-failed');
+    assert.match(msg, /Docker could not start the stack/);
+    assert.match(msg, new RegExp(squatter));
+    assert.match(msg, /Still in embedded mode, collecting as before; nothing was deleted/);
+    await waitForStatusBarText(page, STATUS, onText, 30_000);
+    assert.match(await tooltip(page), /Mode: embedded/);
+    assert.deepEqual(await tableCounts(), before, 'the embedded store answers on the normal ports, untouched');
+    assert.equal(JSON.parse(readFileSync(join(vs.userDataDir, 'User', 'settings.json'), 'utf8'))['chapterTelemetry.mode'], 'embedded');
+    // What the failed start created is gone; what was there before (network, data volumes) is kept.
+    assert.deepEqual(await leftovers(project), dockerBefore);
+    assert.equal(dockerBefore.volumes.length, 2);
+    assert.equal((await docker.getContainer(squatter).inspect()).Name, `/${squatter}`, 'a container that is not ours is left alone');
     // Leave nothing running: Stop from the status bar.
     await dismissNotifications(page);
     await statusBarItem(page, STATUS).click();
