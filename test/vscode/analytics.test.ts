@@ -259,6 +259,16 @@ describe('analytics in a real VS Code', () => {
       assert.deepEqual([Number(r.tokens), Number(r.contributors), Number(r.avg_tokens_per_request)], [c.tokens, c.contributors, c.tokens / c.requests]);
     }
     await assertNoMarkupFromData(f);
+    // Drill-down binds the chapter name as a parameter: a quote and markup must match exactly their own sessions.
+    for (const chapter of [QUOTED, XSS]) {
+      await f.locator('table[data-table="complexity"] button.link', { hasText: chapter }).first().click();
+      await f.locator('table[data-table="chapter-sessions"] caption', { hasText: chapter }).waitFor({ timeout: 30_000 });
+      const sessions = await tableRows(f, 'chapter-sessions');
+      const expectedSessions = await num(`SELECT uniqExact(session_id) FROM events_attributed WHERE chapter = {c:String} AND user_id = {u:String}`, { c: chapter, u: AUTHOR });
+      assert.equal(sessions.length, expectedSessions, `${chapter}: ${JSON.stringify(sessions)}`);
+      assert.ok(expectedSessions > 0);
+    }
+    await assertNoMarkupFromData(f);
     await vs.screenshot('chapters-dark');
   });
 
