@@ -6,7 +6,7 @@
 import type { Store } from './store/types';
 
 export interface RetentionOptions {
-  /** Days to keep the raw otel_* tables, telemetry_events and chapter_focus; 0 = forever. */
+  /** Days to keep the raw otel_* tables, telemetry_events, chapter_focus and events_15m; 0 = forever. */
   rawDays: number;
   /** Days to keep session_summaries; 0 = forever. */
   sessionDays: number;
@@ -24,6 +24,7 @@ const RAW_TABLES: ReadonlyArray<readonly [string, string]> = [
   ['otel_traces_trace_id_ts', 'Start'],
   ['telemetry_events', 'toDateTime(timestamp)'],
   ['chapter_focus', 'toDateTime(timestamp)'],
+  ['events_15m', 'bucket'],
 ];
 const SESSION_TABLES: ReadonlyArray<readonly [string, string]> = [['session_summaries', 'toDateTime(last_seen)']];
 

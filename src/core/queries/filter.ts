@@ -8,6 +8,15 @@ export const WINDOW_AND_USER = `timestamp >= fromUnixTimestamp64Milli({from_ms:I
   AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
   AND ({user:String} = '' OR user_id = {user:String})`;
 
+/**
+ * The same window over the quarter-hour rollup `events_15m`. Exact when the window's ends are
+ * whole quarter hours, as local midnights always are.
+ */
+export const ROLLUP_WINDOW_AND_USER = WINDOW_AND_USER.replace(/\btimestamp\b/g, 'bucket');
+
+/** The calendar day of a rollup bucket in the viewer's zone. */
+export const ROLLUP_DAY = `toString(toDate(bucket, {tz:String}))`;
+
 /** The calendar day of an event in the viewer's zone, as 'YYYY-MM-DD'. */
 export const DAY = `toString(toDate(timestamp, {tz:String}))`;
 

@@ -1,4 +1,4 @@
-import { DAY, WINDOW_AND_USER, filterParams } from './filter';
+import { ROLLUP_DAY, ROLLUP_WINDOW_AND_USER, WINDOW_AND_USER, filterParams } from './filter';
 import { bind, type BoundQuery, type Filter } from './types';
 
 /** The sidebar's three periods, each a start in epoch ms; all end at the filter's `toMs`. */
@@ -25,16 +25,20 @@ export const TOTALS_COLUMNS = [
   'cost', 'requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'errors', 'sessions',
 ] as const satisfies readonly (keyof TotalsRow)[];
 
-/** One aggregate per column; `{since}` is replaced (in this constant text only) by the period's bound start. */
+/**
+ * One aggregate per column over the quarter-hour rollup (`events_15m`); `{since}` is replaced (in
+ * this constant text only) by the period's bound start. Periods start at local midnights, which
+ * are always whole quarter hours, so sums of buckets equal sums of events.
+ */
 const TOTALS_EXPR: Record<keyof TotalsRow, string> = {
-  cost: `sumIf(cost_usd, event_type = 'api_request' AND {since})`,
-  requests: `countIf(event_type = 'api_request' AND {since})`,
-  input_tokens: `sumIf(input_tokens, event_type = 'api_request' AND {since})`,
-  output_tokens: `sumIf(output_tokens, event_type = 'api_request' AND {since})`,
-  cache_read_tokens: `sumIf(cache_read_tokens, event_type = 'api_request' AND {since})`,
-  cache_creation_tokens: `sumIf(cache_creation_tokens, event_type = 'api_request' AND {since})`,
-  errors: `countIf(event_type = 'api_error' AND {since})`,
-  sessions: `uniqExactIf(session_id, session_id != '' AND {since})`,
+  cost: `sumIf(cost_usd, {since})`,
+  requests: `sumIf(requests, {since})`,
+  input_tokens: `sumIf(input_tokens, {since})`,
+  output_tokens: `sumIf(output_tokens, {since})`,
+  cache_read_tokens: `sumIf(cache_read_tokens, {since})`,
+  cache_creation_tokens: `sumIf(cache_creation_tokens, {since})`,
+  errors: `sumIf(errors, {since})`,
+  sessions: `uniqExactMergeIf(sessions, {since})`,
 };
 
 /** Row of the totals query: `<column>_<period>` for every column and period. */
@@ -44,10 +48,10 @@ export type PeriodTotalsRow = Record<`${keyof TotalsRow}_${PeriodKey}`, number>;
 function periodTotalsSql(): string {
   const cols: string[] = [];
   for (const p of PERIOD_KEYS) {
-    const since = `timestamp >= fromUnixTimestamp64Milli({${p}_ms:Int64})`;
+    const since = `bucket >= fromUnixTimestamp64Milli({${p}_ms:Int64})`;
     for (const c of TOTALS_COLUMNS) cols.push(`toFloat64(${TOTALS_EXPR[c].replace('{since}', since)}) AS ${c}_${p}`);
   }
-  return `SELECT\n  ${cols.join(',\n  ')}\nFROM telemetry_events\nWHERE ${WINDOW_AND_USER}`;
+  return `SELECT\n  ${cols.join(',\n  ')}\nFROM events_15m\nWHERE ${ROLLUP_WINDOW_AND_USER}`;
 }
 const PERIOD_TOTALS_SQL = periodTotalsSql();
 
@@ -84,10 +88,11 @@ export interface ModelCostRow {
   requests: number;
 }
 export function costByModel(f: Filter): BoundQuery<ModelCostRow> {
-  return bind('sidebar.costByModel', `SELECT model, toFloat64(sum(cost_usd)) AS cost, toFloat64(count()) AS requests
-FROM telemetry_events
-WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+  return bind('sidebar.costByModel', `SELECT model, toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(requests)) AS requests
+FROM events_15m
+WHERE ${ROLLUP_WINDOW_AND_USER}
 GROUP BY model
+HAVING requests > 0
 ORDER BY cost DESC, model ASC`, filterParams(f));
 }
 
@@ -98,10 +103,11 @@ export interface DayCostRow {
 }
 /** Cost and requests per calendar day (days without requests are absent: fill them with `fillDays`). */
 export function dailyCost(f: Filter): BoundQuery<DayCostRow> {
-  return bind('sidebar.dailyCost', `SELECT ${DAY} AS day, toFloat64(sum(cost_usd)) AS cost, toFloat64(count()) AS requests
-FROM telemetry_events
-WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+  return bind('sidebar.dailyCost', `SELECT ${ROLLUP_DAY} AS day, toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(requests)) AS requests
+FROM events_15m
+WHERE ${ROLLUP_WINDOW_AND_USER}
 GROUP BY day
+HAVING requests > 0
 ORDER BY day`, filterParams(f));
 }
 
