@@ -20,7 +20,7 @@ const NOW = Date.now();
 const who = { userId: USER, now: new Date(NOW) };
 
 const SETS: Record<string, (r: QueryRunner) => Promise<unknown>> = {
-  'sidebar (7 queries)': (r) => loadSidebar(r, who, { chapter: 'ch07', listPeriod: 'd7' }),
+  'sidebar (5 queries)': (r) => loadSidebar(r, who, { chapter: 'ch07', listPeriod: 'd7' }),
   'cost panel, 30 days (3)': (r) => loadCost(r, who, { preset: 30, scope: 'me' }),
   'errors panel, 30 days (4)': (r) => loadErrors(r, who, { preset: 30, scope: 'me' }),
   'chapters panel, 30 days, all authors (1)': (r) => loadChapters(r, who, { preset: 30, scope: 'all' }),
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
           const [w] = await run.rows(watermark());
           if (w?.events !== w0?.events) break;
         }
-        await SETS['sidebar (7 queries)']!(run);
+        await SETS['sidebar (5 queries)']!(run);
         samples.push(performance.now() - t0);
       }
       latency.push(`| ${n.toLocaleString('en-US')} | ${median(samples).toFixed(0)} | ${(median(samples) + 1000).toFixed(0)} |`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   classifyQueryFailure, loadChapterSessions, loadChapters, loadCost, loadErrors, loadOccurrences, loadSidebar, midnightMs,
 } from '../../src/core/analytics';
-import { chapterTotals, hasEvents, watermark, type Filter } from '../../src/core/queries';
+import { chapterBoard, chapterTotalsOf, hasEvents, watermark, type Filter } from '../../src/core/queries';
 import { httpRunner, type HttpRunner } from '../../src/vscode/webviews/connection';
 import { eventually, logsRequest, postOtlp, type EventSpec } from '../support/otlp';
 import { freePort } from '../support/ports';
@@ -152,13 +152,17 @@ describe('analytics queries over the real server', () => {
       assert.equal(echo?.v, v, 'a bound value reaches the engine unchanged');
     }
     const f: Filter = { userId: 'alice', scope: 'me', fromMs: midnightMs(now, 29), toMs: midnightMs(now, -1), timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone };
-    const [inj] = await run.rows(chapterTotals(f, INJECTION, midnightMs(now, 0)));
-    close(inj!.cost, 0.05, 'injection chapter cost');
-    assert.equal(inj!.requests, 1);
-    const [none] = await run.rows(chapterTotals(f, "nope' OR '1'='1", midnightMs(now, 0)));
-    assert.deepEqual([none!.cost, none!.requests], [0, 0]);
-    const [other] = await run.rows(chapterTotals({ ...f, userId: "alice' OR '1'='1" }, 'ch01', midnightMs(now, 0)));
-    assert.equal(other!.requests, 0, 'a user id is bound too');
+    const today = midnightMs(now, 0);
+    const board = await run.rows(chapterBoard(f, f.fromMs, today, INJECTION));
+    const inj = chapterTotalsOf(board, INJECTION);
+    close(inj.cost, 0.05, 'injection chapter cost');
+    assert.equal(inj.requests, 1);
+    assert.ok(inj.sessions > 0, 'sessions are counted for the bound chapter');
+    assert.deepEqual(board.filter((r) => r.chapter !== INJECTION && r.sessions > 0), [], '…and for no other chapter');
+    const none = await run.rows(chapterBoard(f, f.fromMs, today, "nope' OR '1'='1"));
+    assert.deepEqual(none.filter((r) => r.sessions > 0), [], 'an injection-shaped chapter matches nothing');
+    const other = await run.rows(chapterBoard({ ...f, userId: "alice' OR '1'='1" }, f.fromMs, today, 'ch01'));
+    assert.deepEqual(other, [], 'a user id is bound too');
   });
 
   test('cost panel: daily cost by model, by chapter, tokens by type; scope "all" adds other authors', async () => {

@@ -8,8 +8,8 @@ import { cacheHitRate, classifyQueryFailure, daysBetween, errorRate, fillDays, m
 const EVIL = "ZZ' OR 1=1 -- <img src=x onerror=alert(1)>";
 const f: Q.Filter = { userId: EVIL, scope: 'me', fromMs: 1_700_000_000_000, toMs: 1_700_086_400_000, timeZone: 'Europe/Berlin' };
 const all: Q.BoundQuery<unknown>[] = [
-  Q.periodTotals(f, { todayMs: 1, d7Ms: 2, d30Ms: 3 }), Q.topChapters(f, 5), Q.costByModel(f), Q.dailyCost(f),
-  Q.chapterTotals(f, EVIL, 1), Q.watermark(), Q.hasEvents(),
+  Q.periodTotals(f, { todayMs: 1, d7Ms: 2, d30Ms: 3 }), Q.chapterBoard(f, 2, 1, EVIL), Q.costByModel(f), Q.dailyCost(f),
+  Q.watermark(), Q.hasEvents(),
   Q.dailyCostByModel(f), Q.costByChapter(f), Q.dailyTokensByType(f),
   Q.errorsByTypeAndStatus(f), Q.dailyErrorRate(f), Q.topErrorMessages(f, 20), Q.affectedSessions(f, 50), Q.latestOccurrences(f, EVIL, 20),
   Q.chapterComplexity(f), Q.chapterSessions(f, EVIL, 50),
@@ -22,7 +22,7 @@ describe('analytics queries', () => {
       assert.ok(!q.sql.includes('Europe/Berlin'), `${q.name} has the time zone in its SQL`);
     }
     const withEvil = all.filter((q) => Object.values(q.params).includes(EVIL)).map((q) => q.name);
-    assert.ok(withEvil.includes('sidebar.chapterTotals') && withEvil.includes('errors.occurrences') && withEvil.includes('chapters.sessions'));
+    assert.ok(withEvil.includes('sidebar.chapterBoard') && withEvil.includes('errors.occurrences') && withEvil.includes('chapters.sessions'));
   });
 
   test('every {name:Type} placeholder has a value, and every value a placeholder', () => {
@@ -44,8 +44,22 @@ describe('analytics queries', () => {
   });
 
   test('limits are whole and at least 1', () => {
-    assert.equal(Q.topChapters(f, 0).params.limit, 1);
+    assert.equal(Q.topChaptersOf([{ chapter: 'a', list_cost: 1, list_requests: 1, list_tokens: 1, cost: 1, cost_today: 0, requests: 1, tokens: 1, errors: 0, sessions: 0 }], 0).length, 1);
     assert.equal(Q.topErrorMessages(f, 7.9).params.limit, 7);
+  });
+});
+
+describe('sidebar chapter board', () => {
+  const row = (chapter: string, list_cost: number, list_requests: number, cost = list_cost) =>
+    ({ chapter, list_cost, list_requests, list_tokens: list_requests * 10, cost, cost_today: 0, requests: list_requests, tokens: 0, errors: 0, sessions: 0 });
+  test('top chapters: by list-period cost, ties by name, chapters without requests in the period left out', () => {
+    const board = [row('b', 1, 1), row('a', 1, 2), row('old', 0, 0, 5), row('c', 3, 1), row('d', 0.5, 1)];
+    assert.deepEqual(Q.topChaptersOf(board, 3).map((r) => r.chapter), ['c', 'a', 'b']);
+    assert.deepEqual(Q.topChaptersOf(board, 3)[1], { chapter: 'a', cost: 1, requests: 2, tokens: 20 });
+  });
+  test('current chapter: its row, or zeros when it has none', () => {
+    assert.equal(Q.chapterTotalsOf([row('x', 1, 1, 7)], 'x').cost, 7);
+    assert.deepEqual(Q.chapterTotalsOf([row('x', 1, 1)], 'y'), { cost: 0, cost_today: 0, requests: 0, tokens: 0, errors: 0, sessions: 0 });
   });
 });
 

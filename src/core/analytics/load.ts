@@ -1,8 +1,8 @@
 /** Runs each view's query set (in parallel) and shapes the rows into what the view shows. */
 import {
-  PERIOD_KEYS, affectedSessions, chapterComplexity, chapterSessions, chapterTotals, costByChapter, costByModel,
+  PERIOD_KEYS, affectedSessions, chapterBoard, chapterComplexity, chapterSessions, chapterTotalsOf, costByChapter, costByModel,
   dailyCost, dailyCostByModel, hasEvents, dailyErrorRate, dailyTokensByType, errorsByTypeAndStatus, latestOccurrences,
-  periodTotals, topChapters, topErrorMessages, TOTALS_COLUMNS,
+  periodTotals, topChaptersOf, topErrorMessages, TOTALS_COLUMNS,
   type ChapterSessionRow, type ErrorOccurrenceRow, type Filter, type PeriodKey, type QueryRunner, type Scope, type TotalsRow,
 } from '../queries';
 import type { ChaptersData, CostData, ErrorsData, PeriodTotals, RangeSpec, ResolvedRange, SidebarData } from './models';
@@ -29,14 +29,14 @@ export async function loadSidebar(run: QueryRunner, who: Who, opts: { chapter?: 
   const f30 = baseFilter(who, 'me', starts.d30Ms, toMs);
   const fList = { ...f30, fromMs: midnightMs(now, LIST_START_DAYS[listPeriod]) };
   const f14 = { ...f30, fromMs: midnightMs(now, 13) };
-  const [totals, chapters, models, daily, current, any] = await Promise.all([
+  const [totals, board, models, daily, any] = await Promise.all([
     run.rows(periodTotals(f30, starts)),
-    run.rows(topChapters(fList, 5)),
+    run.rows(chapterBoard(f30, fList.fromMs, starts.todayMs, opts.chapter ?? '')),
     run.rows(costByModel(fList)),
     run.rows(dailyCost(f14)),
-    opts.chapter !== undefined ? run.rows(chapterTotals(f30, opts.chapter, starts.todayMs)) : Promise.resolve(undefined),
     run.rows(hasEvents()),
   ]);
+  const chapters = topChaptersOf(board, 5);
   const t = totals[0];
   const periods = Object.fromEntries(PERIOD_KEYS.map((p) => {
     const row = Object.fromEntries(TOTALS_COLUMNS.map((c) => [c, t ? Number(t[`${c}_${p}`]) : 0])) as unknown as TotalsRow;
@@ -50,9 +50,7 @@ export async function loadSidebar(run: QueryRunner, who: Who, opts: { chapter?: 
     topChapters: chapters,
     models,
     sparkline: fillDays(daysBetween(f14.fromMs, toMs), daily, (day) => ({ day, cost: 0, requests: 0 })),
-    current: opts.chapter !== undefined && current
-      ? { chapter: opts.chapter, totals: current[0] ?? { cost: 0, cost_today: 0, requests: 0, tokens: 0, errors: 0, sessions: 0 } }
-      : undefined,
+    current: opts.chapter !== undefined ? { chapter: opts.chapter, totals: chapterTotalsOf(board, opts.chapter) } : undefined,
     asOf: now.getTime(),
   };
 }

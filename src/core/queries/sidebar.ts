@@ -65,23 +65,6 @@ export function periodTotals(f: Filter, p: PeriodStarts): BoundQuery<PeriodTotal
   });
 }
 
-export interface ChapterCostRow {
-  chapter: string;
-  cost: number;
-  requests: number;
-  tokens: number;
-}
-/** Chapters by cost in the window, attributed by the chapter timeline (`events_attributed`). */
-export function topChapters(f: Filter, limit: number): BoundQuery<ChapterCostRow> {
-  return bind('sidebar.topChapters', `SELECT chapter, toFloat64(sum(cost_usd)) AS cost, toFloat64(count()) AS requests,
-  toFloat64(sum(token_count)) AS tokens
-FROM events_attributed
-WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
-GROUP BY chapter
-ORDER BY cost DESC, chapter ASC
-LIMIT {limit:UInt32}`, { ...filterParams(f), limit: Math.max(1, Math.floor(limit)) });
-}
-
 export interface ModelCostRow {
   model: string;
   cost: number;
@@ -119,17 +102,55 @@ export interface ChapterTotalsRow {
   errors: number;
   sessions: number;
 }
-/** One chapter's totals in the window (and since `todayMs`), by the attributed chapter. */
-export function chapterTotals(f: Filter, chapter: string, todayMs: number): BoundQuery<ChapterTotalsRow> {
-  return bind('sidebar.chapterTotals', `SELECT
+export interface ChapterCostRow {
+  chapter: string;
+  cost: number;
+  requests: number;
+  tokens: number;
+}
+/** Per attributed chapter: the list period's figures and the 30-day totals (sessions only for `chapter`). */
+export interface ChapterBoardRow extends ChapterTotalsRow {
+  chapter: string;
+  list_cost: number;
+  list_requests: number;
+  list_tokens: number;
+}
+/**
+ * The sidebar's chapter figures in one pass over `events_attributed` (whose ASOF join is the
+ * costliest part of a refresh): the top-chapters list for the list period and the current
+ * chapter's totals for the whole window. The window must start at the 30-day start.
+ */
+export function chapterBoard(f: Filter, listFromMs: number, todayMs: number, chapter: string): BoundQuery<ChapterBoardRow> {
+  return bind('sidebar.chapterBoard', `SELECT chapter,
+  toFloat64(sumIf(cost_usd, event_type = 'api_request' AND timestamp >= fromUnixTimestamp64Milli({list_ms:Int64}))) AS list_cost,
+  toFloat64(countIf(event_type = 'api_request' AND timestamp >= fromUnixTimestamp64Milli({list_ms:Int64}))) AS list_requests,
+  toFloat64(sumIf(token_count, event_type = 'api_request' AND timestamp >= fromUnixTimestamp64Milli({list_ms:Int64}))) AS list_tokens,
   toFloat64(sumIf(cost_usd, event_type = 'api_request')) AS cost,
   toFloat64(sumIf(cost_usd, event_type = 'api_request' AND timestamp >= fromUnixTimestamp64Milli({today_ms:Int64}))) AS cost_today,
   toFloat64(countIf(event_type = 'api_request')) AS requests,
   toFloat64(sumIf(token_count, event_type = 'api_request')) AS tokens,
   toFloat64(countIf(event_type = 'api_error')) AS errors,
-  toFloat64(uniqExactIf(session_id, session_id != '')) AS sessions
+  toFloat64(uniqExactIf(session_id, session_id != '' AND chapter = {chapter:String})) AS sessions
 FROM events_attributed
-WHERE chapter = {chapter:String} AND ${WINDOW_AND_USER}`, { ...filterParams(f), chapter, today_ms: Math.floor(todayMs) });
+WHERE ${WINDOW_AND_USER}
+GROUP BY chapter`, { ...filterParams(f), list_ms: Math.floor(listFromMs), today_ms: Math.floor(todayMs), chapter });
+}
+
+/** Chapters by cost in the list period (ties by name), at most `limit`. */
+export function topChaptersOf(board: readonly ChapterBoardRow[], limit: number): ChapterCostRow[] {
+  return board
+    .filter((r) => r.list_requests > 0)
+    .sort((a, b) => b.list_cost - a.list_cost || (a.chapter < b.chapter ? -1 : a.chapter > b.chapter ? 1 : 0))
+    .slice(0, Math.max(1, Math.floor(limit)))
+    .map((r) => ({ chapter: r.chapter, cost: r.list_cost, requests: r.list_requests, tokens: r.list_tokens }));
+}
+
+/** One chapter's totals from the board (zeros when it has no events in the window). */
+export function chapterTotalsOf(board: readonly ChapterBoardRow[], chapter: string): ChapterTotalsRow {
+  const r = board.find((x) => x.chapter === chapter);
+  return r
+    ? { cost: r.cost, cost_today: r.cost_today, requests: r.requests, tokens: r.tokens, errors: r.errors, sessions: r.sessions }
+    : { cost: 0, cost_today: 0, requests: 0, tokens: 0, errors: 0, sessions: 0 };
 }
 
 export interface WatermarkRow {
