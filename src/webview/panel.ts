@@ -8,7 +8,7 @@ import { renderCost } from './panels/cost';
 import { renderErrors } from './panels/errors';
 import { isPanelKind, type PanelKind, type PanelState } from './protocol';
 import { rangePicker } from './range';
-import { onPush, vscode } from './rpc';
+import { coalesced, onPush, vscode } from './rpc';
 
 const saved = vscode.getState() as Partial<PanelState> | undefined;
 const kind: PanelKind = isPanelKind(document.body.dataset.kind) ? document.body.dataset.kind : isPanelKind(saved?.kind) ? saved.kind : 'cost';
@@ -28,11 +28,7 @@ function drawHeader(): void {
   }));
 }
 
-let inflight = false;
-let again = false;
-async function refresh(): Promise<void> {
-  if (inflight) { again = true; return; }
-  inflight = true;
+const refresh = coalesced(async () => {
   try {
     const view = await RENDER[kind](spec);
     document.body.dataset.state = 'ready';
@@ -43,10 +39,8 @@ async function refresh(): Promise<void> {
     replace(root, failureView(f));
   } finally {
     disposeDetached();
-    inflight = false;
-    if (again) { again = false; void refresh(); }
   }
-}
+});
 
 vscode.setState({ kind, spec } satisfies PanelState);
 document.body.dataset.state = 'loading';

@@ -48,3 +48,29 @@ export function request<M extends Method>(method: M, params: Methods[M]['params'
 export function onPush(listener: (m: PushMsg) => void): void {
   listeners.push(listener);
 }
+
+/**
+ * Wraps a view refresh so runs never overlap: a call while one runs asks for exactly one more
+ * run after it, so bursts of pushes cost at most one extra reload and the newest data wins.
+ */
+export function coalesced(run: () => Promise<void>): () => Promise<void> {
+  let inflight = false;
+  let again = false;
+  const go = async (): Promise<void> => {
+    if (inflight) {
+      again = true;
+      return;
+    }
+    inflight = true;
+    try {
+      await run();
+    } finally {
+      inflight = false;
+      if (again) {
+        again = false;
+        void go();
+      }
+    }
+  };
+  return go;
+}

@@ -5,7 +5,7 @@ import { drawChart, disposeDetached, seriesColor } from './charts';
 import { button, h, replace, table } from './dom';
 import { asFailure, failureView } from './failure';
 import { chapterName, int, money, pct } from './format';
-import { onPush, request, vscode } from './rpc';
+import { coalesced, onPush, request, vscode } from './rpc';
 
 const root = document.getElementById('root')!;
 const PERIOD_LABEL: Record<PeriodKey, string> = { today: 'Today', d7: '7 days', d30: '30 days' };
@@ -125,11 +125,7 @@ function render(d: SidebarData): void {
   disposeDetached();
 }
 
-let inflight = false;
-let again = false;
-async function refresh(): Promise<void> {
-  if (inflight) { again = true; return; }
-  inflight = true;
+const refresh = coalesced(async () => {
   try {
     render(await request('sidebar', { listPeriod }));
   } catch (e) {
@@ -137,11 +133,8 @@ async function refresh(): Promise<void> {
     setState(f.kind === 'query' ? 'error' : 'unreachable');
     replace(root, failureView(f));
     disposeDetached();
-  } finally {
-    inflight = false;
-    if (again) { again = false; void refresh(); }
   }
-}
+});
 
 onPush((m) => {
   if (m.type === 'status' && m.failure) {
