@@ -6,6 +6,19 @@
 -- Only typed columns here: every attribute stays in otel_logs (same 90-day retention), so
 -- copying the attribute map would only double the bytes per event.
 
+-- Who an event belongs to, one rule for every table keyed by author (telemetry_events and
+-- chapter_focus must agree, or the ASOF attribution joins nothing): the extension's `user_id`
+-- (resource, else record attribute), else Claude Code's user.email, user.account_uuid, user.id.
+CREATE FUNCTION IF NOT EXISTS chapter_telemetry_user_id AS (res, log) -> multiIf(
+    res['user_id'] != '', res['user_id'],
+    log['user_id'] != '', log['user_id'],
+    log['user.email'] != '', log['user.email'],
+    res['user.email'] != '', res['user.email'],
+    log['user.account_uuid'] != '', log['user.account_uuid'],
+    res['user.account_uuid'] != '', res['user.account_uuid'],
+    log['user.id'] != '', log['user.id'],
+    res['user.id']);
+
 CREATE TABLE IF NOT EXISTS default.telemetry_events (
     timestamp DateTime64(3) CODEC(Delta, ZSTD(3)),
     event_type LowCardinality(String) CODEC(ZSTD(3)),
@@ -45,15 +58,7 @@ AS SELECT
     ifNull(parseDateTime64BestEffortOrNull(LogAttributes['event.timestamp'], 3, 'UTC'), toDateTime64(Timestamp, 3)) AS timestamp,
     LogAttributes['event.name'] AS event_type,
     ServiceName AS service_name,
-    multiIf(
-        ResourceAttributes['user_id'] != '', ResourceAttributes['user_id'],
-        LogAttributes['user_id'] != '', LogAttributes['user_id'],
-        LogAttributes['user.email'] != '', LogAttributes['user.email'],
-        ResourceAttributes['user.email'] != '', ResourceAttributes['user.email'],
-        LogAttributes['user.account_uuid'] != '', LogAttributes['user.account_uuid'],
-        ResourceAttributes['user.account_uuid'] != '', ResourceAttributes['user.account_uuid'],
-        LogAttributes['user.id'] != '', LogAttributes['user.id'],
-        ResourceAttributes['user.id']) AS user_id,
+    chapter_telemetry_user_id(ResourceAttributes, LogAttributes) AS user_id,
     LogAttributes['session.id'] AS session_id,
     LogAttributes['prompt.id'] AS prompt_id,
     toUInt64OrZero(LogAttributes['event.sequence']) AS event_sequence,

@@ -17,15 +17,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS default.chapter_focus_mv
 TO default.chapter_focus
 AS SELECT
     ifNull(parseDateTime64BestEffortOrNull(LogAttributes['event.timestamp'], 3, 'UTC'), toDateTime64(Timestamp, 3)) AS timestamp,
-    multiIf(
-        ResourceAttributes['user_id'] != '', ResourceAttributes['user_id'],
-        LogAttributes['user_id'] != '', LogAttributes['user_id'],
-        LogAttributes['user.email'] != '', LogAttributes['user.email'],
-        ResourceAttributes['user.email'] != '', ResourceAttributes['user.email'],
-        LogAttributes['user.account_uuid'] != '', LogAttributes['user.account_uuid'],
-        ResourceAttributes['user.account_uuid'] != '', ResourceAttributes['user.account_uuid'],
-        LogAttributes['user.id'] != '', LogAttributes['user.id'],
-        ResourceAttributes['user.id']) AS user_id,
+    chapter_telemetry_user_id(ResourceAttributes, LogAttributes) AS user_id,
     if(mapContains(LogAttributes, 'chapter'), LogAttributes['chapter'], ResourceAttributes['chapter']) AS chapter,
     if(mapContains(LogAttributes, 'workspace'), LogAttributes['workspace'], ResourceAttributes['workspace']) AS workspace,
     LogAttributes['file'] AS file
