@@ -35,6 +35,16 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
+/** SQL over a ClickHouse HTTP endpoint (query in the body, `param_x` for `{x:Type}`); the body text, throws on non-200. */
+export async function sqlOver(httpUrl: string, query: string, params: Record<string, string> = {}): Promise<string> {
+  const url = new URL(httpUrl);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
+  const res = await fetch(url, { method: 'POST', body: query });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
+  return text;
+}
+
 /** Spawns the built embedded server (`dist/server.js`) on free ports and waits for its `ready` line. */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ct-data-'));
@@ -77,14 +87,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     proc, dataDir, host, grpcPort, otlpHttpPort, httpPort, httpUrl,
     otlpHttpUrl: `http://${host}:${otlpHttpPort}`,
     output: () => out,
-    async sql(query, params = {}) {
-      const url = new URL(httpUrl);
-      for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
-      const res = await fetch(url, { method: 'POST', body: query });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
-      return text;
-    },
+    sql: (query, params = {}) => sqlOver(httpUrl, query, params),
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);

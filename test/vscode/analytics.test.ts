@@ -13,6 +13,7 @@ import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../suppor
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
 import { freePort } from '../support/ports';
+import { sqlOver } from '../support/server';
 import { openFile, runCommand, webviewFrame } from '../support/vscode-ui';
 
 const AUTHOR = 'e2e-author';
@@ -27,12 +28,7 @@ let ports: { grpc: number; otlpHttp: number; http: number };
 const dialogs: string[] = [];
 
 async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  const u = new URL(`http://127.0.0.1:${ports.http}/`);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(`param_${k}`, v);
-  const res = await fetch(u, { method: 'POST', body: query });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`SQL failed (${res.status}): ${text}`);
-  return text.trim();
+  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
 }
 const num = async (query: string, params: Record<string, string> = {}) => Number(await sql(query, params));
 

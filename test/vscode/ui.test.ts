@@ -15,6 +15,7 @@ import { otelEnv } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { freePort } from '../support/ports';
+import { sqlOver } from '../support/server';
 import {
   clickNotificationButton, dismissNotifications, newTerminal, openFile, runCommand, runInTerminal, statusBarAriaLabel,
   statusBarItem, waitForNotification, waitForStatusBarText,
@@ -45,12 +46,7 @@ function writeBook(): void {
 }
 
 async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  const u = new URL(`http://127.0.0.1:${ports.http}/`);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(`param_${k}`, v);
-  const res = await fetch(u, { method: 'POST', body: query });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`SQL failed (${res.status}): ${text}`);
-  return text.trim();
+  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
 }
 
 /** The embedded server's state file in the extension's global storage (shared by every window of this VS Code). */
