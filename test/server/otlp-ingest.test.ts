@@ -92,6 +92,26 @@ describe('logs', () => {
   });
 });
 
+describe('records without times', () => {
+  test('an unset start time lands as the epoch, a missing time as the receive time; nothing is refused', async () => {
+    const before = Date.now();
+    const metrics = { resourceMetrics: [{ resource: { attributes: attrs({ 'service.name': 'no-times' }) }, scopeMetrics: [{ metrics: [
+      { name: 'no.start', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ timeUnixNano: nowNanos(), asDouble: 1, exemplars: [{ asDouble: 2 }] }] } },
+      { name: 'no.time', gauge: { dataPoints: [{ asInt: 3 }] } },
+    ] }] }] };
+    const m = await postOtlp(srv.otlpHttpUrl, 'metrics', encodeMetrics(metrics), 'application/x-protobuf');
+    assert.equal(m.status, 200, m.body.toString('latin1'));
+    const logs = { resourceLogs: [{ resource: { attributes: attrs({ 'service.name': 'no-times' }) }, scopeLogs: [{ logRecords: [{ body: { stringValue: 'timeless' } }] }] }] };
+    assert.equal((await postOtlp(srv.otlpHttpUrl, 'logs', encodeLogs(logs), 'application/x-protobuf')).status, 200);
+    assert.deepEqual(await rows("SELECT toUnixTimestamp64Nano(StartTimeUnix) AS s, Exemplars.TimeUnix AS et FROM otel_metrics_sum WHERE MetricName = 'no.start'"),
+      [{ s: 0, et: ['1970-01-01 00:00:00.000000000'] }]);
+    const [g] = await rows("SELECT toUnixTimestamp64Milli(TimeUnix) AS t FROM otel_metrics_gauge WHERE MetricName = 'no.time'");
+    assert.ok(Number(g!.t) >= before - 1000, 'a point without a time is stamped when received');
+    const [l] = await rows("SELECT toUnixTimestamp64Milli(Timestamp) AS t FROM otel_logs WHERE Body = 'timeless'");
+    assert.ok(Number(l!.t) >= before - 1000, 'a record without times is stamped when received (not 1970, which retention would drop)');
+  });
+});
+
 describe('metrics and traces', () => {
   test('sum, gauge, histogram, exponential histogram and summary each land in their table', async () => {
     const t = nowNanos();

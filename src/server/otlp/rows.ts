@@ -55,6 +55,11 @@ function isDefault(value: unknown): boolean {
  * Top-level columns holding their default ('' / 0 / empty map) are left out: smaller rows are
  * cheaper for the engine to parse. Values inside maps and arrays are kept exactly.
  */
+/** Receive time, for records that carry no time at all (as a collector sets the observed time). */
+function nowNanos(): string {
+  return (BigInt(Date.now()) * 1_000_000n).toString();
+}
+
 function push(out: TableRows, table: string, row: Record<string, unknown>): void {
   let list = out.get(table);
   if (!list) out.set(table, (list = []));
@@ -102,7 +107,7 @@ export function logsToRows(req: LogsRequest, out: TableRows = new Map()): number
         // The exporter version we follow has no EventName column: keep OTLP's event_name as the attribute.
         if (r.eventName && attrs['event.name'] === undefined) attrs['event.name'] = r.eventName;
         push(out, 'otel_logs', {
-          Timestamp: nanosToDateTime64(isZeroNanos(r.timeUnixNano) ? r.observedTimeUnixNano : r.timeUnixNano),
+          Timestamp: nanosToDateTime64(!isZeroNanos(r.timeUnixNano) ? r.timeUnixNano : !isZeroNanos(r.observedTimeUnixNano) ? r.observedTimeUnixNano : nowNanos()),
           TraceId: idToHex(r.traceId),
           SpanId: idToHex(r.spanId),
           TraceFlags: (r.flags ?? 0) & 0xff,
@@ -185,7 +190,7 @@ function pointCommon(base: object, p: PointBase): Record<string, unknown> {
     ...base,
     Attributes: attributesToMap(p.attributes),
     StartTimeUnix: nanosToDateTime64(p.startTimeUnixNano),
-    TimeUnix: nanosToDateTime64(p.timeUnixNano),
+    TimeUnix: nanosToDateTime64(isZeroNanos(p.timeUnixNano) ? nowNanos() : p.timeUnixNano),
     Flags: p.flags ?? 0,
     ...exemplarColumns(p.exemplars),
   };

@@ -63,11 +63,15 @@ export function idToHex(id: Uint8Array | string | null | undefined): string {
   return id.length === 0 ? '' : Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
 }
 
-/** Nanoseconds since the epoch as DateTime64(9) text "seconds.nanoseconds" (exact; no float rounding). */
+/**
+ * Nanoseconds since the epoch as DateTime64(9) text "seconds.nanoseconds" (exact; no float
+ * rounding). Seconds are padded to ten digits: ClickHouse reads a short number such as "0.0"
+ * as a malformed date, and an unset OTLP time (start_time_unix_nano = 0) must land as the epoch.
+ */
 export function nanosToDateTime64(n: Int64): string {
   const s = n == null ? '0' : String(n);
-  if (!/^\d+$/.test(s)) return '0.000000000';
-  const padded = s.padStart(10, '0');
+  if (!/^\d+$/.test(s)) return '0000000000.000000000';
+  const padded = s.padStart(19, '0');
   return `${padded.slice(0, -9)}.${padded.slice(-9)}`;
 }
 
