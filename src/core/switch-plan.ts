@@ -96,7 +96,7 @@ export function carryChoices(from: Mode, to: Mode, sourceRows: number, targetRow
     label: `Carry the history across (${sourceRows} records)`,
     detail:
       targetRows > 0
-        ? `The ${to} store already holds ${targetRows} records; the copy is added to them (records an earlier switch copied there would count twice).`
+        ? `The ${to} store already holds ${targetRows} records; records it already has (from an earlier switch) are recognised and skipped, the rest are added.`
         : `Copies the ${from} store's records into the ${to} store and checks the counts; the ${from} store keeps its copy.`,
   };
   const fresh: CarryChoice = {
@@ -104,16 +104,17 @@ export function carryChoices(from: Mode, to: Mode, sourceRows: number, targetRow
     label: `Switch without the history`,
     detail: `The ${from} store keeps its ${sourceRows} records; switching back to ${from} shows them again.`,
   };
-  // With data already on the other side, copying again is more likely a mistake than a wish.
+  // With data already on the other side, not copying is the likelier wish (copying again is harmless).
   return targetRows > 0 ? [fresh, carry] : [carry, fresh];
 }
 
 /** One line for the result message: per-table counts, and that they matched. */
-export function copySummary(tables: readonly { table: string; sourceRows: number; copiedRows: number }[]): string {
+export function copySummary(tables: readonly { table: string; sourceRows: number; copiedRows: number; alreadyPresent?: number }[]): string {
   const total = tables.reduce((n, t) => n + t.copiedRows, 0);
-  const parts = tables.filter((t) => t.sourceRows > 0).map((t) => `${t.table} ${t.copiedRows}/${t.sourceRows}`);
-  const ok = tables.every((t) => t.copiedRows === t.sourceRows);
-  return `${total} records copied${parts.length ? ` (${parts.join(', ')})` : ''}; ${ok ? 'counts match' : 'COUNTS DIFFER'}.`;
+  const already = tables.reduce((n, t) => n + (t.alreadyPresent ?? 0), 0);
+  const parts = tables.filter((t) => t.sourceRows > 0).map((t) => `${t.table} ${t.copiedRows + (t.alreadyPresent ?? 0)}/${t.sourceRows}`);
+  const ok = tables.every((t) => t.copiedRows + (t.alreadyPresent ?? 0) === t.sourceRows);
+  return `${total} records copied${already > 0 ? `, ${already} already there` : ''}${parts.length ? ` (${parts.join(', ')})` : ''}; ${ok ? 'counts match' : 'COUNTS DIFFER'}.`;
 }
 
 export function otherMode(m: Mode): Mode {

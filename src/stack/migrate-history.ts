@@ -2,7 +2,9 @@
  * Carries telemetry history from one stack to the other (embedded ↔ docker) over the ClickHouse
  * HTTP interface both expose. Only source tables are copied (raw OTLP tables and any table no
  * materialized view writes); the destination's own views rebuild the derived tables from them,
- * so nothing is counted twice. Each table ends with a count check.
+ * so nothing is counted twice. Rows the destination already holds (same whole-row fingerprint:
+ * an earlier copy, a round trip) are skipped, so copying again is harmless. Each table ends with
+ * a count check.
  */
 import { StackError, type ProgressReport } from './types';
 
@@ -20,6 +22,8 @@ export interface TableCopy {
   table: string;
   sourceRows: number;
   copiedRows: number;
+  /** Source rows the destination already held (skipped). */
+  alreadyPresent: number;
 }
 
 export interface MigrateHistoryResult {
@@ -50,7 +54,7 @@ async function sql(base: string, query: string, body?: string, signal?: AbortSig
 }
 
 function cancelled(): StackError {
-  return new StackError('cancelled', 'Copying the history was cancelled.', 'Rows copied so far stay in the new store; run the switch again to copy the rest (tables already complete are skipped).');
+  return new StackError('cancelled', 'Copying the history was cancelled.', 'Rows copied so far stay in the new store; run the switch again to copy the rest (rows already there are recognised and skipped).');
 }
 
 /** Tables holding original data: MergeTree tables in `default` that no materialized view fills. */
@@ -66,6 +70,22 @@ export async function sourceTables(base: string, signal?: AbortSignal): Promise<
     if (m) filled.add(m[1]!);
   }
   return rows.filter((r) => r.engine.endsWith('MergeTree') && !filled.has(r.name) && !SKIP.has(r.name)).map((r) => r.name).sort();
+}
+
+/** A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. */
+const FINGERPRINT = 'toString(cityHash64(*))';
+
+/** The fingerprints of the rows a table holds (empty when it holds none). */
+async function fingerprints(base: string, table: string, rows: number, signal?: AbortSignal): Promise<Set<string>> {
+  if (rows === 0) return new Set();
+  const text = await sql(base, `SELECT ${FINGERPRINT} FROM default.\`${table}\` FORMAT TabSeparated`, undefined, signal);
+  return new Set(text.split('\n').filter(Boolean));
+}
+
+/** Splits a `{"__h":"<fingerprint>",…}` line into the fingerprint and the row without it. */
+function splitFingerprint(line: string): { hash: string; row: string } {
+  const end = line.indexOf('"', 8);
+  return { hash: line.slice(8, end), row: `{${line.slice(end + 2)}` };
 }
 
 async function count(base: string, table: string, signal?: AbortSignal): Promise<number> {
@@ -88,6 +108,8 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
   const result: TableCopy[] = [];
   for (const { table, rows } of plan) {
     const before = await count(o.to, table, o.signal);
+    const present = await fingerprints(o.to, table, before, o.signal);
+    let skipped = 0;
     if (rows > 0) {
       const url = new URL(o.from);
       const headers: Record<string, string> = {};
@@ -95,7 +117,7 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
       if (url.password) headers['X-ClickHouse-Key'] = decodeURIComponent(url.password);
       url.username = '';
       url.password = '';
-      const res = await fetch(url, { method: 'POST', headers, body: `SELECT * FROM default.\`${table}\` FORMAT JSONEachRow`, signal: o.signal }).catch((err: Error) => {
+      const res = await fetch(url, { method: 'POST', headers, body: `SELECT ${FINGERPRINT} AS __h, * FROM default.\`${table}\` FORMAT JSONEachRow`, signal: o.signal }).catch((err: Error) => {
         if (o.signal?.aborted) throw cancelled();
         throw new StackError('engine-failed', `The old store at ${url.origin} cannot be reached.`, 'Make sure it is running, then try again.', err.message);
       });
@@ -118,7 +140,13 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
           pending = lines.pop() ?? '';
           for (const l of lines) {
             if (!l) continue;
-            batch.push(l);
+            const { hash, row } = splitFingerprint(l);
+            if (present.has(hash)) {
+              skipped++;
+              done++;
+              continue;
+            }
+            batch.push(row);
             if (batch.length >= batchRows) await flush();
           }
         }
@@ -126,16 +154,21 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
         if (o.signal?.aborted) throw cancelled();
         throw err;
       }
-      if (pending.trim()) batch.push(pending);
+      if (pending.trim()) {
+        const { hash, row } = splitFingerprint(pending.trim());
+        if (present.has(hash)) skipped++;
+        else batch.push(row);
+      }
       await flush();
     }
     const after = await count(o.to, table, o.signal);
     const copied = after - before;
-    if (copied !== rows) {
-      throw new StackError('engine-failed', `Copying ${table} is incomplete: ${rows} rows in the old store, ${copied} arrived in the new one.`, 'Nothing was deleted from the old store; run the switch again or keep the old mode.', `before=${before} after=${after}`);
+    if (copied !== rows - skipped) {
+      throw new StackError('engine-failed', `Copying ${table} is incomplete: ${rows - skipped} rows to copy from the old store, ${copied} arrived in the new one.`, 'Nothing was deleted from the old store; run the switch again or keep the old mode.', `before=${before} after=${after} skipped=${skipped}`);
     }
-    result.push({ table, sourceRows: rows, copiedRows: copied });
+    result.push({ table, sourceRows: rows, copiedRows: copied, alreadyPresent: skipped });
   }
-  report({ message: `Copied ${total} rows; counts match.`, percent: 100 });
+  const copiedTotal = result.reduce((n, t) => n + t.copiedRows, 0);
+  report({ message: `Copied ${copiedTotal} rows (${total - copiedTotal} already there); counts match.`, percent: 100 });
   return { tables: result, totalRows: total };
 }

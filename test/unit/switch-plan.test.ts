@@ -54,7 +54,7 @@ describe('carryChoices', () => {
   test('target already holds data: not copying is the default, and the risk is said', () => {
     const c = carryChoices('docker', 'embedded', 42, 40);
     assert.equal(c[0]!.carry, false);
-    assert.match(c[1]!.detail, /already holds 40 records.*count twice/);
+    assert.match(c[1]!.detail, /already holds 40 records.*recognised and skipped/);
   });
 });
 
@@ -65,6 +65,10 @@ describe('copySummary', () => {
       '8 records copied (otel_logs 5/5, otel_metrics_sum 3/3); counts match.',
     );
     assert.match(copySummary([{ table: 'otel_logs', sourceRows: 5, copiedRows: 4 }]), /COUNTS DIFFER/);
+    assert.equal(
+      copySummary([{ table: 'otel_logs', sourceRows: 5, copiedRows: 2, alreadyPresent: 3 }]),
+      '2 records copied, 3 already there (otel_logs 5/5); counts match.',
+    );
   });
   test('otherMode', () => {
     assert.equal(otherMode('embedded'), 'docker');
