@@ -127,7 +127,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     const store = getStore();
     if (!store || !opts.isReady()) {
       req.resume();
-      return sendError(res, new StoreError('the telemetry store is still starting; retry shortly', 1002, true), queryId);
+      return sendError(res, new StoreError('the telemetry store is starting or stopping; retry shortly', 1002, true), queryId);
     }
     if (url.searchParams.get('decompress') === '1') {
       req.resume();

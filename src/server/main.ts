@@ -121,7 +121,9 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const stats = new ReceiverStats();
   let ingest: Ingest | undefined;
   const handler = new ExportHandler({ write: (rows) => ingest!.write(rows) } as Ingest, stats);
-  const isReady = () => ready;
+  // False while starting and once stopping: exports then get a retryable 503 / UNAVAILABLE.
+  let accepting = true;
+  const isReady = () => ready && accepting;
 
   const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: VERSION });
   const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, health: () => stats.toJSON() });
@@ -168,7 +170,9 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     }
     stopping = true;
     process.stdout.write(`${signal}: finishing in-flight exports, then stopping\n`);
-    // Stop accepting, let requests in progress finish (their inserts included), then close the engine.
+    // Refuse new work first (senders get "retry later" and keep their data), so in-flight exports
+    // can drain even while clients keep sending over kept-alive connections.
+    accepting = false;
     const closing = [
       new Promise<void>((r) => chServer.close(() => r())),
       new Promise<void>((r) => otlpHttp.close(() => r())),
@@ -176,8 +180,12 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     ];
     chServer.closeIdleConnections();
     otlpHttp.closeIdleConnections();
-    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 10_000))]);
     await ingest!.drained();
+    // Let answers in progress go out, then cut what is left (kept-alive sockets, busy clients).
+    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2_000))]);
+    chServer.closeAllConnections();
+    otlpHttp.closeAllConnections();
+    grpcServer.forceShutdown();
     ready = false;
     await store!.close();
     if (stateFile) rmSync(stateFile, { force: true });

@@ -39,7 +39,7 @@ export function createOtlpGrpcServer(handler: ExportHandler, opts: { maxMessageB
     server.addService(serviceFor(path), {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         if (!opts.isReady()) {
-          callback({ code: grpc.status.UNAVAILABLE, details: 'the telemetry store is still starting; retry shortly' });
+          callback({ code: grpc.status.UNAVAILABLE, details: 'the telemetry store is starting or stopping; retry shortly' });
           return;
         }
         handler.handle(signal, call.request, 'protobuf').then(

@@ -77,7 +77,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     }
     if (!opts.isReady()) {
       req.resume();
-      return reply(res, 503, encoding, RPC.UNAVAILABLE, 'the telemetry store is still starting; retry shortly', { 'Retry-After': '1' });
+      return reply(res, 503, encoding, RPC.UNAVAILABLE, 'the telemetry store is starting or stopping; retry shortly', { 'Retry-After': '1' });
     }
     let body: Buffer;
     try {
