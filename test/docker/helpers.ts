@@ -69,12 +69,12 @@ export async function testStack(tag: string, options: Partial<DockerBackendOptio
   };
 }
 
-/** Everything Docker holds for a compose project: containers, networks, volumes. */
+/** Everything Docker holds for a compose project: containers, networks, volumes (each sorted: Docker lists in no fixed order). */
 export async function leftovers(project: string): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> {
   const filters = { label: [`com.docker.compose.project=${project}`] };
-  const containers = (await docker.listContainers({ all: true, filters })).map((c) => c.Names.join(','));
-  const networks = (await docker.listNetworks({ filters })).map((n) => n.Name);
-  const volumes = ((await docker.listVolumes({ filters })).Volumes ?? []).map((v) => v.Name);
+  const containers = (await docker.listContainers({ all: true, filters })).map((c) => c.Names.join(',')).sort();
+  const networks = (await docker.listNetworks({ filters })).map((n) => n.Name).sort();
+  const volumes = ((await docker.listVolumes({ filters })).Volumes ?? []).map((v) => v.Name).sort();
   return { containers, networks, volumes };
 }
 
