@@ -10,6 +10,7 @@ import { DockerBackend } from '../src/stack/docker/backend';
 import { standinEnv, uniqueProject, purge, composeFile } from '../test/docker/helpers';
 import { freePort } from '../test/support/ports';
 import { timeMs, table } from './lib/measure';
+import type { StackBackend } from '../src/stack/types';
 
 const RUNS = Number(process.env.CT_BENCH_STACK_RUNS ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -18,41 +19,45 @@ async function ports() {
   return { host: '127.0.0.1', grpcPort: await freePort(), otlpHttpPort: await freePort(), httpPort: await freePort() };
 }
 
-async function embedded(): Promise<{ first: number[]; restart: number[]; stop: number[] }> {
-  const out = { first: [] as number[], restart: [] as number[], stop: [] as number[] };
+type Timings = { first: number[]; restart: number[]; stop: number[] };
+
+/**
+ * RUNS fresh backends, each timed through first start, stop and restart. `make` builds one and
+ * returns it with the cleanup that removes everything it made, whatever state it was left in.
+ */
+async function cycle(make: () => Promise<{ backend: StackBackend; cleanup(): Promise<void> }>): Promise<Timings> {
+  const out: Timings = { first: [], restart: [], stop: [] };
   for (let i = 0; i < RUNS; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'ct-bench-emb-'));
-    const b = new EmbeddedBackend({ stateDir: join(dir, 'state'), dataDir: join(dir, 'data'), endpoints: await ports(), serverScript: join(__dirname, '..', 'dist', 'server.js') });
+    const { backend: b, cleanup } = await make();
     try {
       out.first.push(await timeMs(() => b.start()));
       out.stop.push(await timeMs(() => b.stop()));
       out.restart.push(await timeMs(() => b.start()));
       await b.stop();
     } finally {
-      await b.stop().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
+      await cleanup();
     }
   }
   return out;
 }
 
-async function docker(): Promise<{ first: number[]; restart: number[]; stop: number[] }> {
-  const out = { first: [] as number[], restart: [] as number[], stop: [] as number[] };
-  for (let i = 0; i < RUNS; i++) {
-    const project = uniqueProject('bench');
-    const p = await ports();
-    const b = new DockerBackend({ composeFile, projectName: project, endpoints: p, env: standinEnv() });
-    try {
-      out.first.push(await timeMs(() => b.start()));
-      out.stop.push(await timeMs(() => b.stop()));
-      out.restart.push(await timeMs(() => b.start()));
-      await b.stop();
-    } finally {
-      await purge(project);
-    }
-  }
-  return out;
-}
+const embedded = () => cycle(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-bench-emb-'));
+  const backend = new EmbeddedBackend({ stateDir: join(dir, 'state'), dataDir: join(dir, 'data'), endpoints: await ports(), serverScript: join(__dirname, '..', 'dist', 'server.js') });
+  return {
+    backend,
+    cleanup: async () => {
+      await backend.stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+const docker = () => cycle(async () => {
+  const project = uniqueProject('bench');
+  const backend = new DockerBackend({ composeFile, projectName: project, endpoints: await ports(), env: standinEnv() });
+  return { backend, cleanup: () => purge(project) };
+});
 
 async function main(): Promise<void> {
   const e = await embedded();
