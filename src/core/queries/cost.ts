@@ -1,5 +1,6 @@
 import { DAY, WINDOW_AND_USER, filterParams } from './filter';
 import { bind, type BoundQuery, type Filter } from './types';
+import type { TokenSums } from './sidebar';
 
 /** The seed's cost-by-day question, split by model for a stacked chart. */
 export interface DayModelCostRow {
@@ -16,14 +17,10 @@ GROUP BY day, model
 ORDER BY day, model`, filterParams(f));
 }
 
-export interface ChapterCostTokensRow {
+export interface ChapterCostTokensRow extends TokenSums {
   chapter: string;
   cost: number;
   requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_creation_tokens: number;
   tokens: number;
 }
 export function costByChapter(f: Filter): BoundQuery<ChapterCostTokensRow> {
@@ -37,12 +34,8 @@ GROUP BY chapter
 ORDER BY cost DESC, chapter ASC`, filterParams(f));
 }
 
-export interface DayTokensRow {
+export interface DayTokensRow extends TokenSums {
   day: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_creation_tokens: number;
 }
 export function dailyTokensByType(f: Filter): BoundQuery<DayTokensRow> {
   return bind('cost.dailyTokens', `SELECT ${DAY} AS day,

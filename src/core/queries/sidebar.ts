@@ -10,14 +10,18 @@ export interface PeriodStarts {
 export const PERIOD_KEYS = ['today', 'd7', 'd30'] as const;
 export type PeriodKey = (typeof PERIOD_KEYS)[number];
 
-/** Totals of one period, straight from the engine. */
-export interface TotalsRow {
-  cost: number;
-  requests: number;
+/** The four kinds of tokens an API request reports, summed. */
+export interface TokenSums {
   input_tokens: number;
   output_tokens: number;
   cache_read_tokens: number;
   cache_creation_tokens: number;
+}
+
+/** Totals of one period, straight from the engine. */
+export interface TotalsRow extends TokenSums {
+  cost: number;
+  requests: number;
   errors: number;
   sessions: number;
 }
