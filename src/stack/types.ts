@@ -48,7 +48,23 @@ export interface StackBackend {
   stop(): Promise<void>;
   /** Lines of the stack's own output, as they come (server stdout/stderr, container logs). */
   onLog(listener: (line: string) => void): { dispose(): void };
+  /**
+   * The local writer identity (docs/SECURITY.md): anonymous requests to the ClickHouse HTTP port are
+   * read-only, so writes (history copy, DDL) send these as HTTP basic auth. Undefined while the stack
+   * has never started (embedded: `<data dir>/credentials.json`; docker: the password file the backend
+   * generated on its first start).
+   */
+  writerCredentials(): Promise<WriterCredentials | undefined>;
 }
+
+/** The owner-only local writer credential: `{"user": "…", "password": "…"}` in a 0600 file. */
+export interface WriterCredentials {
+  user: string;
+  password: string;
+}
+
+/** The writer's ClickHouse user name, the same in embedded and docker mode. */
+export const WRITER_USER = 'telemetry_writer';
 
 /** What went wrong, and what the user can do about it: every failure reaches the user as one of these. */
 export type StackErrorCode =
