@@ -51,3 +51,25 @@ export function ignoredSettingsMessage(keys: readonly string[]): string | undefi
   const names = keys.map((k) => `chapterTelemetry.${k}`).join(', ');
   return `Chapter Telemetry ignored ${names} from this folder's workspace settings: a cloned repository must not choose the programs the extension runs, where telemetry goes or what it records. Set ${keys.length === 1 ? 'it' : 'them'} in your user settings if you want ${keys.length === 1 ? 'that value' : 'those values'}.`;
 }
+
+/**
+ * Which user-only settings a parsed settings object sets: flat keys (`"chapterTelemetry.endpoint"`),
+ * nested objects (`"chapterTelemetry": {"endpoint": …}`) and language blocks (`"[markdown]": {…}`).
+ */
+export function userOnlyKeysIn(settings: unknown): UserOnlySetting[] {
+  const keys = new Set<string>();
+  const walk = (v: unknown, prefix: string) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      if (prefix) keys.add(prefix);
+      return;
+    }
+    for (const [k, child] of Object.entries(v)) {
+      const key = /^\[.*\]$/.test(k) ? '' : k;
+      const path = prefix && key ? `${prefix}.${key}` : prefix || key;
+      walk(child, path);
+      if (path) keys.add(path);
+    }
+  };
+  walk(settings, '');
+  return USER_ONLY_SETTINGS.filter((k) => keys.has(`chapterTelemetry.${k}`));
+}

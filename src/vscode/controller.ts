@@ -8,7 +8,8 @@ import { buildOtelEnv, otlpEndpoint } from '../core/otel-env';
 import { focusLogsUrl } from '../core/otlp-log';
 import { ClaudeSettingsFile } from './claude-settings-file';
 import { readConfig, type Config } from './config';
-import { ignoredSettingsMessage } from '../core/user-only-settings';
+import { USER_ONLY_SETTINGS, ignoredSettingsMessage } from '../core/user-only-settings';
+import { userOnlyKeysInWorkspaceFiles } from './workspace-settings-scan';
 import { ChapterTracker } from './chapter-tracker';
 import { sendFocus } from './focus-sender';
 import { StatusBar, type UiState } from './status-bar';
@@ -79,14 +80,21 @@ export class Controller implements vscode.Disposable {
 
   private readonly reportedIgnored = new Set<string>();
 
-  /** Once per window and set of settings: which workspace values were ignored, and why. */
+  /**
+   * Once per window and set of settings: which workspace values were ignored, and why. Both what
+   * `inspect()` reports and what the workspace's settings files say (VS Code drops application-scoped
+   * values there before the extension sees them).
+   */
   private reportIgnoredSettings(): void {
-    const keys = this.cfg.ignoredWorkspaceSettings;
-    const msg = ignoredSettingsMessage(keys);
-    if (!msg || this.reportedIgnored.has(keys.join())) return;
-    this.reportedIgnored.add(keys.join());
-    this.output.warn(msg);
-    void vscode.window.showWarningMessage(msg);
+    const fromConfig = this.cfg.ignoredWorkspaceSettings;
+    void userOnlyKeysInWorkspaceFiles().catch((): string[] => []).then((fromFiles: readonly string[]) => {
+      const keys = USER_ONLY_SETTINGS.filter((k) => fromConfig.includes(k) || fromFiles.includes(k));
+      const msg = ignoredSettingsMessage(keys);
+      if (!msg || this.reportedIgnored.has(keys.join())) return;
+      this.reportedIgnored.add(keys.join());
+      this.output.warn(msg);
+      void vscode.window.showWarningMessage(msg);
+    });
   }
 
   get config(): Config {

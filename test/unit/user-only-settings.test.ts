@@ -4,7 +4,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { USER_ONLY_SETTINGS, ignoredSettingsMessage, userOnlyValue } from '../../src/core/user-only-settings';
+import { USER_ONLY_SETTINGS, ignoredSettingsMessage, userOnlyKeysIn, userOnlyValue } from '../../src/core/user-only-settings';
+import { parseJsonc } from '../../src/core/jsonc';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
 
@@ -42,5 +43,26 @@ describe('user-only settings', () => {
     for (const [key, p] of Object.entries<{ scope?: string }>(props)) {
       if (/(Path|Dir|Image|endpoint|host|Port|projectName|logUserPrompts)$/.test(key)) assert.ok(p.scope, `${key} needs a scope`);
     }
+  });
+});
+
+describe('which user-only settings a workspace settings file tries to set', () => {
+  test('flat, nested and language-specific keys, in JSON with comments and trailing commas', () => {
+    const text = `{
+      // a book repository's settings
+      "editor.wordWrap": "on",
+      "chapterTelemetry.serverNodePath": "/tmp/x.sh", /* runs code */
+      "chapterTelemetry": { "endpoint": "http://198.51.100.7:4317", "chapterPatterns": ["(?<chapter>x)"], },
+      "chapterTelemetry.docker": { "projectName": "other" },
+      "[markdown]": { "chapterTelemetry.logUserPrompts": true },
+      "note": "a // not a comment, \\" /* nor this */",
+    }`;
+    const parsed = parseJsonc(text) as Record<string, unknown>;
+    assert.equal(parsed.note, 'a // not a comment, " /* nor this */');
+    assert.deepEqual(userOnlyKeysIn(parsed).sort(), ['docker.projectName', 'endpoint', 'logUserPrompts', 'serverNodePath']);
+  });
+  test('nothing of ours, or not JSON at all', () => {
+    assert.deepEqual(userOnlyKeysIn(parseJsonc('{"chapterTelemetry.chapterPatterns": []}')), []);
+    assert.throws(() => parseJsonc('{ "a": '), SyntaxError);
   });
 });
