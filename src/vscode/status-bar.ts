@@ -43,8 +43,9 @@ export class StatusBar implements vscode.Disposable {
 
   update(v: StatusView): void {
     this.item.text = StatusBar.text(v);
-    // Theme icons stay on for our own text; the chapter (a folder name) and other values are escaped in tooltipMarkdown.
-    const md = new vscode.MarkdownString(tooltipMarkdown(v), true);
+    // The chapter (a folder name) and other values are escaped in tooltipMarkdown; theme icons stay off (the tooltip
+    // uses none), so `$(name)` in a folder name is never drawn as an icon.
+    const md = new vscode.MarkdownString(tooltipMarkdown(v), false);
     this.item.tooltip = md;
     this.item.backgroundColor =
       v.state === 'error' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
