@@ -98,3 +98,13 @@ test('the writer credential travels as HTTP basic auth on every request, never i
     relay.close();
   }
 });
+
+test('without the destination writer credential the copy is refused with a clear error and writes nothing', async () => {
+  const before = await rows(b, 'otel_logs');
+  await assert.rejects(migrateHistory({ from: a.httpUrl, to: b.httpUrl }), (e: Error & { hint?: string }) => {
+    assert.match(e.message, /refused the history copy's credentials/);
+    assert.ok(e.hint);
+    return true;
+  });
+  assert.equal(await rows(b, 'otel_logs'), before);
+});
