@@ -8,7 +8,7 @@
  * and each match runs under node:vm's timeout, which interrupts a runaway regex; a pattern
  * that runs out of time is dropped for good and reported.
  */
-import { createContext, runInContext } from 'node:vm';
+import { Script, createContext } from 'node:vm';
 
 /** Defaults, tried in order; the first pattern that matches wins. */
 export const DEFAULT_CHAPTER_PATTERNS: readonly string[] = [
@@ -60,13 +60,15 @@ export const MAX_MATCH_PATH = 1024;
 export const MATCH_TIMEOUT_MS = 100;
 
 const sandbox = createContext({ re: undefined as RegExp | undefined, path: '' });
+/** Compiled once; each match only runs it. */
+const execInSandbox = new Script('re.lastIndex = 0, re.exec(path)');
 
 /** `re.exec(path)` under a time limit: 'timeout' when the regex had to be interrupted. */
 export function boundedExec(re: RegExp, path: string, timeoutMs = MATCH_TIMEOUT_MS): RegExpExecArray | null | 'timeout' {
   sandbox.re = re;
   sandbox.path = path;
   try {
-    return runInContext('re.lastIndex = 0, re.exec(path)', sandbox, { timeout: timeoutMs }) as RegExpExecArray | null;
+    return execInSandbox.runInContext(sandbox, { timeout: timeoutMs }) as RegExpExecArray | null;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
     throw e;
