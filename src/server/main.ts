@@ -158,7 +158,9 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const credentials = ensureCredentials(cfg.dataDir);
   const hostPolicy: HostPolicy = { allowHosts: servedHosts(cfg), allowOrigins: cfg.allowOrigins };
   const startedAt = new Date(started).toISOString();
-  const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: VERSION, hostPolicy, credentials });
+  // Error texts name the engine's version, as ClickHouse's do (read once the engine is open).
+  let engineVersion = VERSION;
+  const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
   const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady });
@@ -181,6 +183,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     throw new Fatal(EXIT.engineFailed, `could not prepare the schema in ${store.description}: ${(err as Error).message}`);
   }
   ingest = new Ingest(store);
+  engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
 
   const stateFile = cfg.stateFile;
