@@ -143,7 +143,6 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       'X-ClickHouse-Query-Id': queryId,
       'X-ClickHouse-Timezone': 'UTC',
       'X-ClickHouse-Server-Display-Name': 'chapter-telemetry',
-      ...(session ? { 'X-ClickHouse-Session-Id': session.id } : {}),
     };
     if (gzip) headers['Content-Encoding'] = 'gzip';
     const q = { params, settings, format: defaultFormat, database, identity, session };

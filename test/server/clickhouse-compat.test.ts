@@ -69,6 +69,12 @@ describe('INSERT with URL settings', () => {
     assert.equal(await rows('SELECT a, b, c FROM ins WHERE a IN (3, 4) ORDER BY a FORMAT CSV'), '3,"three",7\n4,"four",7');
   });
 
+  test('a SETTINGS clause in the statement is the engine\'s to parse (a value with a comma and quotes)', async () => {
+    const r = await curl('--data-binary', "6;'six, or so'\n", q("INSERT INTO ins (a, b) SETTINGS format_csv_delimiter = ';', format_csv_allow_single_quotes = 1 FORMAT CSV"));
+    assert.equal(r.status, 200, r.body.toString());
+    assert.equal(await rows('SELECT b FROM ins WHERE a = 6'), 'six, or so');
+  });
+
   test('@clickhouse/client insert with columns: { except } and clickhouse_settings', async () => {
     const res = await client.insert({ table: 'ins', values: [{ a: 5, b: 'five' }], format: 'JSONEachRow', columns: { except: ['c'] }, clickhouse_settings: { max_threads: 2, insert_deduplicate: 0 } });
     assert.equal(res.executed, true);
@@ -195,13 +201,29 @@ describe('session_id sessions', () => {
     assert.equal(after.body.toString(), '3\n');
   });
 
-  test('a failed statement leaves the session usable, with nothing of its rows in the next answer', async () => {
+  test('a statement failing mid-result leaves the session usable (its temporary table kept), nothing of its rows in the next answer', async () => {
     const s = 'compat-fail';
     await client.command({ query: 'CREATE TEMPORARY TABLE keep (x UInt8)', session_id: s });
     const failed = await curl('--data-binary', "SELECT number n, throwIf(number = 10, 'boom') e FROM system.numbers LIMIT 100 SETTINGS max_block_size = 1 FORMAT JSONEachRow", `${srv.httpUrl}/?session_id=${s}`);
     assert.match(failed.body.toString(), /boom/);
     const next = await curl('--data-binary', 'SELECT count() AS c FROM keep FORMAT JSONEachRow', `${srv.httpUrl}/?session_id=${s}`);
     assert.equal(next.body.toString(), '{"c":0}\n');
+  });
+
+  test('a client that goes away mid-result leaves its session usable, its temporary table intact', async () => {
+    const s = 'compat-gone';
+    await client.command({ query: 'CREATE TEMPORARY TABLE still_here (x UInt8)', session_id: s });
+    await client.command({ query: 'INSERT INTO still_here VALUES (9)', session_id: s });
+    const ac = new AbortController();
+    const res = await fetch(`${srv.httpUrl}/?session_id=${s}`, { method: 'POST', body: 'SELECT number FROM system.numbers FORMAT JSONEachRow', headers: basicAuth(srv.credentials), signal: ac.signal });
+    const first = await res.body!.getReader().read();
+    assert.match(Buffer.from(first.value!).toString(), /^\{"number":0\}/);
+    ac.abort();
+    // The endless statement is cancelled once the server sees the client gone; until then the session is busy.
+    let r: Awaited<ReturnType<typeof curl>>;
+    do r = await curl('--data-binary', 'SELECT sum(x) FROM still_here', `${srv.httpUrl}/?session_id=${s}`);
+    while (r.headers['x-clickhouse-exception-code'] === '373');
+    assert.equal(r.body.toString(), '9\n');
   });
 
   test('concurrent use of one session answers SESSION_IS_LOCKED (373); session_check=1 on an unknown id answers 372', async () => {

@@ -277,13 +277,13 @@ export class ChdbStore implements Store {
     const empty = Buffer.alloc(0);
     if (data.length === 0) return { out: empty, summary: { written_rows: 0, written_bytes: 0 } };
     const ins = splitInsertStatement(sql);
-    if (ins && RAW_INSERT_FORMATS.has(ins.format) && (ins.columns ?? []).every((c) => PLAIN_COLUMN.test(c))) {
+    // The engine parses a SETTINGS clause itself (values may hold commas and quotes): spooled path.
+    if (ins && RAW_INSERT_FORMATS.has(ins.format) && !ins.settings && (ins.columns ?? []).every((c) => PLAIN_COLUMN.test(c))) {
       const res = await s.insert({
         table: ins.table,
         format: ins.format as 'JSONEachRow',
         values: data,
         ...(ins.columns ? { columns: ins.columns } : {}),
-        ...(ins.settings ? { settings: ins.settings } : {}),
       });
       return { out: empty, summary: { written_rows: res.rowsWritten, written_bytes: res.bytesWritten, elapsed_ns: Math.round(res.elapsed * 1e9) } };
     }

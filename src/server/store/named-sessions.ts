@@ -24,9 +24,10 @@ export class NamedSessions<S extends PooledSession> {
 
   /**
    * @param make opens a session for an identity with that identity's fixed settings (limits, readonly).
-   * @param max how many client sessions may exist at once; each holds an engine connection.
+   * @param max how many client sessions each identity may hold at once (each is an engine connection),
+   *   counted per identity so anonymous readers can never use up the writer's.
    */
-  constructor(private readonly make: (identity: Identity) => Promise<S>, private readonly max = 32) {}
+  constructor(private readonly make: (identity: Identity) => Promise<S>, private readonly max = 16) {}
 
   /** Takes the session for this request, opening it if needed; release() must follow. */
   async acquire(identity: Identity, ref: SessionRef): Promise<S> {
@@ -40,8 +41,8 @@ export class NamedSessions<S extends PooledSession> {
       return found.session;
     }
     if (ref.check) throw new StoreError(`Code: 372. DB::Exception: Session ${ref.id} not found. (SESSION_NOT_FOUND)`, 372, false);
-    if (this.entries.size >= this.max) {
-      throw new StoreError(`Code: 202. DB::Exception: too many client sessions (${this.max}) are open; end one or wait for one to time out. (TOO_MANY_SIMULTANEOUS_QUERIES)`, 202, true);
+    if ([...this.entries.keys()].filter((k) => k.startsWith(`${identity}\u0000`)).length >= this.max) {
+      throw new StoreError(`Code: 202. DB::Exception: too many client sessions (${this.max}) are open for this user; wait for one to time out (session_timeout). (TOO_MANY_SIMULTANEOUS_QUERIES)`, 202, true);
     }
     // Reserve the slot before the await, so a concurrent request for the same id sees it as locked.
     const entry = { session: undefined as unknown as S, busy: true } as Entry<S>;
