@@ -21,6 +21,21 @@ export const L = {
   volume: 'com.docker.compose.volume',
 } as const;
 
+/**
+ * Marks what Chapter Telemetry created (also set in telemetry-server/docker-compose.yml, so a stack
+ * started by hand with `docker compose` is ours too). A container of the same Compose project without
+ * it belongs to someone else: we never adopt, replace, stop or remove it.
+ */
+export const OWNER_LABEL = 'dev.chapter-telemetry.stack';
+export const OWNER_VALUE = 'docker';
+
+/** Ours: our label, or (stacks made before the label existed) created from a telemetry-server/docker-compose.yml. */
+export function isOurs(labels: Record<string, string> | undefined): boolean {
+  if (!labels) return false;
+  if (labels[OWNER_LABEL] === OWNER_VALUE) return true;
+  return /(^|[\\/])telemetry-server[\\/]docker-compose\.yml$/.test(labels[L.configFiles] ?? '');
+}
+
 export function networkName(plan: ComposePlan): string {
   return `${plan.project}_default`;
 }
@@ -34,6 +49,7 @@ export function containerName(plan: ComposePlan, service: ServicePlan): string {
 export function containerLabels(plan: ComposePlan, s: ServicePlan): Record<string, string> {
   return {
     ...s.labels,
+    [OWNER_LABEL]: OWNER_VALUE,
     [L.project]: plan.project,
     [L.service]: s.name,
     [L.configHash]: s.configHash,
