@@ -10,18 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports';
-import { leftovers, purge, repoRoot, standinEnv, uniqueProject } from './helpers';
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'dist', 'stack-cli.js'), ...args], { env: { ...process.env, ...standinEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { cli, leftovers, purge, repoRoot, uniqueProject } from './helpers';
 
 describe('npm run stack (docker mode)', () => {
   const project = uniqueProject('cli');

@@ -2,6 +2,7 @@
  * Shared by the docker tier: a DockerBackend on the stand-in images, with a unique compose project
  * and free host ports (never 4317/4318/8123), and checks that a project left nothing behind.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,4 +114,21 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`${what} never happened${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Runs the built `npm run stack` (dist/stack-cli.js) with the stand-in images; its exit code and output. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'dist', 'stack-cli.js'), ...args], { env: { ...process.env, ...standinEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A container that only sleeps, on a stand-in image (the only images this machine has). */
+export function sleeperSpec(extra: Partial<Docker.ContainerCreateOptions> = {}): Docker.ContainerCreateOptions {
+  return { Image: STANDIN_CLICKHOUSE, Entrypoint: ['/usr/local/bin/node', '-e', 'setInterval(() => {}, 1e6)'], ...extra, HostConfig: { Init: true, ...extra.HostConfig } };
 }
