@@ -8,6 +8,8 @@ import { DEFAULT_PROJECT, DockerBackend, defaultSecretsDir, type DockerBackendOp
 
 export { DockerBackend, DEFAULT_PROJECT, defaultComposeFile, defaultSecretsDir } from './backend';
 export type { DockerBackendOptions } from './backend';
+export { findDockerStacks } from './find';
+export type { FoundStack } from './find';
 
 export function createDockerBackend(options: BackendOptions & { docker?: DockerBackendOptions }): StackBackend {
   const { grpcPort, otlpHttpPort, httpPort } = options.endpoints;
