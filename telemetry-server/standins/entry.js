@@ -105,6 +105,10 @@ function startClickHouse() {
     req.pipe(inner);
   }).listen(8123, '0.0.0.0');
 
+  // A pid file left by a killed container (docker rm -f on a recreate) names a pid of another pid
+  // namespace, which may be alive here (a healthcheck's wget): meaningless in this container, where
+  // this is the only server on its volume. chDB's own file lock still refuses a real second holder.
+  try { require('node:fs').rmSync('/var/lib/clickhouse/server.pid', { force: true }); } catch { /* none */ }
   // ClickHouse HTTP over chDB, data in the image's data volume, schema from the mounted migrations.
   require('/app/dist/server.js').main(['--data-dir', '/var/lib/clickhouse', '--host', '127.0.0.1', '--http-port', String(INNER_PORT), '--grpc-port', '9317', '--otlp-http-port', '9318']);
 }

@@ -67,7 +67,7 @@ describe('docker stack lifecycle (stand-in images, real engine)', () => {
   });
 
   test("Debian's docker-compose 1.29 lists the project", () => {
-    const out = execFileSync('docker-compose', ['-f', composeFile, '-p', stack.project, 'ps'], { encoding: 'utf8', env: { ...process.env, ...standinEnv() } });
+    const out = execFileSync('docker-compose', ['-f', composeFile, '-p', stack.project, 'ps'], { encoding: 'utf8', env: { ...process.env, ...standinEnv(), CHAPTER_TELEMETRY_SECRETS: stack.backend.secretsDir } });
     assert.match(out, new RegExp(`${stack.project}-clickhouse-1 .*Up \\(healthy\\)`));
     assert.match(out, new RegExp(`${stack.project}-otel-collector-1 .*Up`));
   });
