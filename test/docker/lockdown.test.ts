@@ -119,7 +119,7 @@ describe('docker mode lockdown (stand-in images, real engine)', () => {
 
   test('the writer can write; anonymous requests cannot', async () => {
     assert.equal((await stack.writerSql('SELECT currentDatabase()')).trim(), 'default');
-    await stack.writerSql("INSERT INTO chapter_focus (timestamp, user_id, chapter, workspace, file) VALUES (now64(3), 'lockdown', 'ch01', 'w', 'f')");
+    await stack.writerSql("INSERT INTO chapter_focus (timestamp, user_id, chapter, workspace, file) VALUES ('2026-11-30 00:00:00.000', 'lockdown', 'ch01', 'w', 'f')");
     assert.equal((await stack.sql("SELECT count() FROM chapter_focus WHERE user_id = 'lockdown'")).trim(), '1');
     const before = (await stack.sql('SELECT count() FROM otel_logs')).trim();
     const r = await curl(url, ['--data', 'DROP TABLE otel_logs']);
