@@ -5,11 +5,11 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { buildComposePlan, loadComposePlan, type ComposePlan } from '../../src/stack/docker/plan';
 import { interpolateString } from '../../src/stack/docker/interpolate';
@@ -173,9 +173,9 @@ describe('docker mode access files (users.d, config.d, initdb) — what can be c
       assert.equal(m?.readOnly, true);
     }
     const script = readFileSync(initScript, 'utf8');
-    assert.ok(script.includes(`ct_secret="${secretTarget}"`));
+    assert.ok(script.includes(`:-${secretTarget}}`));
     assert.ok(script.includes(`:-${WRITER_USER}}`), 'the init script applies the migrations as the writer');
-    assert.ok(script.includes('/chapter-telemetry/migrations/*.sql'));
+    assert.ok(script.includes(`:-${mountOf('clickhouse', '/chapter-telemetry/migrations')!.target}}`));
     const code = script.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
     assert.doesNotMatch(code, /--password|-p\b/, 'the password never goes on a command line');
     assert.match(code, /--config-file "\$ct_client_config"/);
@@ -212,5 +212,87 @@ describe('docker mode access files (users.d, config.d, initdb) — what can be c
     const full = (h: string) => re.exec(h)?.[0] === h;
     for (const ok of ['localhost', 'localhost:8123', '127.0.0.1', '127.0.0.1:18123', '[::1]', '[::1]:8123', 'clickhouse:8123']) assert.ok(full(ok), ok);
     for (const bad of ['evil.example', 'evil.example:8123', 'localhost.evil.example', '127.0.0.1.nip.io', 'clickhouse.evil', '', 'localhost:80:80', '0.0.0.0:8123']) assert.ok(!full(bad), bad);
+  });
+});
+
+describe('clickhouse/initdb/10-migrations-as-writer.sh, sourced as the official entrypoint does', () => {
+  const initScript = join(repoRoot, 'telemetry-server', 'clickhouse', 'initdb', '10-migrations-as-writer.sh');
+
+  /**
+   * No real clickhouse-client exists here (no image can be pulled, Debian's is from 2018), so a
+   * recording stand-in takes its place on PATH: it writes down its arguments, its client config
+   * (parsed by xmllint) and the SQL it was fed. What is checked is the script's own work.
+   */
+  function recordingClient(dir: string): string {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'clickhouse-client'), `#!/bin/bash
+cfg=""; prev=""
+for a in "$@"; do [ "$prev" = "--config-file" ] && cfg="$a"; prev="$a"; done
+{
+  echo "argv: $*"
+  echo "mode: $(stat -c %a "$cfg")"
+  echo "user: $(xmllint --xpath 'string(/clickhouse/user)' "$cfg")"
+  echo "password: $(xmllint --xpath 'string(/clickhouse/password)' "$cfg")"
+  echo "config: $cfg"
+  echo "sql: $(head -c 200 | tr '\\n' ' ')"
+} >> "$CT_RECORD"
+if [ "$(grep -c '^argv:' "$CT_RECORD")" = "\${CT_FAIL_AT:-0}" ]; then echo "Code: 62. DB::Exception: stand-in failure" >&2; exit 3; fi
+`, { mode: 0o755 });
+    return bin;
+  }
+
+  function run(dir: string, env: Record<string, string>): { code: number; stderr: string; record: string } {
+    const r = spawnSync('bash', ['-c', 'set -eo pipefail; shopt -s nullglob; . "$0"; echo sourced-ok', initScript], {
+      encoding: 'utf8',
+      env: { PATH: `${recordingClient(dir)}:${process.env.PATH}`, CT_RECORD: join(dir, 'record'), ...env },
+    });
+    let record = '';
+    try {
+      record = readFileSync(join(dir, 'record'), 'utf8');
+    } catch {
+      record = '';
+    }
+    return { code: r.status ?? -1, stderr: r.stderr + r.stdout, record };
+  }
+
+  test('every migration in order, as the writer, the password only in a 0600 config file it removes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ct-initdb-'));
+    const secrets = mkdtempSync(join(tmpdir(), 'ct-initdb-secret-'));
+    const creds = ensureWriterSecret(secrets);
+    const r = run(dir, { CHAPTER_TELEMETRY_WRITER_SECRET: join(secrets, 'writer-password'), CHAPTER_TELEMETRY_MIGRATIONS: migrationsDir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /sourced-ok/, 'sourcing it does not end the entrypoint');
+    const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
+    const calls = r.record.split('argv: ').slice(1);
+    assert.equal(calls.length, files.length);
+    for (const c of calls) {
+      assert.doesNotMatch(c.split('\n')[0]!, new RegExp(creds.password), 'no password in the arguments');
+      assert.match(c, /^--config-file \S+ --host 127\.0\.0\.1 --multiquery$/m);
+      assert.match(c, /^mode: 600$/m);
+      assert.match(c, new RegExp(`^user: ${WRITER_USER}$`, 'm'));
+      assert.ok(c.includes(`password: ${creds.password}\n`));
+    }
+    const firstSql = readFileSync(join(migrationsDir, files[0]!), 'utf8').slice(0, 40).replace(/\n/g, ' ');
+    assert.ok(calls[0]!.includes(`sql: ${firstSql}`), 'the first call got the first migration on stdin');
+    const config = /^config: (.+)$/m.exec(r.record)![1]!;
+    assert.equal(existsSync(config), false, 'the client config with the password is removed');
+  });
+
+  test('a missing secret or a failing migration stops the start-up, and the password file is not left behind', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ct-initdb-'));
+    const missing = run(dir, { CHAPTER_TELEMETRY_WRITER_SECRET: join(dir, 'nope'), CHAPTER_TELEMETRY_MIGRATIONS: migrationsDir });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /is missing or empty/);
+    const secrets = mkdtempSync(join(tmpdir(), 'ct-initdb-secret-'));
+    ensureWriterSecret(secrets);
+    const dir2 = mkdtempSync(join(tmpdir(), 'ct-initdb-'));
+    const failing = run(dir2, { CHAPTER_TELEMETRY_WRITER_SECRET: join(secrets, 'writer-password'), CHAPTER_TELEMETRY_MIGRATIONS: migrationsDir, CT_FAIL_AT: '2' });
+    assert.notEqual(failing.code, 0);
+    assert.doesNotMatch(failing.stderr, /sourced-ok/);
+    assert.match(failing.stderr, /migration .* failed/);
+    assert.equal(failing.record.split('argv: ').length - 1, 2, 'no migration after the failed one');
+    const config = /^config: (.+)$/m.exec(failing.record)![1]!;
+    assert.equal(existsSync(config), false);
   });
 });
