@@ -8,7 +8,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sha256Hex } from '../../src/stack/docker/writer-secret';
@@ -127,5 +127,26 @@ describe('docker mode lockdown (stand-in images, real engine)', () => {
     const ins = await curl(url, ['--data', "INSERT INTO otel_logs (Body) VALUES ('anonymous')"]);
     assert.notEqual(ins.status, 200, `anonymous INSERT was accepted: ${ins.body}`);
     assert.equal((await stack.sql('SELECT count() FROM otel_logs')).trim(), before);
+  });
+
+  test('a deleted password file: the next start makes a new one and recreates the containers; data kept, the old one refused', async () => {
+    const old = (await stack.backend.writerCredentials())!;
+    const idsBefore = await Promise.all(['clickhouse', 'otel-collector'].map(async (s) => (await docker.getContainer(`${stack.project}-${s}-1`).inspect()).Id));
+    const before = (await stack.sql('SELECT count() FROM otel_logs')).trim();
+    rmSync(join(stack.backend.secretsDir, 'writer-password'));
+    const progress: string[] = [];
+    assert.equal((await stack.backend.start({ onProgress: (p) => progress.push(p.message) })).state, 'running');
+    const fresh = await stack.backend.writerCredentials();
+    assert.ok(fresh && fresh.password !== old.password, 'a new password');
+    assert.ok(progress.some((m) => /new writer password/.test(m)), progress.join('\n'));
+    const idsAfter = await Promise.all(['clickhouse', 'otel-collector'].map(async (s) => (await docker.getContainer(`${stack.project}-${s}-1`).inspect()).Id));
+    for (let i = 0; i < 2; i++) assert.notEqual(idsAfter[i], idsBefore[i], 'recreated');
+    assert.equal((await stack.sql('SELECT count() FROM otel_logs')).trim(), before, 'the data volume stayed');
+    assert.equal((await stack.writerSql('SELECT 1')).trim(), '1');
+    assert.equal((await curl(url, ['-u', `${old.user}:${old.password}`, '--data', 'SELECT 1'])).status, 401);
+    const marker = `after-new-password-${Date.now()}`;
+    const res = await fetch(`http://127.0.0.1:${stack.ports.otlpHttpPort}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlpLog(marker)) });
+    assert.equal(res.status, 200, await res.text());
+    await eventually(async () => (await stack.sql(`SELECT count() FROM otel_logs WHERE Body = '${marker}'`)).trim() === '1', 'an export after the new password');
   });
 });

@@ -125,10 +125,20 @@ export class DockerBackend implements StackBackend {
   async start(options: StartOptions = {}): Promise<StackStatus> {
     const project = this.compose();
     await project.ping();
+    // Before any container starts: ClickHouse reads the writer's users.d file at start-up.
+    const { created } = ensureWriterSecret(this.secretsDir);
+    if (created) {
+      // A new password (first start, or its file was deleted): containers that already exist carry
+      // another one (same mount path, so the same config hash), and would keep refusing our writes.
+      const existing = await project.services();
+      if (existing.length > 0) {
+        await project.refuseForeign(existing);
+        options.onProgress?.({ message: 'Recreating the containers for the new writer password…' });
+        await project.down();
+      }
+    }
     const wasUp = await project.isUp();
     if (!wasUp) {
-      // Before the first container exists: ClickHouse reads the writer's users.d file at start-up.
-      ensureWriterSecret(this.secretsDir);
       await project.up({ onProgress: options.onProgress, signal: options.signal });
       this.startedHere = true;
     }

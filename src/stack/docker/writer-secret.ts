@@ -75,10 +75,11 @@ export function readWriterSecret(dir: string): WriterCredentials | undefined {
  * are written to a temporary name and renamed, so a crash never leaves half a password. The users
  * file is rewritten from the password every time: it can never disagree with it.
  */
-export function ensureWriterSecret(dir: string): WriterCredentials {
+export function ensureWriterSecret(dir: string): WriterCredentials & { created: boolean } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   let creds = readWriterSecret(dir);
+  const created = !creds;
   if (!creds) {
     creds = { user: WRITER_USER, password: newPassword() };
     writeAtomically(join(dir, PASSWORD_FILE), creds.password, 0o600);
@@ -94,7 +95,7 @@ export function ensureWriterSecret(dir: string): WriterCredentials {
   }
   // Rewritten only when it differs: a running container's bind mount keeps the file it started with.
   if (current !== xml) writeAtomically(xmlPath, xml, 0o644);
-  return creds;
+  return { ...creds, created };
 }
 
 function writeAtomically(path: string, text: string, mode: number): void {
