@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports';
-import { cli, leftovers, purge, repoRoot, uniqueProject } from './helpers';
+import { cli, docker, leftovers, purge, repoRoot, sleeperSpec, uniqueProject } from './helpers';
 
 describe('npm run stack (docker mode)', () => {
   const project = uniqueProject('cli');
@@ -78,6 +78,24 @@ describe('npm run stack (docker mode)', () => {
     assert.equal(again.code, 0);
     assert.match(again.stdout, /^nothing running \(/);
     await cli(['down', '--mode', 'docker', '--project', project, '--data-dir', dataDir, '--volumes']);
+  });
+
+  test("without --mode, another OS user's stack on the same daemon is not this user's: neither shown nor stopped", async () => {
+    const other = uniqueProject('otheruser');
+    const labels = { 'com.docker.compose.project': other, 'com.docker.compose.service': 'clickhouse', 'com.docker.compose.oneoff': 'False', 'dev.chapter-telemetry.stack': 'docker', 'dev.chapter-telemetry.os-user': 'someone-else' };
+    const c = await docker.createContainer(sleeperSpec({ name: `${other}-clickhouse-1`, Labels: labels }));
+    try {
+      await c.start();
+      const status = await cli(['status', '--project', other, '--data-dir', dataDir]);
+      assert.equal(status.code, 1);
+      assert.match(status.stdout, /^nothing running \(/);
+      const stop = await cli(['stop', '--project', other, '--data-dir', dataDir]);
+      assert.equal(stop.code, 0);
+      assert.match(stop.stdout, /^nothing running \(/);
+      assert.equal((await c.inspect()).State.Running, true);
+    } finally {
+      await c.remove({ force: true });
+    }
   });
 
   test('bad arguments: exit 2 with the usage', async () => {

@@ -3,7 +3,7 @@
  * they were started with: what `npm run stack -- status|stop|down` without `--mode` acts on.
  */
 import type { StackEndpoints } from '../types';
-import { isOurs, L } from './labels';
+import { isOurs, L, OS_USER_LABEL, osUser } from './labels';
 import { createDocker, type EngineOptions } from './project';
 
 export interface FoundStack {
@@ -16,7 +16,10 @@ export interface FoundStack {
 
 const ROLE: Record<number, keyof Omit<StackEndpoints, 'host'>> = { 4317: 'grpcPort', 4318: 'otlpHttpPort', 8123: 'httpPort' };
 
-/** Our stacks (containers with our label), by Compose project; undefined when Docker does not answer. */
+/**
+ * This user's stacks (containers with our label, made by this OS user — or by hand, without a user
+ * label), by Compose project; undefined when Docker does not answer.
+ */
 export async function findDockerStacks(engine: EngineOptions = {}): Promise<FoundStack[] | undefined> {
   const { docker } = createDocker(engine);
   try {
@@ -26,8 +29,11 @@ export async function findDockerStacks(engine: EngineOptions = {}): Promise<Foun
   }
   const containers = await docker.listContainers({ all: true, filters: { label: [L.project] } });
   const byProject = new Map<string, FoundStack>();
+  const me = osUser();
   for (const c of containers) {
     if (!isOurs(c.Labels)) continue;
+    const by = c.Labels[OS_USER_LABEL];
+    if (by !== undefined && by !== me) continue;
     const project = c.Labels[L.project]!;
     const found = byProject.get(project) ?? { project, running: false, endpoints: {} };
     if (c.State === 'running') found.running = true;
