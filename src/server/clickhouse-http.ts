@@ -145,7 +145,14 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       'X-ClickHouse-Server-Display-Name': 'chapter-telemetry',
     };
     if (gzip) headers['Content-Encoding'] = 'gzip';
-    const q = { params, settings, format: defaultFormat, database, identity, session };
+    // As in ClickHouse, the writer's GET runs in `readonly = 2`: read-only, yet its URL settings apply. (A
+    // client session keeps the reader's: `readonly` could not be put back on a session that took it.)
+    const runAs: Identity = req.method === 'GET' && presented === 'writer' && !session ? 'writer' : identity;
+    if (runAs !== identity) {
+      delete settings.readonly;
+      settings.readonly = '2';
+    }
+    const q = { params, settings, format: defaultFormat, database, identity: runAs, session };
 
     if (!verdict.streams || data) {
       let out: Buffer;

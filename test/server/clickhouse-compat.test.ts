@@ -100,6 +100,18 @@ describe('setting values the engine accepts', () => {
     assert.equal(auto.body.toString(), '1\n');
   });
 
+  test("the writer's GET is read-only (readonly = 2) yet takes URL settings; an anonymous reader's setting answers 164", async () => {
+    const get = await curl('-G', srv.httpUrl, '--data-urlencode', 'query=SELECT x, s FROM flt ORDER BY x FORMAT CSV', '--data-urlencode', 'format_csv_delimiter=;');
+    assert.equal(get.body.toString(), '1;"a"\n2;"b"\n3;"c"\n');
+    const lift = await curl('-G', srv.httpUrl, '--data-urlencode', "query=SELECT getSetting('readonly')", '--data-urlencode', 'readonly=0');
+    assert.equal(lift.body.toString(), '2\n');
+    const write = await curl('-G', srv.httpUrl, '--data-urlencode', "query=INSERT INTO flt VALUES (9, 'z')");
+    assert.equal(write.status, 403);
+    assert.equal(await rows('SELECT count() FROM flt'), '3');
+    const anonymous = await fetch(`${srv.httpUrl}/?${new URLSearchParams({ query: 'SELECT 1', format_csv_delimiter: ';' })}`);
+    assert.equal(anonymous.headers.get('x-clickhouse-exception-code'), '164');
+  });
+
   test('the same through @clickhouse/client clickhouse_settings', async () => {
     const rs = await client.query({ query: 'SELECT x FROM flt ORDER BY x', format: 'JSONEachRow', clickhouse_settings: { additional_table_filters: "{'flt':'x < 3'}", max_threads: 'auto' as never } });
     assert.deepEqual(await rs.json(), [{ x: 1 }, { x: 2 }]);
