@@ -126,6 +126,12 @@ describe('param_ values as ClickHouse parses them', () => {
     assert.deepEqual(JSON.parse(r.body.toString()), { t: ["it's", 3], a: ['x', 'y\tz'], n: null, m: { k: "v'w" }, s: 'tab\there' });
   });
 
+  test('an anonymous reader (GET) binds the same values: readonly = 1 does not stop param_', async () => {
+    const r = await fetch(`${srv.httpUrl}/?${new URLSearchParams({ query: 'SELECT {t:Tuple(String, Int8)} AS t, {n:Nullable(UInt8)} AS n FORMAT JSONEachRow', param_t: "('q\\'d',-1)", param_n: '\\N' })}`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { t: ["q'd", -1], n: null });
+  });
+
   test('@clickhouse/client query_params: TupleParam, arrays, null, strings with quotes and backslashes', async () => {
     const rs = await client.query({
       query: 'SELECT {t:Tuple(String, UInt8)} AS t, {a:Array(String)} AS a, {n:Nullable(String)} AS n, {s:String} AS s',
@@ -211,6 +217,11 @@ describe('session_id sessions', () => {
     assert.equal(once.body.toString(), '5\n');
     const after = await curl('--data-binary', "SELECT getSetting('max_threads')", `${srv.httpUrl}/?session_id=${s1}`);
     assert.equal(after.body.toString(), '3\n');
+    // So does ?database=: the session's own USE is what stays.
+    assert.equal((await curl('--data-binary', 'SELECT currentDatabase()', `${srv.httpUrl}/?session_id=${s1}&database=system`)).body.toString(), 'system\n');
+    assert.equal((await curl('--data-binary', 'SELECT currentDatabase()', `${srv.httpUrl}/?session_id=${s1}`)).body.toString(), 'default\n');
+    await curl('--data-binary', 'USE system', `${srv.httpUrl}/?session_id=${s1}`);
+    assert.equal((await curl('--data-binary', 'SELECT currentDatabase()', `${srv.httpUrl}/?session_id=${s1}`)).body.toString(), 'system\n');
   });
 
   test('a statement failing mid-result leaves the session usable (its temporary table kept), nothing of its rows in the next answer', async () => {
