@@ -6,6 +6,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { progressIncrements } from '../core/progress';
 import { carryChoices, copySummary, planSwitch, undoSteps, type SwitchStep, type UndoStep } from '../core/switch-plan';
 import type { MigrateHistoryResult } from '../stack/migrate-history';
 import { StackError, type StackBackend, type StackEndpoints, type StackMode } from '../stack/types';
@@ -190,16 +191,12 @@ async function runSwitch(c: Controller, from: StackMode, to: StackMode, args: Sw
             async (progress, token) => {
               const ac = new AbortController();
               token.onCancellationRequested(() => ac.abort());
-              let shown = 0;
+              const increment = progressIncrements();
               return await migrateHistory({
                 from: storeUrl(from, sourceEndpoints),
                 to: storeUrl(to, targetEndpoints!),
                 signal: ac.signal,
-                onProgress: (p) => {
-                  const inc = p.percent !== undefined && p.percent > shown ? p.percent - shown : undefined;
-                  shown = Math.max(shown, p.percent ?? 0);
-                  progress.report({ message: p.message, increment: inc });
-                },
+                onProgress: (p) => progress.report({ message: p.message, increment: increment(p.percent) }),
               });
             },
           );
