@@ -160,7 +160,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       else if (!PROTOCOL_PARAMS.has(k)) settings[k] = v;
     }
     const defaultFormat = url.searchParams.get('default_format') ?? 'TabSeparated';
-    const format = formatClause(sql) ?? (splitInsertStatement(sql) ? defaultFormat : defaultFormat);
+    const format = formatClause(sql) ?? defaultFormat;
 
     let out: Buffer;
     try {
