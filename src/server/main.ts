@@ -20,6 +20,7 @@ import { applyMigrations, migrationsDir } from './migrations';
 import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
+import { pidAlive } from './pid';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -30,15 +31,6 @@ export const EXIT = { ok: 0, usage: 2, dataDirLocked: 3, portInUse: 4, engineFai
 class Fatal extends Error {
   constructor(readonly exitCode: number, message: string) {
     super(message);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
