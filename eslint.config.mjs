@@ -26,6 +26,8 @@ export default tseslint.config(
     rules: {
       // `_`-prefixed names are deliberately unused (callback signatures, destructuring to omit).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // A variable read by a closure before its one assignment (a server's store, set once ready) cannot be const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   { files: ['src/webview/**'], languageOptions: { globals: { ...globals.browser } } },

@@ -3,7 +3,7 @@
  * (chDB) in this process, ClickHouse HTTP out (:8123). `npm start` runs it in the foreground;
  * the extension runs it as a detached process so the engine never loads in the extension host.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
@@ -234,7 +234,6 @@ function watchParent(onGone: () => void): void {
   const fd = Number(process.env.CHAPTER_TELEMETRY_PARENT_FD);
   if (!Number.isInteger(fd) || fd < 3) return;
   try {
-    const { createReadStream } = require('node:fs') as typeof import('node:fs');
     const pipe = createReadStream('', { fd, autoClose: true });
     pipe.on('data', () => undefined);
     pipe.on('close', onGone);

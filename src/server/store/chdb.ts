@@ -72,6 +72,8 @@ export class ChdbStore implements Store {
     this.parser = new SessionPool('parser', open(['SET implicit_select = 0, readonly = 1']), 1);
   }
 
+  // The engine (~180 MB, native) loads only when a store opens, never when this module is imported.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   static async open(dataDir: string, limits: EngineLimits = engineLimits(), chdb: ChdbModule = require('chdb')): Promise<ChdbStore> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
