@@ -157,10 +157,15 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     if (!verdict.streams || data) {
       let out: Buffer;
       let summary: QuerySummary | undefined;
+      const gone = new AbortController();
+      const onClose = () => gone.abort();
+      res.on('close', onClose);
       try {
-        out = await store.query(sql, { ...q, data, onSummary: (s) => (summary = s) });
+        out = await store.query(sql, { ...q, data, signal: gone.signal, onSummary: (s) => (summary = s) });
       } catch (err) {
         return fail(err, queryId);
+      } finally {
+        res.off('close', onClose);
       }
       // The engine's counts, once the statement is over (ClickHouse sends them with the status line).
       if (summary) {

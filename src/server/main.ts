@@ -3,7 +3,7 @@
  * (chDB) in this process, ClickHouse HTTP out (:8123). `npm start` runs it in the foreground;
  * the extension runs it as a detached process so the engine never loads in the extension host.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
@@ -20,6 +20,7 @@ import { applyMigrations, migrationsDir } from './migrations';
 import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
+import { pidAlive } from './pid';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -30,15 +31,6 @@ export const EXIT = { ok: 0, usage: 2, dataDirLocked: 3, portInUse: 4, engineFai
 class Fatal extends Error {
   constructor(readonly exitCode: number, message: string) {
     super(message);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -245,7 +237,6 @@ function watchParent(onGone: () => void): void {
   const fd = Number(process.env.CHAPTER_TELEMETRY_PARENT_FD);
   if (!Number.isInteger(fd) || fd < 3) return;
   try {
-    const { createReadStream } = require('node:fs') as typeof import('node:fs');
     const pipe = createReadStream('', { fd, autoClose: true });
     pipe.on('data', () => undefined);
     pipe.on('close', onGone);

@@ -72,6 +72,6 @@ function loadDockerModule(): DockerModule {
     }
     if (typeof mod.createDockerBackend === 'function') return mod as DockerModule;
   }
-  // TODO(docker backend): src/stack/docker/index.ts exporting createDockerBackend is being written in its own issue.
+  // Neither the bundle nor the source is there: a build made without the docker backend.
   throw new StackError('engine-missing', 'The docker mode is not available in this build.', 'Set chapterTelemetry.mode to "embedded", or install a build that includes the docker backend.');
 }

@@ -7,7 +7,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { StackError } from '../../src/stack/types';
-import { cli, docker, purge, sleeperSpec, testStack, uniqueProject } from './helpers';
+import { cli, docker, purge, sleeperSpec, testStack } from './helpers';
 
 function isStackError(err: unknown, code: string, message: RegExp): boolean {
   assert.ok(err instanceof StackError, `expected a StackError, got ${String(err)}`);

@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { createClient, isProgressRow, TupleParam, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, isProgressRow, SettingsMap, TupleParam, type ClickHouseClient } from '@clickhouse/client';
 import { basicAuth, startServer, type RunningServer } from '../support/server';
 
 const run = promisify(execFile);
@@ -113,7 +113,7 @@ describe('setting values the engine accepts', () => {
   });
 
   test('the same through @clickhouse/client clickhouse_settings', async () => {
-    const rs = await client.query({ query: 'SELECT x FROM flt ORDER BY x', format: 'JSONEachRow', clickhouse_settings: { additional_table_filters: "{'flt':'x < 3'}", max_threads: 'auto' as never } });
+    const rs = await client.query({ query: 'SELECT x FROM flt ORDER BY x', format: 'JSONEachRow', clickhouse_settings: { additional_table_filters: SettingsMap.from({ flt: 'x < 3' }), max_threads: 'auto' as never } });
     assert.deepEqual(await rs.json(), [{ x: 1 }, { x: 2 }]);
   });
 });

@@ -25,9 +25,16 @@ function rssBytes(pid: number): number {
   return Number(m![1]) * 1024;
 }
 
-/** POSTs SQL; resolves with status and body. `abortAfterBytes` hangs up once that much arrived. */
-function post(sql: string, opts: { auth?: boolean; search?: string; abortAfterBytes?: number } = {}): Promise<{ status: number; body: string; aborted: boolean }> {
+/**
+ * POSTs SQL; resolves with status and body. `abortAfterBytes` hangs up once that much arrived; `signal`
+ * hangs up whenever it fires (then resolves with what came).
+ */
+function post(sql: string, opts: { auth?: boolean; search?: string; abortAfterBytes?: number; signal?: AbortSignal } = {}): Promise<{ status: number; body: string; aborted: boolean }> {
   return new Promise((resolve, reject) => {
+    opts.signal?.addEventListener('abort', () => {
+      req.destroy();
+      resolve({ status: 0, body: '', aborted: true });
+    });
     const url = new URL(`${srv.httpUrl}/${opts.search ?? ''}`);
     const req = request(url, { method: 'POST', headers: opts.auth ? basicAuth(srv.credentials) : {} }, (res) => {
       const chunks: Buffer[] = [];
@@ -43,9 +50,20 @@ function post(sql: string, opts: { auth?: boolean; search?: string; abortAfterBy
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), aborted: false }));
       res.on('error', () => undefined);
     });
-    req.on('error', (e) => (opts.abortAfterBytes !== undefined ? undefined : reject(e)));
+    req.on('error', (e) => (opts.abortAfterBytes !== undefined || opts.signal?.aborted ? undefined : reject(e)));
     req.end(sql);
   });
+}
+
+/** Waits until exactly `n` running queries contain `fragment` (system.processes), failing after 20 s. */
+async function runningQueries(fragment: string, n: number): Promise<void> {
+  let seen = '';
+  for (let i = 0; i < 400; i++) {
+    seen = await srv.sql(`SELECT count() FROM system.processes WHERE position(query, {f:String}) > 0 AND position(query, 'system.processes') = 0`, { f: fragment });
+    if (seen === `${n}\n`) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`expected ${n} running queries with "${fragment}", saw ${seen.trim()}`);
 }
 
 const SLOW = 'SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) % 7 = 1';
@@ -53,11 +71,9 @@ const SLOW = 'SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) 
 describe('a slow query holds up nothing else', () => {
   test('while it runs, an export is acknowledged and stored, and short queries answer', async () => {
     let slowDone = false;
-    const slow = post(SLOW, { abortAfterBytes: 1 }).finally(() => (slowDone = true));
-    // Wait until the engine really runs it (it is in system.processes), then work beside it.
-    for (let i = 0; i < 100 && !(await srv.sql("SELECT count() FROM system.processes WHERE query LIKE '%sipHash64(number) % 7%' AND query NOT LIKE '%system.processes%'")).startsWith('1'); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const hangUp = new AbortController();
+    const slow = post(SLOW, { signal: hangUp.signal }).finally(() => (slowDone = true));
+    await runningQueries('sipHash64(number) % 7', 1);
     const r = await postOtlp(srv.otlpHttpUrl, 'logs', encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': 'beside-slow', cost_usd: 0.5 } }])), 'application/x-protobuf');
     assert.equal(r.status, 200);
     assert.equal(slowDone, false, 'the export was acknowledged while the slow query still ran');
@@ -65,10 +81,9 @@ describe('a slow query holds up nothing else', () => {
     for (let i = 0; i < 5; i++) assert.equal((await post(`SELECT ${i} + 1`)).body, `${i + 1}\n`);
     assert.equal(slowDone, false, 'short queries answered while the slow query still ran');
     // Hang up on the slow query: it is cancelled, not left running.
-    const abandoned = post(SLOW.replace('7 = 1', '7 = 2'), { abortAfterBytes: 0 });
-    void abandoned;
-    await srv.sql('SELECT 1');
-    (await slow.catch(() => undefined));
+    hangUp.abort();
+    await slow;
+    await runningQueries('sipHash64(number) % 7', 0);
   });
 });
 
@@ -84,13 +99,7 @@ describe('a client that goes away cancels its query', () => {
       assert.match(r.body, /^\{"number":"?0"?\}\n/);
     }
     assert.equal((await post('SELECT 42')).body, '42\n');
-    let processes = '';
-    for (let i = 0; i < 100; i++) {
-      processes = await srv.sql("SELECT count() FROM system.processes WHERE query LIKE '%system.numbers FORMAT%' AND query NOT LIKE '%system.processes%'");
-      if (processes === '0\n') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(processes, '0\n', 'no abandoned query is still running');
+    await runningQueries('system.numbers FORMAT', 0);
     const grown = rssBytes(srv.proc.pid!) - baseline;
     assert.ok(grown < 300 * 1024 * 1024, `RSS grew by ${Math.round(grown / 1048576)} MiB after six abandoned endless queries`);
   });
