@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { StoreError, type Identity, type QueryOptions, type QuerySummary, type Store } from './types';
 import { splitInsertStatement } from './sql-text';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
+import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
 import { engineLimits, type EngineLimits } from './engine-limits';
 
@@ -136,16 +137,16 @@ export class ChdbStore implements Store {
     const s = await this.named.acquire(identity, ref);
     let restore: string[] = [];
     try {
-      restore = await this.saveState(s, options);
+      restore = await saveState(s, options);
       await this.prepare(s, options);
     } catch (err) {
-      this.named.release(identity, ref, !(await this.settle(s)));
+      this.named.release(identity, ref, !(await settle(s)));
       throw toStoreError(err);
     }
     return {
       s,
       done: async (clean) => {
-        let ok = clean || (await this.settle(s));
+        let ok = clean || (await settle(s));
         try {
           for (const stmt of restore) await s.queryAsync(stmt);
         } catch {
@@ -191,42 +192,8 @@ export class ChdbStore implements Store {
     };
     if (signal.aborted) kill();
     else signal.addEventListener('abort', kill, { once: true });
-    return { sql: `${sql}\n/* ${marker} */`, done: () => signal.removeEventListener('abort', kill) };
-  }
-
-  /** On a client's session: the statements that put its database and the touched settings back. */
-  private async saveState(s: Session, options: QueryOptions): Promise<string[]> {
-    const restore: string[] = [];
-    if (options.database) {
-      const db = toBuffer((await s.queryAsync('SELECT currentDatabase()', { format: 'RawBLOB' })).bytes()).toString('utf8');
-      restore.push(`USE ${quoteIdent(db)}`);
-    }
-    const names = Object.keys(options.settings ?? {}).filter((k) => SETTING_NAME.test(k));
-    if (names.length > 0) {
-      const res = await s.queryAsync(`SELECT name, value FROM system.settings WHERE name IN (${names.map(quoteString).join(', ')})`, { format: 'JSONCompactEachRow' });
-      const rows = toBuffer(res.bytes()).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as [string, string]);
-      if (rows.length > 0) restore.push(`SET ${rows.map(([k, v]) => `${k} = ${quoteString(v)}`).join(', ')}`);
-    }
-    return restore;
-  }
-
-  /**
-   * After a failed or cancelled statement on a client's session (which must survive it, with its
-   * temporary tables): the engine can hand the failed statement's leftover rows to the next answer on
-   * the session, so a marker query takes them, and the session is kept only once a marker comes back
-   * alone. False: the session cannot be trusted and is ended.
-   */
-  private async settle(s: Session): Promise<boolean> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const marker = randomBytes(8).toString('hex');
-      try {
-        const out = toBuffer((await s.queryAsync(`SELECT '${marker}'`, { format: 'RawBLOB' })).bytes()).toString('latin1');
-        if (out === marker) return true;
-      } catch {
-        return false;
-      }
-    }
-    return false;
+    // In front: after the statement the comment would be read as INSERT … VALUES data (code 62).
+    return { sql: `/* ${marker} */ ${sql}`, done: () => signal.removeEventListener('abort', kill) };
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
