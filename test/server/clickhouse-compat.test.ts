@@ -251,21 +251,18 @@ describe('session_id sessions', () => {
 
   test('concurrent use of one session answers SESSION_IS_LOCKED (373); session_check=1 on an unknown id answers 372', async () => {
     const s = 'compat-locked';
+    assert.equal((await curl('--data-binary', 'SELECT 1', `${srv.httpUrl}/?session_id=${s}`)).status, 200);
     const slow = curl('--data-binary', 'SELECT sum(sleepEachRow(0.5)) FROM numbers(6) SETTINGS max_block_size = 1', `${srv.httpUrl}/?session_id=${s}`);
-    let locked: Awaited<ReturnType<typeof curl>> | undefined;
-    let settled = false;
-    void slow.finally(() => (settled = true));
-    // Ask until the slow statement holds the session (it answers 373) or it is over (then the test fails).
-    while (!settled) {
-      const r = await curl('--data-binary', 'SELECT 1', `${srv.httpUrl}/?session_id=${s}`);
-      if (r.headers['x-clickhouse-exception-code'] === '373') {
-        locked = r;
-        break;
-      }
+    // Wait until the engine runs the slow statement (it is in system.processes), then ask beside it.
+    for (let i = 0; i < 200; i++) {
+      if ((await srv.sql("SELECT count() FROM system.processes WHERE query LIKE '%sleepEachRow(0.5)%' AND query NOT LIKE '%system.processes%'")).startsWith('1')) break;
+      await new Promise((r) => setTimeout(r, 25));
     }
-    assert.ok(locked, 'a second request on the busy session was answered instead of refused');
+    const locked = await curl('--data-binary', 'SELECT 1', `${srv.httpUrl}/?session_id=${s}`);
+    assert.equal(locked.headers['x-clickhouse-exception-code'], '373', locked.body.toString());
     assert.match(locked.body.toString(), /Code: 373\. .*SESSION_IS_LOCKED/);
     assert.equal((await slow).status, 200);
+    assert.equal((await curl('--data-binary', 'SELECT 2', `${srv.httpUrl}/?session_id=${s}`)).body.toString(), '2\n');
     const unknown = await curl('--data-binary', 'SELECT 1', `${srv.httpUrl}/?session_id=never-opened&session_check=1`);
     assert.equal(unknown.headers['x-clickhouse-exception-code'], '372');
   });
