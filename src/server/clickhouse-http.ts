@@ -14,7 +14,7 @@ import { StoreError, type Identity, type QuerySummary, type SessionRef, type Sto
 import { formatClause, insertAwaitsData, splitInlineInsert } from './store/sql-text';
 import { checkSettings, checkStatement } from './query-guard';
 import { identify, refusal, type HostPolicy, type LocalCredentials } from './local-access';
-import { contentTypeFor, describeError, errorText, summaryHeader } from './clickhouse-http/protocol';
+import { contentTypeFor, describeError, errorText, exceptionBlock, NO_RESULT_KINDS, summaryHeader, WAIT_BUFFER_BYTES } from './clickhouse-http/protocol';
 import { multipartBoundary, parseMultipart, splitParams } from './clickhouse-http/params';
 import { parseSessionTimeout } from './store/named-sessions';
 
@@ -30,9 +30,6 @@ export interface ClickHouseHttpOptions {
   /** The writer's credential; without it every request is a reader. */
   credentials?: Pick<LocalCredentials, 'user' | 'password'>;
 }
-
-/** Statements that answer no result: ClickHouse sends them as plain text, with no X-ClickHouse-Format. */
-const NO_RESULT_KINDS = new Set(['INSERT', 'CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'RENAME', 'OPTIMIZE', 'DELETE', 'UPDATE', 'EXCHANGE', 'DETACH', 'ATTACH', 'SET', 'USE']);
 
 export function createClickHouseHttpServer(getStore: () => Store | undefined, opts: ClickHouseHttpOptions): Server {
   return createServer((req, res) => {
@@ -175,12 +172,15 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       res.writeHead(200, headers);
       return finish(res, gzip, out);
     }
-    await streamResult(store, res, sql, q, headers, gzip, queryId);
+    // wait_end_of_query=1: hold the result (up to WAIT_BUFFER_BYTES) so a late error still gets an error status.
+    await streamResult(store, res, sql, q, headers, gzip, queryId, all.get('wait_end_of_query') === '1' ? WAIT_BUFFER_BYTES : 0);
   }
 
   /**
-   * Sends a result as the engine produces it. The first chunk is awaited before the status line, so
-   * an early error (most of them) is an ordinary error response. An error after that is written the
+   * Sends a result as the engine produces it. The first chunk (or, with `hold`, up to that many bytes:
+   * ClickHouse's `wait_end_of_query`, whose own buffer spills to disk beyond `buffer_size`; here the rest
+   * streams) is awaited before the status line, so an early error (most of them) is an ordinary error
+   * response. An error after that is written the
    * way ClickHouse (25.11+) marks one inside a body — `X-ClickHouse-Exception-Tag` names the marker — so
    * `@clickhouse/client` raises it. A client that goes away cancels the query; a slow client slows the
    * engine (the next chunk is pulled only once the socket took the last one), so memory stays flat.
@@ -193,14 +193,20 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     headers: Record<string, string | number>,
     gzip: boolean,
     queryId: string,
+    hold: number,
   ): Promise<void> {
     const abort = new AbortController();
     const gone = () => abort.abort();
     res.on('close', gone);
     const chunks = store.stream(sql, { ...q, signal: abort.signal })[Symbol.asyncIterator]();
     let first: IteratorResult<Uint8Array>;
+    const held: Uint8Array[] = [];
     try {
-      first = await chunks.next();
+      let size = 0;
+      for (first = await chunks.next(); !first.done && size + first.value.length <= hold; first = await chunks.next()) {
+        held.push(first.value);
+        size += first.value.length;
+      }
     } catch (err) {
       res.off('close', gone);
       return sendError(res, err, queryId, gzip);
@@ -209,6 +215,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     res.writeHead(200, { ...headers, 'X-ClickHouse-Exception-Tag': tag });
     const out: Writable = gzip ? createGzip() : res;
     if (gzip) (out as ReturnType<typeof createGzip>).pipe(res);
+    for (const chunk of held) out.write(chunk);
     try {
       let next = first;
       while (!next.done && !abort.signal.aborted) {
@@ -219,7 +226,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     } catch (err) {
       if (!abort.signal.aborted) {
         const message = errorText(describeError(err).text, opts.serverVersion());
-        out.write(`\r\n__exception__\r\n${tag}\r\n${message}${Buffer.byteLength(message)} ${tag}\r\n__exception__\r\n`);
+        out.write(exceptionBlock(tag, message));
       }
     } finally {
       res.off('close', gone);

@@ -170,6 +170,21 @@ describe('errors', () => {
   });
 });
 
+describe('wait_end_of_query=1', () => {
+  test('an error after the first rows still answers with an error status, nothing of the rows (curl and client)', async () => {
+    const sql = "SELECT number, throwIf(number = 30000, 'late boom') AS e FROM numbers(100000) SETTINGS max_block_size = 1000 FORMAT JSONEachRow";
+    const streamed = await curl('--data-binary', sql, srv.httpUrl);
+    assert.equal(streamed.status, 200, 'without it the status line goes out with the first rows');
+    const held = await curl('--data-binary', sql, `${srv.httpUrl}/?wait_end_of_query=1`);
+    assert.equal(held.status, 500);
+    assert.equal(held.headers['x-clickhouse-exception-code'], '395');
+    assert.match(held.body.toString(), /^Code: 395\. .*late boom/);
+    await assert.rejects(client.query({ query: sql.replace(' FORMAT JSONEachRow', ''), format: 'JSONEachRow', clickhouse_settings: { wait_end_of_query: 1 } }), (err: Error & { code?: string }) => err.code === '395');
+    const ok = await curl('--data-binary', 'SELECT number FROM numbers(3) FORMAT CSV', `${srv.httpUrl}/?wait_end_of_query=1`);
+    assert.equal(ok.body.toString(), '0\n1\n2\n');
+  });
+});
+
 describe('empty and binary inserts', () => {
   before(async () => {
     await srv.sql('CREATE TABLE bin (a UInt32, b String, c UInt8 DEFAULT 7) ENGINE = MergeTree ORDER BY a');

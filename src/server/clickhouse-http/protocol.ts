@@ -5,6 +5,12 @@
 import { HttpError } from '../http-body';
 import { StoreError, type QuerySummary } from '../store/types';
 
+/** How much of a result `wait_end_of_query=1` holds back before the status line. */
+export const WAIT_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/** Statements that answer no result: ClickHouse sends them as plain text, with no X-ClickHouse-Format. */
+export const NO_RESULT_KINDS = new Set(['INSERT', 'CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'RENAME', 'OPTIMIZE', 'DELETE', 'UPDATE', 'EXCHANGE', 'DETACH', 'ATTACH', 'SET', 'USE']);
+
 export function contentTypeFor(format: string): string {
   const f = format.toLowerCase();
   if (f === 'json' || f.startsWith('jsoncompact') && !f.includes('eachrow') || f === 'jsonstrings') return 'application/json; charset=UTF-8';
@@ -59,4 +65,12 @@ export function errorText(text: string, version: string): string {
  */
 export function summaryHeader(s: QuerySummary): string {
   return JSON.stringify(Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])));
+}
+
+/**
+ * An error after the status line, as ClickHouse 25.11+ writes it inside the body; the response's
+ * `X-ClickHouse-Exception-Tag` names `tag`, so a client can tell it from data.
+ */
+export function exceptionBlock(tag: string, message: string): string {
+  return `\r\n__exception__\r\n${tag}\r\n${message}${Buffer.byteLength(message)} ${tag}\r\n__exception__\r\n`;
 }
