@@ -15,7 +15,7 @@ import { formatClause, insertAwaitsData, splitInlineInsert } from './store/sql-t
 import { checkSettings, checkStatement } from './query-guard';
 import { identify, refusal, type HostPolicy, type LocalCredentials } from './local-access';
 import { contentTypeFor, describeError, errorText, exceptionBlock, NO_RESULT_KINDS, summaryHeader, WAIT_BUFFER_BYTES } from './clickhouse-http/protocol';
-import { multipartBoundary, parseMultipart, splitParams } from './clickhouse-http/params';
+import { header, multipartBoundary, parseMultipart, splitParams } from './clickhouse-http/params';
 import { parseSessionTimeout } from './store/named-sessions';
 
 export { contentTypeFor, statusForCode } from './clickhouse-http/protocol';
@@ -118,9 +118,10 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     // An INSERT … FORMAT X with no rows at all inserts nothing, as in ClickHouse (not "no data to insert").
     if (!data && insertAwaitsData(sql)) data = Buffer.alloc(0);
 
-    const defaultFormat = all.get('default_format') ?? 'TabSeparated';
+    // As in ClickHouse, the X-ClickHouse-Format / X-ClickHouse-Database request headers win over the URL.
+    const defaultFormat = header(req, 'x-clickhouse-format') ?? all.get('default_format') ?? 'TabSeparated';
     const format = formatClause(sql) ?? defaultFormat;
-    const database = all.get('database') ?? undefined;
+    const database = header(req, 'x-clickhouse-database') ?? all.get('database') ?? undefined;
     let session: SessionRef | undefined;
     let verdict;
     try {

@@ -337,6 +337,12 @@ describe('content types, INSERT answers, multipart parameters', () => {
     assert.equal(await ct('JSON'), 'application/json; charset=UTF-8');
   });
 
+  test('X-ClickHouse-Format and X-ClickHouse-Database request headers set the default format and database', async () => {
+    const r = await curl('-H', 'X-ClickHouse-Format: JSONEachRow', '-H', 'X-ClickHouse-Database: system', '--data-binary', "SELECT name FROM tables WHERE name = 'one'", `${srv.httpUrl}/?default_format=CSV`);
+    assert.equal(r.body.toString(), '{"name":"one"}\n');
+    assert.equal(r.headers['x-clickhouse-format'], 'JSONEachRow');
+  });
+
   test('an INSERT answers 200 with an empty text/plain body and no X-ClickHouse-Format', async () => {
     await srv.sql('CREATE TABLE IF NOT EXISTS ans (x UInt8) ENGINE = Memory');
     const r = await curl('--data-binary', '1\n', q('INSERT INTO ans FORMAT CSV'));

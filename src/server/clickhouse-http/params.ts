@@ -4,6 +4,7 @@
  * body). `param_x` values are kept as sent, in ClickHouse's escaped text form; the engine parses them
  * (store/chdb.ts, `SET param_x`). The rest are query settings, except the protocol's own names.
  */
+import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../http-body';
 
 /** URL parameters that are part of the HTTP protocol rather than query settings. */
@@ -65,4 +66,10 @@ export function parseMultipart(body: Buffer, boundary: string): Map<string, stri
     fields.set(name, value);
   }
   return fields;
+}
+
+/** A request header's value, when given once and not empty. */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
