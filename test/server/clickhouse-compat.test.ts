@@ -389,3 +389,29 @@ describe('guard additions', () => {
     assert.equal(reader.headers.get('x-clickhouse-exception-code'), '164');
   });
 });
+
+describe('the same over --clickhouse-url (a front server whose store is this one)', () => {
+  let front: RunningServer;
+  before(async () => {
+    front = await startServer({ extraArgs: ['--clickhouse-url', srv.httpUrl], env: { CLICKHOUSE_USER: srv.credentials.user, CLICKHOUSE_PASSWORD: srv.credentials.password } });
+  });
+  after(async () => {
+    await front?.stop();
+  });
+
+  test('a statement with backslashes reaches the guard intact; param_ values and sessions pass through', async () => {
+    assert.equal(await front.sql("SELECT 'back\\\\slash\\ttab' AS s FORMAT JSONEachRow"), '{"s":"back\\\\slash\\ttab"}\n');
+    // Unescaped as a param_ value by the backing server, `\'` would end the literal: a syntax error.
+    assert.equal(await front.sql("SELECT 'it\\'s' AS s FORMAT JSONEachRow"), '{"s":"it\'s"}\n');
+    const auth = { Authorization: basicAuth(front.credentials).Authorization! };
+    const p = await fetch(`${front.httpUrl}/?${new URLSearchParams({ param_t: "('it\\'s',3)", param_n: '\\N' })}`, { method: 'POST', body: 'SELECT {t:Tuple(String, Int8)} AS t, {n:Nullable(String)} AS n FORMAT JSONEachRow', headers: auth });
+    assert.deepEqual(await p.json(), { t: ["it's", 3], n: null });
+    const make = await fetch(`${front.httpUrl}/?session_id=via-front`, { method: 'POST', body: 'CREATE TEMPORARY TABLE front_tmp (x UInt8)', headers: auth });
+    assert.equal(make.status, 200, await make.text());
+    await fetch(`${front.httpUrl}/?session_id=via-front`, { method: 'POST', body: 'INSERT INTO front_tmp VALUES (5)', headers: auth });
+    const read = await fetch(`${front.httpUrl}/?session_id=via-front`, { method: 'POST', body: 'SELECT sum(x) FROM front_tmp', headers: auth });
+    assert.equal(await read.text(), '5\n');
+    const ins = await fetch(`${front.httpUrl}/?${new URLSearchParams({ query: 'INSERT INTO summ FORMAT CSV' })}`, { method: 'POST', body: '100\n101\n', headers: auth });
+    assert.equal(JSON.parse(ins.headers.get('x-clickhouse-summary')!).written_rows, '2');
+  });
+});
