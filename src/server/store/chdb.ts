@@ -127,7 +127,8 @@ export class ChdbStore implements Store {
     };
     if (signal.aborted) kill();
     else signal.addEventListener('abort', kill, { once: true });
-    return { sql: `${sql}\n/* ${marker} */`, done: () => signal.removeEventListener('abort', kill) };
+    // In front: an INSERT's inline VALUES run to the end of the text, where a tag would read as data.
+    return { sql: `/* ${marker} */\n${sql}`, done: () => signal.removeEventListener('abort', kill) };
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
