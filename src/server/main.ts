@@ -5,7 +5,7 @@
  */
 import { chmodSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { parseArgs, isLoopback, servedHosts, UsageError, type ServerConfig } from './config';
 import { ensureCredentials, type HostPolicy } from './local-access';
@@ -44,6 +44,12 @@ const VIRTUAL_FS: Record<number, string> = { 0x9fa0: 'proc', 0x62656572: 'sysfs'
  */
 function prepareDataDir(dataDir: string): void {
   const unusable = (why: string) => new Fatal(EXIT.usage, `cannot use ${dataDir} as the data directory: ${why}. Choose another with --data-dir DIR.`);
+  // Look before making it: Node's recursive mkdir never returns under /proc (it retries ENOENT for ever).
+  let existing = resolve(dataDir);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  const aboveType = VIRTUAL_FS[statfsSync(existing).type];
+  if (aboveType) throw unusable(`it is on the ${aboveType} file system, which cannot hold files`);
+  if (existing !== resolve(dataDir) && !statSync(existing).isDirectory()) throw unusable('a file is in the way');
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {

@@ -192,8 +192,8 @@ export class ChdbStore implements Store {
     };
     if (signal.aborted) kill();
     else signal.addEventListener('abort', kill, { once: true });
-    // In front: after the statement the comment would be read as INSERT … VALUES data (code 62).
-    return { sql: `/* ${marker} */ ${sql}`, done: () => signal.removeEventListener('abort', kill) };
+    // In front: an INSERT's inline VALUES run to the end of the text, where a tag would read as data.
+    return { sql: `/* ${marker} */\n${sql}`, done: () => signal.removeEventListener('abort', kill) };
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
