@@ -43,3 +43,21 @@ test('the same id for the reader is another session; a busy session answers 373'
   await slow;
   assert.equal((await store.query('SELECT 1', { identity: 'writer', session })).toString(), '1\n');
 });
+
+test('client sessions are bounded per identity: readers opening many cannot use up the writer\'s', async () => {
+  const opened: SessionRef[] = [];
+  let refused: (Error & { clickhouseCode?: number }) | undefined;
+  for (let i = 0; i < 40 && !refused; i++) {
+    const ref = { id: `many-${i}`, timeoutSeconds: 60, check: false };
+    try {
+      await store.query('SELECT 1', { identity: 'reader', session: ref });
+      opened.push(ref);
+    } catch (err) {
+      refused = err as Error & { clickhouseCode?: number };
+    }
+  }
+  assert.equal(refused?.clickhouseCode, 202, 'the readers were never refused');
+  assert.ok(opened.length > 0);
+  // The writer still gets a session of its own.
+  assert.equal((await store.query('SELECT 2', { identity: 'writer', session: { id: 'writer-after-many', timeoutSeconds: 60, check: false } })).toString(), '2\n');
+});
