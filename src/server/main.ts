@@ -231,24 +231,33 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
-  watchParent(() => void shutdown('parent gone'));
+  // The parent's death after a signal already started the stop is not a second Ctrl-C.
+  watchParent(() => {
+    if (!stopping) void shutdown('parent gone');
+  });
 }
 
 /**
  * `npm start` (scripts/start.mjs) hands the server a pipe on the fd named by CHAPTER_TELEMETRY_PARENT_FD
  * and never writes to it: it closes only when that parent dies, however it dies.
+ * Read as a socket (non-blocking, in the event loop), never with fs streams: an fs read of a pipe blocks a
+ * libuv pool thread, and `process.exit` then waits for that thread forever (the server printed `stopped`
+ * and hung until the parent died).
  */
 function watchParent(onGone: () => void): void {
   const fd = Number(process.env.CHAPTER_TELEMETRY_PARENT_FD);
   if (!Number.isInteger(fd) || fd < 3) return;
   try {
-    const { createReadStream } = require('node:fs') as typeof import('node:fs');
-    const pipe = createReadStream('', { fd, autoClose: true });
+    const { Socket } = require('node:net') as typeof import('node:net');
+    const pipe = new Socket({ fd, readable: true, writable: false });
     pipe.on('data', () => undefined);
+    pipe.on('end', onGone);
     pipe.on('close', onGone);
     pipe.on('error', onGone);
+    // Watching must never keep the process alive by itself.
+    pipe.unref();
   } catch {
-    // No such descriptor: started some other way, nothing to watch.
+    // No such descriptor (or not a pipe): started some other way, nothing to watch.
   }
 }
 
