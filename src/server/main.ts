@@ -24,8 +24,14 @@ import type { Store } from './store/types';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
 
-/** Exit codes: documented in docs/ARCHITECTURE.md; the extension maps them to messages. */
-export const EXIT = { ok: 0, usage: 2, dataDirLocked: 3, portInUse: 4, engineFailed: 5 } as const;
+/**
+ * Exit codes: documented in docs/ARCHITECTURE.md; the extension maps them to messages. 5 is also the
+ * exit after an unexpected error while serving (the extension restarts the server then).
+ */
+export const EXIT = { ok: 0, usage: 2, dataDirLocked: 3, portInUse: 4, engineFailed: 5, unexpected: 5 } as const;
+
+/** Files that say "a server runs here" (state file, pid file): removed on every exit we control. */
+const ownFiles = new Set<string>();
 
 class Fatal extends Error {
   constructor(readonly exitCode: number, message: string) {
@@ -136,6 +142,7 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   prepareDataDir(cfg.dataDir);
   const pidFile = cfg.clickhouseUrl ? undefined : claimDataDir(cfg.dataDir);
+  if (pidFile) ownFiles.add(pidFile);
   try {
     await serve(cfg, started, pidFile);
   } catch (err) {
@@ -185,6 +192,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
 
   const stateFile = cfg.stateFile;
   if (stateFile) {
+    ownFiles.add(stateFile);
     writeFileSync(stateFile, JSON.stringify({
       pid: process.pid, host: cfg.host, grpcPort: cfg.grpcPort, otlpHttpPort: cfg.otlpHttpPort, httpPort: cfg.httpPort,
       dataDir: cfg.dataDir, clickhouseUrl: cfg.clickhouseUrl, startedAt, version: VERSION, credentialsFile: credentials.file,
@@ -261,10 +269,25 @@ function watchParent(onGone: () => void): void {
   }
 }
 
+/**
+ * An error nothing handled: the server's state is unknown (a half-done insert, a listener gone), so it does
+ * not go on serving. One plain line (the error and where it was thrown), the state and pid files removed,
+ * exit code 5. Every acknowledged export was committed before its answer, so nothing acknowledged is lost;
+ * the extension restarts the server, and a sender retries what was not acknowledged.
+ */
+function exitOnUnexpected(err: unknown): never {
+  const e = err instanceof Error ? err : new Error(`a non-error value was thrown: ${String(err)}`);
+  const where = /\n\s+at (?:.*? \()?([^()\s]+:\d+:\d+)\)?/.exec(e.stack ?? '')?.[1];
+  const what = `${e.name}: ${e.message}`.replace(/\s*\n\s*/g, ' ');
+  process.stderr.write(`fatal: unexpected ${what}${where ? ` (at ${where})` : ''}; the server stops (exit code ${EXIT.unexpected}) and must be started again.\n`);
+  for (const f of ownFiles) rmSync(f, { force: true });
+  process.exit(EXIT.unexpected);
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<void> {
-  // Input can never crash the server; anything unforeseen is logged and the server keeps serving.
-  process.on('uncaughtException', (err) => process.stderr.write(`unexpected error (still serving): ${err.stack ?? err}\n`));
-  process.on('unhandledRejection', (err) => process.stderr.write(`unexpected error (still serving): ${(err as Error)?.stack ?? err}\n`));
+  // Bad input is answered where it arrives (4xx); what still escapes to here is a bug, not input.
+  process.on('uncaughtException', exitOnUnexpected);
+  process.on('unhandledRejection', exitOnUnexpected);
   try {
     await runServer(argv);
   } catch (err) {
