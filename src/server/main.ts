@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
+import { Socket } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { parseArgs, isLoopback, servedHosts, UsageError, type ServerConfig } from './config';
 import { ensureCredentials, type HostPolicy } from './local-access';
@@ -20,6 +21,7 @@ import { applyMigrations, migrationsDir } from './migrations';
 import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
+import { pidAlive } from './pid';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -36,15 +38,6 @@ const ownFiles = new Set<string>();
 class Fatal extends Error {
   constructor(readonly exitCode: number, message: string) {
     super(message);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -256,7 +249,6 @@ function watchParent(onGone: () => void): void {
   const fd = Number(process.env.CHAPTER_TELEMETRY_PARENT_FD);
   if (!Number.isInteger(fd) || fd < 3) return;
   try {
-    const { Socket } = require('node:net') as typeof import('node:net');
     const pipe = new Socket({ fd, readable: true, writable: false });
     pipe.on('data', () => undefined);
     pipe.on('end', onGone);
