@@ -1,7 +1,8 @@
 /**
  * The extension's state machine: off → starting → on | error; on → restarting → on | error when the
- * embedded server dies on its own (restarted with backoff, see src/core/restart-policy.ts). Owns the backend (loaded lazily),
- * the terminal env, the status bar, the chapter timeline and the user-facing messages.
+ * embedded server dies on its own (restarted with backoff, see src/core/restart-policy.ts). Owns the
+ * backend (loaded lazily), the terminal env, the status bar, the chapter timeline and the user-facing
+ * messages.
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
