@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { StoreError, type Identity, type QueryOptions, type Store } from './types';
-import { splitInsertStatement } from './sql-text';
+import { formatClause, splitInsertStatement } from './sql-text';
+import { chunkJoin, dropHeaderLines } from './stream-formats';
 import { SessionPool } from './session-pool';
 import { quoteIdent, quoteString } from './sql-quote';
 import { engineLimits, type EngineLimits } from './engine-limits';
@@ -161,6 +162,12 @@ export class ChdbStore implements Store {
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
     if (this.closed) throw new StoreError('the engine is closed', undefined, true);
+    const join = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
+    if (join.kind === 'whole') {
+      // One document (Parquet, JSON…): chDB would make each chunk a document of its own.
+      yield await this.query(sql, options);
+      return;
+    }
     const pool = this.poolFor(options.identity);
     const s = await pool.acquire();
     let discard = true;
@@ -171,9 +178,12 @@ export class ChdbStore implements Store {
       const opts = { format: options.format ?? 'TabSeparated', signal: options.signal };
       const st = options.params && Object.keys(options.params).length > 0 ? s.queryStreamBind(sql, options.params, opts) : s.queryStream(sql, opts);
       try {
+        let first = true;
         for await (const chunk of st) {
           // Copied: the chunk's memory belongs to the engine once the next one is pulled.
-          yield Buffer.from(chunk.raw());
+          const raw = join.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), join.lines) : chunk.raw();
+          first = false;
+          yield Buffer.from(raw);
         }
       } finally {
         if (!st.closed) st.cancel();
