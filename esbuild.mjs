@@ -46,6 +46,25 @@ const builds = [
     external: ['chdb', 'chdb/*', 'vscode'],
   },
   {
+    // Headless export and weekly report (npm run export / npm run report).
+    ...common,
+    entryPoints: ['src/stack/export-cli.ts'],
+    outfile: 'dist/export-cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/stack/report-cli.ts'],
+    outfile: 'dist/report-cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
     // The docker backend, loaded lazily by src/stack/index.ts: dockerode stays out of activation.
     ...common,
     entryPoints: ['src/stack/docker/index.ts'],

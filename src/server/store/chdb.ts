@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { StoreError, type Identity, type QueryOptions, type QuerySummary, type Store } from './types';
-import { splitInsertStatement } from './sql-text';
+import { formatClause, splitInsertStatement } from './sql-text';
+import { chunkJoin, dropHeaderLines } from './stream-formats';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
@@ -222,6 +223,12 @@ export class ChdbStore implements Store {
   }
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
+    const join = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
+    if (join.kind === 'whole') {
+      // One document (Parquet, JSON…): chDB would make each chunk a document of its own.
+      yield await this.query(sql, options);
+      return;
+    }
     const b = await this.borrow(options);
     let clean = false;
     const tagged = this.cancellable(sql, options.signal);
@@ -229,9 +236,12 @@ export class ChdbStore implements Store {
     try {
       const st = b.s.queryStream(sql, { format: options.format ?? 'TabSeparated', signal: options.signal });
       try {
+        let first = true;
         for await (const chunk of st) {
           // Copied: the chunk's memory belongs to the engine once the next one is pulled.
-          yield Buffer.from(chunk.raw());
+          const raw = join.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), join.lines) : chunk.raw();
+          first = false;
+          yield Buffer.from(raw);
         }
       } finally {
         if (!st.closed) st.cancel();
