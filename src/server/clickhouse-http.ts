@@ -6,11 +6,14 @@
  * errors (status, X-ClickHouse-Exception-Code, "Code: N. DB::Exception: …").
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createGzip } from 'node:zlib';
+import type { Writable } from 'node:stream';
 import { HttpError, readBody } from './http-body';
-import { StoreError, type Store } from './store/types';
-import { formatClause, splitInsertStatement } from './store/sql-text';
+import { StoreError, type Identity, type Store } from './store/types';
+import { formatClause, splitInsertStatement, splitInlineInsert } from './store/sql-text';
+import { checkStatement } from './query-guard';
+import { identify, refusal, type HostPolicy, type LocalCredentials } from './local-access';
 
 /** URL parameters that are part of the HTTP protocol rather than query settings. */
 const PROTOCOL_PARAMS = new Set([
@@ -20,18 +23,11 @@ const PROTOCOL_PARAMS = new Set([
   'client_protocol_version',
 ]);
 
-const READ_ONLY_START = /^(\(|SELECT\b|WITH\b|SHOW\b|DESC\b|DESCRIBE\b|EXISTS\b|EXPLAIN\b)/i;
-
-/** The statement's first keyword, past leading blanks and comments (`-- …`, `# …`, block comments). */
-function leadingStatement(sql: string): string {
-  return sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, '');
-}
-
 export function contentTypeFor(format: string): string {
   const f = format.toLowerCase();
   if (f === 'json' || f.startsWith('jsoncompact') && !f.includes('eachrow') || f === 'jsonstrings') return 'application/json; charset=UTF-8';
   if (f.includes('eachrow') || f === 'jsonlines' || f === 'ndjson') return 'application/x-ndjson; charset=UTF-8';
-  if (f.startsWith('csv')) return 'text/csv; charset=UTF-8; header=present';
+  if (f.startsWith('csv')) return `text/csv; charset=UTF-8; header=${f.includes('withnames') ? 'present' : 'absent'}`;
   if (f.startsWith('tabseparated') || f.startsWith('tsv')) return 'text/tab-separated-values; charset=UTF-8';
   if (['parquet', 'arrow', 'arrowstream', 'native', 'rowbinary', 'orc', 'avro', 'msgpack'].some((b) => f.startsWith(b))) return 'application/octet-stream';
   return 'text/plain; charset=UTF-8';
@@ -68,6 +64,23 @@ export interface ClickHouseHttpOptions {
   maxBodyBytes: number;
   isReady(): boolean;
   serverVersion: string;
+  /** Which Host and Origin headers are served (local-access.ts). */
+  hostPolicy: HostPolicy;
+  /** The writer's credential; without it every request is a reader. */
+  credentials?: Pick<LocalCredentials, 'user' | 'password'>;
+}
+
+/** ClickHouse's answer for a failed query, as text and HTTP status. */
+function describeError(err: unknown): { code: number; status: number; text: string } {
+  if (err instanceof StoreError) {
+    const code = err.clickhouseCode ?? 1002;
+    return { code, status: err.unavailable ? 503 : statusForCode(err.clickhouseCode), text: /^Code: \d+\./.test(err.message) ? err.message : `Code: ${code}. DB::Exception: ${err.message}` };
+  }
+  if (err instanceof HttpError) {
+    const code = err.status === 413 ? 307 : err.status === 403 ? 497 : 1002;
+    return { code, status: err.status, text: `Code: ${code}. DB::Exception: ${err.message}` };
+  }
+  return { code: 1002, status: 500, text: `Code: 1002. DB::Exception: ${(err as Error)?.message ?? String(err)}` };
 }
 
 export function createClickHouseHttpServer(getStore: () => Store | undefined, opts: ClickHouseHttpOptions): Server {
@@ -80,22 +93,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       res.destroy();
       return;
     }
-    let code: number;
-    let status: number;
-    let text: string;
-    if (err instanceof StoreError) {
-      code = err.clickhouseCode ?? 1002;
-      status = err.unavailable ? 503 : statusForCode(err.clickhouseCode);
-      text = /^Code: \d+\./.test(err.message) ? err.message : `Code: ${code}. DB::Exception: ${err.message}`;
-    } else if (err instanceof HttpError) {
-      code = err.status === 413 ? 307 : 1002;
-      status = err.status;
-      text = `Code: ${code}. DB::Exception: ${err.message}`;
-    } else {
-      code = 1002;
-      status = 500;
-      text = `Code: 1002. DB::Exception: ${(err as Error)?.message ?? String(err)}`;
-    }
+    const { code, status, text } = describeError(err);
     res.writeHead(status, {
       'Content-Type': 'text/plain; charset=UTF-8',
       'X-ClickHouse-Exception-Code': String(code),
@@ -106,6 +104,11 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = refusal(req, opts.hostPolicy);
+    if (refused) {
+      req.resume();
+      return sendError(res, new HttpError(403, refused), '');
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/ping' || (url.pathname === '/' && req.method === 'GET' && !url.searchParams.has('query'))) {
       req.resume();
@@ -124,6 +127,13 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       return;
     }
     const queryId = url.searchParams.get('query_id') || randomUUID();
+    const presented = opts.credentials ? identify(req, url, opts.credentials) : 'reader';
+    if (!presented) {
+      req.resume();
+      return sendError(res, new StoreError('Code: 516. DB::Exception: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)', 516, false), queryId);
+    }
+    // As in ClickHouse, a GET request is read-only whoever sends it.
+    const identity: Identity = req.method === 'GET' ? 'reader' : presented;
     const store = getStore();
     if (!store || !opts.isReady()) {
       req.resume();
@@ -146,12 +156,11 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
         else sql = `${urlQuery}\n${body.toString('utf8')}`;
       }
     } else {
-      sql = body.toString('utf8');
+      const inline = splitInlineInsert(body);
+      if (inline) ({ sql, data } = inline);
+      else sql = body.toString('utf8');
     }
     if (sql.trim() === '') return sendError(res, new StoreError('Code: 62. DB::Exception: Empty query', 62, false), queryId);
-    if (req.method === 'GET' && !READ_ONLY_START.test(leadingStatement(sql))) {
-      return sendError(res, new StoreError('Code: 164. DB::Exception: Cannot execute query in readonly mode: GET requests are read-only, use POST', 164, false), queryId);
-    }
 
     const params: Record<string, string> = {};
     const settings: Record<string, string> = {};
@@ -160,17 +169,14 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       else if (!PROTOCOL_PARAMS.has(k)) settings[k] = v;
     }
     const defaultFormat = url.searchParams.get('default_format') ?? 'TabSeparated';
-    const format = formatClause(sql) ?? (splitInsertStatement(sql) ? defaultFormat : defaultFormat);
+    const format = formatClause(sql) ?? defaultFormat;
+    const database = url.searchParams.get('database') ?? undefined;
 
-    let out: Buffer;
+    let verdict;
     try {
-      out = await store.query(sql, {
-        params,
-        settings,
-        format: defaultFormat,
-        database: url.searchParams.get('database') ?? undefined,
-        data,
-      });
+      // The engine's own parse decides what the statement is: one statement only, comments and quoting
+      // normalised, so no spelling of a statement reaches past the guard.
+      verdict = checkStatement(await store.normalize(sql), identity);
     } catch (err) {
       return sendError(res, err, queryId);
     }
@@ -180,15 +186,79 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       'X-ClickHouse-Query-Id': queryId,
       'X-ClickHouse-Timezone': 'UTC',
       'X-ClickHouse-Server-Display-Name': 'chapter-telemetry',
-      'X-ClickHouse-Summary': JSON.stringify({ read_rows: '0', read_bytes: '0', written_rows: '0', written_bytes: '0', total_rows_to_read: '0', result_rows: '0', result_bytes: String(out.length) }),
     };
     const wantsGzip = url.searchParams.get('enable_http_compression') === '1' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    if (wantsGzip) {
-      out = gzipSync(out);
-      headers['Content-Encoding'] = 'gzip';
+    if (wantsGzip) headers['Content-Encoding'] = 'gzip';
+
+    if (!verdict.returnsRows || data) {
+      let out: Buffer;
+      try {
+        out = await store.query(sql, { params, settings, format: defaultFormat, database, data, identity });
+      } catch (err) {
+        return sendError(res, err, queryId);
+      }
+      res.writeHead(200, headers);
+      return finish(res, wantsGzip, out);
     }
-    headers['Content-Length'] = out.length;
-    res.writeHead(200, headers);
-    res.end(out);
+    await streamResult(store, res, req, { sql, params, settings, format: defaultFormat, database, identity, headers, wantsGzip, queryId });
+  }
+
+  /**
+   * Sends a result as the engine produces it. The first chunk is awaited before the status line, so
+   * an early error (most of them) is an ordinary error response. An error after that is written the
+   * way ClickHouse (25.11+) marks one inside a body — `X-ClickHouse-Exception-Tag` names the marker — so
+   * `@clickhouse/client` raises it. A client that goes away cancels the query; a slow client slows the
+   * engine (the next chunk is pulled only once the socket took the last one), so memory stays flat.
+   */
+  async function streamResult(
+    store: Store,
+    res: ServerResponse,
+    req: IncomingMessage,
+    q: { sql: string; params: Record<string, string>; settings: Record<string, string>; format: string; database?: string; identity: Identity; headers: Record<string, string | number>; wantsGzip: boolean; queryId: string },
+  ): Promise<void> {
+    const abort = new AbortController();
+    const gone = () => abort.abort();
+    res.on('close', gone);
+    const chunks = store.stream(q.sql, { params: q.params, settings: q.settings, format: q.format, database: q.database, identity: q.identity, signal: abort.signal })[Symbol.asyncIterator]();
+    let first: IteratorResult<Uint8Array>;
+    try {
+      first = await chunks.next();
+    } catch (err) {
+      res.off('close', gone);
+      return sendError(res, err, q.queryId);
+    }
+    const tag = randomBytes(8).toString('hex');
+    res.writeHead(200, { ...q.headers, 'X-ClickHouse-Exception-Tag': tag });
+    const out: Writable = q.wantsGzip ? createGzip() : res;
+    if (q.wantsGzip) (out as ReturnType<typeof createGzip>).pipe(res);
+    try {
+      let next = first;
+      while (!next.done && !abort.signal.aborted) {
+        if (!out.write(next.value)) await new Promise<void>((r) => { out.once('drain', r); res.once('close', r); });
+        if (abort.signal.aborted) break;
+        next = await chunks.next();
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) {
+        const { text } = describeError(err);
+        const message = `${text.trimEnd()} (version ${opts.serverVersion})\n`;
+        out.write(`\r\n__exception__\r\n${tag}\r\n${message}${Buffer.byteLength(message)} ${tag}\r\n__exception__\r\n`);
+      }
+    } finally {
+      res.off('close', gone);
+      if (abort.signal.aborted) await chunks.return?.(undefined).catch(() => undefined);
+    }
+    out.end();
+    void req;
+  }
+
+  function finish(res: ServerResponse, gzip: boolean, out: Buffer): void {
+    if (!gzip) {
+      res.end(out);
+      return;
+    }
+    const z = createGzip();
+    z.pipe(res);
+    z.end(out);
   }
 }

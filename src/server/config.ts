@@ -1,5 +1,6 @@
-/** The embedded server's command line: `--flag value` pairs with the defaults of the seed stack. */
+/** The embedded server's command line (`--flag value` or `--flag=value`) with the defaults of the seed stack. */
 import { homedir, platform } from 'node:os';
+import { parseArgs as parseNodeArgs } from 'node:util';
 import { join } from 'node:path';
 
 export interface ServerConfig {
@@ -13,6 +14,10 @@ export interface ServerConfig {
   rawRetentionDays?: number;
   sessionRetentionDays?: number;
   maxBodyBytes: number;
+  /** Extra `Host` names served besides loopback (`--allow-host`, repeatable). */
+  allowHosts: string[];
+  /** Browser origins served (`--allow-origin`, repeatable); none by default. */
+  allowOrigins: string[];
 }
 
 export class UsageError extends Error {
@@ -21,7 +26,8 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: npm start -- [--data-dir DIR] [--host 127.0.0.1] [--grpc-port 4317] [--otlp-http-port 4318]
                   [--http-port 8123] [--clickhouse-url URL] [--state-file FILE]
-                  [--retention-days 90] [--session-retention-days 365]`;
+                  [--retention-days 90] [--session-retention-days 365]
+                  [--allow-host NAME …] [--allow-origin ORIGIN …]`;
 
 /** Where a user's data lives by default: XDG on Linux, the platform's app-data folder elsewhere. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, os: string = platform(), home: string = homedir()): string {
@@ -42,37 +48,49 @@ function days(name: string, value: string): number {
   return n;
 }
 
+const OPTIONS = {
+  'data-dir': { type: 'string' }, host: { type: 'string' }, 'grpc-port': { type: 'string' }, 'otlp-http-port': { type: 'string' },
+  'http-port': { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'state-file': { type: 'string' },
+  'retention-days': { type: 'string' }, 'session-retention-days': { type: 'string' },
+  'allow-host': { type: 'string', multiple: true }, 'allow-origin': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  let values: ReturnType<typeof parseNodeArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+  try {
+    ({ values } = parseNodeArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    const m = /'(--[\w-]+)/.exec((err as Error).message);
+    const what = (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `${m?.[1] ?? 'an option'} needs a value` : `unknown option ${m?.[1] ?? (err as Error).message}`;
+    throw new UsageError(`${what}\n${USAGE}`);
+  }
+  if (values.help) throw new UsageError(USAGE);
   const cfg: ServerConfig = {
-    dataDir: env.CHAPTER_TELEMETRY_DATA_DIR || defaultDataDir(env),
-    host: '127.0.0.1',
-    grpcPort: 4317,
-    otlpHttpPort: 4318,
-    httpPort: 8123,
+    dataDir: values['data-dir'] ?? (env.CHAPTER_TELEMETRY_DATA_DIR || defaultDataDir(env)),
+    host: values.host ?? '127.0.0.1',
+    grpcPort: values['grpc-port'] !== undefined ? port('--grpc-port', values['grpc-port']) : 4317,
+    otlpHttpPort: values['otlp-http-port'] !== undefined ? port('--otlp-http-port', values['otlp-http-port']) : 4318,
+    httpPort: values['http-port'] !== undefined ? port('--http-port', values['http-port']) : 8123,
+    clickhouseUrl: values['clickhouse-url'],
+    stateFile: values['state-file'],
+    rawRetentionDays: values['retention-days'] !== undefined ? days('--retention-days', values['retention-days']) : undefined,
+    sessionRetentionDays: values['session-retention-days'] !== undefined ? days('--session-retention-days', values['session-retention-days']) : undefined,
     maxBodyBytes: 32 * 1024 * 1024,
+    allowHosts: values['allow-host'] ?? [],
+    allowOrigins: values['allow-origin'] ?? [],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === '--help' || flag === '-h') throw new UsageError(USAGE);
-    const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`${name} needs a value\n${USAGE}`);
-    switch (name) {
-      case '--data-dir': cfg.dataDir = value; break;
-      case '--host': cfg.host = value; break;
-      case '--grpc-port': cfg.grpcPort = port(name, value); break;
-      case '--otlp-http-port': cfg.otlpHttpPort = port(name, value); break;
-      case '--http-port': cfg.httpPort = port(name, value); break;
-      case '--clickhouse-url': cfg.clickhouseUrl = value; break;
-      case '--state-file': cfg.stateFile = value; break;
-      case '--retention-days': cfg.rawRetentionDays = days(name, value); break;
-      case '--session-retention-days': cfg.sessionRetentionDays = days(name, value); break;
-      default: throw new UsageError(`unknown option ${name}\n${USAGE}`);
-    }
+  for (const o of cfg.allowOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o) && o !== 'null') throw new UsageError(`--allow-origin takes an origin such as http://localhost:3000, got "${o}"`);
   }
   const ports = [cfg.grpcPort, cfg.otlpHttpPort, cfg.httpPort];
   if (new Set(ports).size !== ports.length) throw new UsageError(`the three ports must differ, got ${ports.join(', ')}`);
   return cfg;
+}
+
+/** Host names served besides loopback: `--allow-host` names and a `--host` that is an address of its own. */
+export function servedHosts(cfg: Pick<ServerConfig, 'host' | 'allowHosts'>): string[] {
+  const wildcard = cfg.host === '0.0.0.0' || cfg.host === '::' || cfg.host === '';
+  return wildcard ? cfg.allowHosts : [cfg.host, ...cfg.allowHosts];
 }
 
 export function isLoopback(host: string): boolean {

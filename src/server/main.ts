@@ -3,11 +3,12 @@
  * (chDB) in this process, ClickHouse HTTP out (:8123). `npm start` runs it in the foreground;
  * the extension runs it as a detached process so the engine never loads in the extension host.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { parseArgs, isLoopback, UsageError, type ServerConfig } from './config';
+import { parseArgs, isLoopback, servedHosts, UsageError, type ServerConfig } from './config';
+import { ensureCredentials, type HostPolicy } from './local-access';
 import { createClickHouseHttpServer } from './clickhouse-http';
 import { createOtlpHttpServer } from './otlp-http';
 import { bindGrpc, createOtlpGrpcServer } from './otlp-grpc';
@@ -41,9 +42,37 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** File systems that are views of the kernel, not storage: the engine would hang or fail on them. */
+const VIRTUAL_FS: Record<number, string> = { 0x9fa0: 'proc', 0x62656572: 'sysfs', 0x64626720: 'debugfs', 0x73636673: 'securityfs', 0x27e0eb: 'cgroup', 0x63677270: 'cgroup2', 0x74726163: 'tracefs', 0x1cd1: 'devpts' };
+
+/**
+ * The data directory, made and checked before the engine sees it, so every unusable path is one
+ * plain line and exit code 2 within milliseconds (a file, no permission, /proc…), not a stack trace
+ * or a hang. Only the owner may enter it: it holds the writer credential and every prompt recorded.
+ */
+function prepareDataDir(dataDir: string): void {
+  const unusable = (why: string) => new Fatal(EXIT.usage, `cannot use ${dataDir} as the data directory: ${why}. Choose another with --data-dir DIR.`);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw unusable(code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not allowed to create it' : (err as Error).message);
+  }
+  if (!statSync(dataDir).isDirectory()) throw unusable('it is not a directory');
+  const fsType = VIRTUAL_FS[statfsSync(dataDir).type];
+  if (fsType) throw unusable(`it is on the ${fsType} file system, which cannot hold files`);
+  try {
+    chmodSync(dataDir, 0o700);
+    const probe = join(dataDir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (err) {
+    throw unusable(`not allowed to write there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 /** One server per data dir: a pid file says who holds it (chDB's own lock would only say "Cannot lock file"). */
 function claimDataDir(dataDir: string): string {
-  mkdirSync(dataDir, { recursive: true });
   const pidFile = join(dataDir, 'server.pid');
   if (existsSync(pidFile)) {
     const other = Number(readFileSync(pidFile, 'utf8').trim());
@@ -105,6 +134,7 @@ export async function runServer(argv: string[]): Promise<void> {
   if (!isLoopback(cfg.host)) {
     process.stderr.write(`warning: listening on ${cfg.host}, not loopback: anyone who can reach this machine can send telemetry and read it over SQL. Use --host 127.0.0.1 unless you mean it.\n`);
   }
+  prepareDataDir(cfg.dataDir);
   const pidFile = cfg.clickhouseUrl ? undefined : claimDataDir(cfg.dataDir);
   try {
     await serve(cfg, started, pidFile);
@@ -125,8 +155,12 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   let accepting = true;
   const isReady = () => ready && accepting;
 
-  const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: VERSION });
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, health: () => stats.toJSON() });
+  const credentials = ensureCredentials(cfg.dataDir);
+  const hostPolicy: HostPolicy = { allowHosts: servedHosts(cfg), allowOrigins: cfg.allowOrigins };
+  const startedAt = new Date(started).toISOString();
+  const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: VERSION, hostPolicy, credentials });
+  // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady });
 
   // Ports first: a busy port is the commonest failure and costs nothing to find out.
@@ -153,12 +187,13 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   if (stateFile) {
     writeFileSync(stateFile, JSON.stringify({
       pid: process.pid, host: cfg.host, grpcPort: cfg.grpcPort, otlpHttpPort: cfg.otlpHttpPort, httpPort: cfg.httpPort,
-      dataDir: cfg.dataDir, clickhouseUrl: cfg.clickhouseUrl, startedAt: new Date().toISOString(), version: VERSION,
-    }, null, 2));
+      dataDir: cfg.dataDir, clickhouseUrl: cfg.clickhouseUrl, startedAt, version: VERSION, credentialsFile: credentials.file,
+    }, null, 2), { mode: 0o600 });
   }
   const where = cfg.clickhouseUrl ? `store=${cfg.clickhouseUrl}` : `data=${cfg.dataDir}`;
   process.stdout.write(
     `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=http://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
+      `credentials: ${credentials.file} (the writer; anonymous SQL is read-only)\n` +
       `# Paste into the shell where you run claude:\n${exportLines(cfg).join('\n')}\n`,
   );
 
@@ -195,6 +230,26 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  watchParent(() => void shutdown('parent gone'));
+}
+
+/**
+ * `npm start` (scripts/start.mjs) hands the server a pipe on the fd named by CHAPTER_TELEMETRY_PARENT_FD
+ * and never writes to it: it closes only when that parent dies, however it dies.
+ */
+function watchParent(onGone: () => void): void {
+  const fd = Number(process.env.CHAPTER_TELEMETRY_PARENT_FD);
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    const { createReadStream } = require('node:fs') as typeof import('node:fs');
+    const pipe = createReadStream('', { fd, autoClose: true });
+    pipe.on('data', () => undefined);
+    pipe.on('close', onGone);
+    pipe.on('error', onGone);
+  } catch {
+    // No such descriptor: started some other way, nothing to watch.
+  }
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {

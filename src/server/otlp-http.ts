@@ -8,6 +8,7 @@ import { OtlpInputError, type Encoding, type Signal } from './otlp/decode';
 import { encodeRpcStatus } from './otlp/proto';
 import type { ExportHandler } from './otlp/export';
 import { HttpError, readBody } from './http-body';
+import { refusal, type HostPolicy } from './local-access';
 
 const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 // google.rpc.Code values used in error bodies.
@@ -18,6 +19,8 @@ export interface OtlpHttpOptions {
   /** False until the engine is open: exports get 503 (retry) rather than a refused connection. */
   isReady(): boolean;
   health(): object;
+  /** Which Host and Origin headers are served (local-access.ts). */
+  hostPolicy: HostPolicy;
 }
 
 function encodingOf(req: IncomingMessage): Encoding | undefined {
@@ -55,6 +58,11 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = refusal(req, opts.hostPolicy);
+    if (refused) {
+      req.resume();
+      return plainReply(res, 403, refused);
+    }
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health' || path === '/') {
       res.writeHead(200, { 'Content-Type': 'application/json' });

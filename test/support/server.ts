@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports';
@@ -20,7 +20,9 @@ export interface RunningServer {
   otlpHttpUrl: string;
   /** Everything the process printed so far (stdout + stderr). */
   output(): string;
-  /** SQL over the ClickHouse HTTP endpoint; returns the body text, throws on non-200. */
+  /** The writer credential the server created (`<data dir>/credentials.json`). */
+  credentials: Credentials;
+  /** SQL over the ClickHouse HTTP endpoint as the writer; returns the body text, throws on non-200. */
   sql(query: string, params?: Record<string, string>): Promise<string>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -35,11 +37,29 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** SQL over a ClickHouse HTTP endpoint (query in the body, `param_x` for `{x:Type}`); the body text, throws on non-200. */
-export async function sqlOver(httpUrl: string, query: string, params: Record<string, string> = {}): Promise<string> {
+export interface Credentials {
+  user: string;
+  password: string;
+}
+
+/** The header a ClickHouse client sends for a user and password (HTTP basic auth). */
+export function basicAuth(c: Credentials): Record<string, string> {
+  return { Authorization: `Basic ${Buffer.from(`${c.user}:${c.password}`).toString('base64')}` };
+}
+
+/** The writer credential of a data directory, as the server wrote it. */
+export function readCredentials(dataDir: string): Credentials {
+  return JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as Credentials;
+}
+
+/**
+ * SQL over a ClickHouse HTTP endpoint (query in the body, `param_x` for `{x:Type}`); the body text,
+ * throws on non-200. Without `auth` the request is anonymous, i.e. read-only.
+ */
+export async function sqlOver(httpUrl: string, query: string, params: Record<string, string> = {}, auth?: Credentials): Promise<string> {
   const url = new URL(httpUrl);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
-  const res = await fetch(url, { method: 'POST', body: query });
+  const res = await fetch(url, { method: 'POST', body: query, headers: auth ? basicAuth(auth) : {} });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
   return text;
@@ -83,11 +103,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   });
 
   const httpUrl = `http://${host}:${httpPort}`;
+  const credentials = readCredentials(dataDir);
   return {
-    proc, dataDir, host, grpcPort, otlpHttpPort, httpPort, httpUrl,
+    proc, dataDir, host, grpcPort, otlpHttpPort, httpPort, httpUrl, credentials,
     otlpHttpUrl: `http://${host}:${otlpHttpPort}`,
     output: () => out,
-    sql: (query, params = {}) => sqlOver(httpUrl, query, params),
+    sql: (query, params = {}) => sqlOver(httpUrl, query, params, credentials),
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);

@@ -5,6 +5,7 @@
  * so they do not show in `ps`.
  */
 import { StoreError, type QueryOptions, type Store } from './types';
+import { quoteIdent as quoteName } from './sql-quote';
 
 export interface RemoteStoreOptions {
   user?: string;
@@ -19,10 +20,7 @@ function codeFromText(text: string): number | undefined {
 }
 
 function quoteIdent(name: string): string {
-  return name
-    .split('.')
-    .map((part) => '`' + part.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`')
-    .join('.');
+  return name.split('.').map(quoteName).join('.');
 }
 
 export class RemoteStore implements Store {
@@ -43,7 +41,7 @@ export class RemoteStore implements Store {
     if (password) this.headers['X-ClickHouse-Key'] = password;
   }
 
-  async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
+  private urlFor(sql: string, options: QueryOptions): { url: URL; body: Buffer | string } {
     const url = new URL(this.base);
     for (const [k, v] of Object.entries(options.params ?? {})) url.searchParams.set(`param_${k}`, v);
     for (const [k, v] of Object.entries(options.settings ?? {})) url.searchParams.set(k, v);
@@ -55,7 +53,26 @@ export class RemoteStore implements Store {
       url.searchParams.set('query', sql);
       body = options.data;
     }
-    return await this.send(url, body);
+    // The server's own readonly mode, applied before it parses anything: the reader cannot lift it.
+    if (options.identity === 'reader') url.searchParams.set('readonly', '1');
+    return { url, body };
+  }
+
+  async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
+    const { url, body } = this.urlFor(sql, options);
+    return Buffer.from(await (await this.send(url, body, options.signal)).arrayBuffer());
+  }
+
+  async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
+    const { url, body } = this.urlFor(sql, options);
+    const res = await this.send(url, body, options.signal, false);
+    if (!res.body) return;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield chunk;
+  }
+
+  async normalize(sql: string): Promise<string> {
+    const out = await this.query('SELECT formatQuerySingleLine({q:String}) FORMAT RawBLOB', { params: { q: sql }, identity: 'reader' });
+    return out.toString('utf8').trim();
   }
 
   /** Resolves after ClickHouse answered 200 to a synchronous insert: the rows are committed. */
@@ -66,10 +83,10 @@ export class RemoteStore implements Store {
     url.searchParams.set('async_insert', '0');
     // Errors that happen after the first bytes would otherwise hide behind a 200.
     url.searchParams.set('wait_end_of_query', '1');
-    await this.send(url, ndjson);
+    await (await this.send(url, ndjson)).arrayBuffer();
   }
 
-  private async send(url: URL, body: Buffer | string): Promise<Buffer> {
+  private async send(url: URL, body: Buffer | string, signal?: AbortSignal, timeout = true): Promise<Response> {
     if (this.closed) throw new StoreError('the store is closed', undefined, true);
     let res: Response;
     try {
@@ -77,15 +94,14 @@ export class RemoteStore implements Store {
         method: 'POST',
         headers: this.headers,
         body: typeof body === 'string' ? body : new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+        signal: AbortSignal.any([...(timeout ? [AbortSignal.timeout(this.options.timeoutMs ?? 60_000)] : []), ...(signal ? [signal] : [])]),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new StoreError(`${this.description} cannot be reached: ${cause?.code ?? cause?.message ?? (err as Error).message}`, undefined, true);
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (res.status === 200) return bytes;
-    const text = bytes.toString('utf8').trim();
+    if (res.status === 200) return res;
+    const text = (await res.text()).trim();
     const unavailable = res.status === 503 || res.status === 502 || res.status === 504;
     if (res.status === 401 || res.status === 403 || codeFromText(text) === 516) {
       throw new StoreError(`${this.description} refused the credentials (set CLICKHOUSE_USER and CLICKHOUSE_PASSWORD): ${text}`, codeFromText(text) ?? 516, false);

@@ -1,5 +1,3 @@
-import { StoreError } from './types';
-
 /**
  * The little SQL-text handling the HTTP endpoint needs: spotting an INSERT's target and format,
  * the output FORMAT, and attaching URL settings. Anything more is the engine's job.
@@ -48,23 +46,18 @@ function stripTrailingComments(sql: string): string {
   return sql.replace(/(--[^\n]*\s*)+$/g, '').trimEnd();
 }
 
-const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SETTING_VALUE = /^[A-Za-z0-9_.\-]*$/;
+const INLINE_INSERT_HEAD = /^\s*INSERT\s+INTO\s+[^;]*?\bFORMAT\s+(\w+)[ \t]*(?:\r?\n|$)/i;
 
 /**
- * Appends URL settings as a trailing SETTINGS clause (ClickHouse accepts it after FORMAT too).
- * Names and values are checked against a strict alphabet: settings arrive from URLs.
+ * An INSERT whose rows follow its statement in the same body (`INSERT INTO t FORMAT CSV\n1,2`), split
+ * as ClickHouse splits it: the statement ends after the format name and its line break, the rest is
+ * data, bytes untouched (binary formats included).
  */
-export function withSettings(sql: string, settings: Record<string, string> | undefined): string {
-  if (!settings) return sql;
-  const entries = Object.entries(settings);
-  if (entries.length === 0) return sql;
-  for (const [k, v] of entries) {
-    if (!SETTING_NAME.test(k) || !SETTING_VALUE.test(v)) {
-      throw new StoreError(`Code: 115. DB::Exception: Unknown or invalid setting ${k}=${v}`, 115, false);
-    }
-  }
-  const clause = entries.map(([k, v]) => `${k} = ${/^-?[0-9.]+$/.test(v) ? v : `'${v}'`}`).join(', ');
-  if (splitInsertStatement(sql)) return sql.replace(/\bFORMAT\s+(\w+)\s*;?\s*$/i, `SETTINGS ${clause} FORMAT $1`);
-  return `${sql.replace(/;\s*$/, '')}\nSETTINGS ${clause}`;
+export function splitInlineInsert(body: Buffer): { sql: string; data: Buffer } | undefined {
+  const head = body.subarray(0, 64 * 1024).toString('latin1');
+  const m = INLINE_INSERT_HEAD.exec(head);
+  if (!m) return undefined;
+  const end = m[0].length;
+  if (end >= body.length) return undefined;
+  return { sql: body.subarray(0, end).toString('utf8').trimEnd(), data: body.subarray(end) };
 }

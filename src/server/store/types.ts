@@ -15,7 +15,16 @@ export interface QueryOptions {
   settings?: Record<string, string>;
   /** Raw data for an `INSERT … FORMAT X` whose rows travel outside the SQL text. */
   data?: Buffer;
+  /**
+   * Who asks (docs/SECURITY.md). `reader`: the engine's own `readonly = 1`, which nothing in the
+   * statement can lift. `writer` (the default, also for the server's own migrations): may write.
+   */
+  identity?: Identity;
+  /** Cancels the statement (a client that went away). */
+  signal?: AbortSignal;
 }
+
+export type Identity = 'reader' | 'writer';
 
 export interface Store {
   /** A short name for messages: "chDB at /path" or "ClickHouse at http://…". */
@@ -27,6 +36,16 @@ export interface Store {
    * Resolves only once the rows are committed: the receiver acknowledges exports on it.
    */
   insertJsonEachRow(table: string, ndjson: Buffer): Promise<void>;
+  /**
+   * Runs one statement and yields its result as the engine produces it, so a large or endless result
+   * never sits whole in memory; stopping the iteration (or `signal`) cancels the statement.
+   */
+  stream(sql: string, options?: QueryOptions): AsyncIterable<Uint8Array>;
+  /**
+   * The engine's own parse of one statement, as one normalised line (string literals single-quoted,
+   * data of an INSERT left out). Rejects with code 62 on a syntax error or more than one statement.
+   */
+  normalize(sql: string): Promise<string>;
   close(): Promise<void>;
 }
 
