@@ -1,0 +1,43 @@
+/**
+ * What `npm start -- --team DIR` needs from the team directory at run time: TLS material, the live
+ * members file with its authenticator, the privacy level, and per-member rate limits.
+ */
+import { readFileSync } from 'node:fs';
+import type { TeamRole } from '../../core/team-bundle';
+import { createAuthenticator, type Credentials } from './auth';
+import { MembersFile, type Member } from './members';
+import type { TeamPolicy } from './privacy';
+import { MemberRateLimiter, type Admission } from './rate-limit';
+import { readTeamConfig, teamPath, type TeamConfig } from './team-config';
+
+export interface TeamServing {
+  dir: string;
+  config: TeamConfig;
+  tls: { cert: Buffer; key: Buffer; ca: Buffer };
+  authenticate(credentials: Credentials): Promise<Member | undefined>;
+  /** One request of `bytes` by `member`: ok, or how long to wait (429 / RESOURCE_EXHAUSTED). */
+  admit(member: Member, bytes: number): Admission;
+  /** Identity and privacy applied to what `member` sends. */
+  policyFor(member: Member): TeamPolicy;
+}
+
+export function openTeamServing(dir: string, log: (line: string) => void): TeamServing {
+  const config = readTeamConfig(dir);
+  const tls = {
+    cert: readFileSync(teamPath(dir, config.tls.cert)),
+    key: readFileSync(teamPath(dir, config.tls.key)),
+    ca: readFileSync(teamPath(dir, config.tls.ca)),
+  };
+  const members = new MembersFile(dir, (m) => log(`team: ${m}`));
+  const auth = createAuthenticator(members);
+  const limiter = new MemberRateLimiter(config.limits);
+  return {
+    dir, config, tls,
+    authenticate: (c) => auth.authenticate(c),
+    admit: (m, bytes) => limiter.take(m.name, bytes),
+    policyFor: (m) => ({ member: m.name, privacy: config.privacy }),
+  };
+}
+
+/** Roles that may read over the ClickHouse HTTP port as things stand (see query-gate.ts). */
+export const UNSCOPED_READ_ROLES: readonly TeamRole[] = ['admin'];
