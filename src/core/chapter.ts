@@ -1,7 +1,14 @@
 /**
  * Which book chapter a file belongs to, from configurable patterns (regex strings with a
  * named group `chapter`). Pure: the vscode layer feeds it workspace-relative paths.
+ *
+ * The patterns may come from a cloned repository's workspace settings, and a JavaScript regex
+ * can backtrack for minutes (`^(?<chapter>(a+)+)/$` on a long folder name). Matching runs on
+ * the extension host's only thread, so it is bounded: paths are cut to MAX_MATCH_PATH chars,
+ * and each match runs under node:vm's timeout, which interrupts a runaway regex; a pattern
+ * that runs out of time is dropped for good and reported.
  */
+import { Script, createContext } from 'node:vm';
 
 /** Defaults, tried in order; the first pattern that matches wins. */
 export const DEFAULT_CHAPTER_PATTERNS: readonly string[] = [
@@ -47,11 +54,43 @@ export function normalizePath(path: string): string {
   return path.replace(/\\/g, '/');
 }
 
-/** The chapter of a path, or undefined when no pattern matches (the caller keeps the last chapter). */
-export function chapterOf(path: string, patterns: readonly RegExp[]): string | undefined {
-  const p = normalizePath(path);
+/** Longer paths are cut: chapter folders sit near the start, and the cut bounds the regex input. */
+export const MAX_MATCH_PATH = 1024;
+/** How long one pattern may take on one path; a book's patterns need microseconds. */
+export const MATCH_TIMEOUT_MS = 100;
+
+const sandbox = createContext({ re: undefined as RegExp | undefined, path: '' });
+/** Compiled once; each match only runs it. */
+const execInSandbox = new Script('re.lastIndex = 0, re.exec(path)');
+
+/** `re.exec(path)` under a time limit: 'timeout' when the regex had to be interrupted. */
+export function boundedExec(re: RegExp, path: string, timeoutMs = MATCH_TIMEOUT_MS): RegExpExecArray | null | 'timeout' {
+  sandbox.re = re;
+  sandbox.path = path;
+  try {
+    return execInSandbox.runInContext(sandbox, { timeout: timeoutMs }) as RegExpExecArray | null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
+    throw e;
+  } finally {
+    sandbox.re = undefined;
+    sandbox.path = '';
+  }
+}
+
+/**
+ * The chapter of a path, or undefined when no pattern matches (the caller keeps the last chapter).
+ * `onTimeout` hears of each pattern that ran out of time (it is skipped for this path).
+ */
+export function chapterOf(path: string, patterns: readonly RegExp[], onTimeout?: (re: RegExp) => void): string | undefined {
+  const p = normalizePath(path).slice(0, MAX_MATCH_PATH);
   for (const re of patterns) {
-    const chapter = re.exec(p)?.groups?.chapter;
+    const m = boundedExec(re, p);
+    if (m === 'timeout') {
+      onTimeout?.(re);
+      continue;
+    }
+    const chapter = m?.groups?.chapter;
     if (chapter) return chapter;
   }
   return undefined;
@@ -62,7 +101,8 @@ export class ChapterState {
   private detected: string | undefined;
   private manual: string | undefined;
 
-  constructor(private patterns: readonly RegExp[]) {}
+  /** `onSlowPattern` hears of a pattern dropped because it ran out of time (ReDoS guard). */
+  constructor(private patterns: readonly RegExp[], private readonly onSlowPattern?: (source: string) => void) {}
 
   get current(): string | undefined {
     return this.manual ?? this.detected;
@@ -79,7 +119,10 @@ export class ChapterState {
   /** Feeds the path of the file in focus; returns true when the current chapter changed. */
   observe(path: string): boolean {
     const before = this.current;
-    const found = chapterOf(path, this.patterns);
+    const found = chapterOf(path, this.patterns, (re) => {
+      this.patterns = this.patterns.filter((r) => r !== re);
+      this.onSlowPattern?.(re.source);
+    });
     if (found !== undefined) this.detected = found;
     return this.current !== before;
   }

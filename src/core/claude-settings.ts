@@ -4,10 +4,10 @@
  * String in, string out; the caller persists the returned `written` record between the two.
  */
 
-/** What we wrote for one key, and what was there before (restored on removal). */
+/** What we wrote for one key, and what was there before (restored on removal, as it was: a number stays a number). */
 export interface WrittenEntry {
   value: string;
-  previous?: string;
+  previous?: unknown;
 }
 
 /** Everything we wrote into one settings file. */
@@ -78,9 +78,9 @@ export function mergeClaudeSettings(
   for (const [k, value] of Object.entries(vars)) {
     const current = env[k];
     const mine = earlier?.entries[k];
-    let previous: string | undefined;
+    let previous: unknown;
     if (mine && current === mine.value) previous = mine.previous;
-    else if (current !== undefined) previous = typeof current === 'string' ? current : JSON.stringify(current);
+    else if (current !== undefined) previous = current;
     entries[k] = previous === undefined ? { value } : { value, previous };
     if (current !== value) {
       env[k] = value;

@@ -77,8 +77,8 @@ function describeError(err: unknown): { code: number; status: number; text: stri
     return { code, status: err.unavailable ? 503 : statusForCode(err.clickhouseCode), text: /^Code: \d+\./.test(err.message) ? err.message : `Code: ${code}. DB::Exception: ${err.message}` };
   }
   if (err instanceof HttpError) {
-    const code = err.status === 413 ? 307 : err.status === 403 ? 497 : 1002;
-    return { code, status: err.status, text: `Code: ${code}. DB::Exception: ${err.message}` };
+    const [code, name] = err.status === 413 ? [307, 'TOO_LARGE_STRING_SIZE'] : err.status === 403 ? [497, 'ACCESS_DENIED'] : [1002, 'UNKNOWN_EXCEPTION'];
+    return { code, status: err.status, text: `Code: ${code}. DB::Exception: ${err.message}. (${name})` };
   }
   return { code: 1002, status: 500, text: `Code: 1002. DB::Exception: ${(err as Error)?.message ?? String(err)}` };
 }
@@ -190,7 +190,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     const wantsGzip = url.searchParams.get('enable_http_compression') === '1' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     if (wantsGzip) headers['Content-Encoding'] = 'gzip';
 
-    if (!verdict.returnsRows || data) {
+    if (!verdict.streams || data) {
       let out: Buffer;
       try {
         out = await store.query(sql, { params, settings, format: defaultFormat, database, data, identity });

@@ -38,12 +38,15 @@ const QUOTED_IDENT = /`(?:[^`\\]|\\[\s\S])*`|"(?:[^"\\]|\\[\s\S])*"/g;
 export interface GuardVerdict {
   /** The statement's first keyword, upper case (`SELECT`, `INSERT`, …). */
   kind: string;
-  /** True for statements that answer with rows (streamed); false for writes and DDL. */
-  returnsRows: boolean;
+  /** True for SELECT-like statements, whose result is streamed as the engine produces it (chDB streams no other kind). */
+  streams: boolean;
 }
 
+/** ClickHouse's names for the codes the guard answers with: clients parse `(NAME)` to type the error. */
+const CODE_NAMES: Record<number, string> = { 164: 'READONLY', 497: 'ACCESS_DENIED' };
+
 function refuse(code: number, message: string): never {
-  throw new StoreError(`Code: ${code}. DB::Exception: ${message}`, code, false);
+  throw new StoreError(`Code: ${code}. DB::Exception: ${message}. (${CODE_NAMES[code]})`, code, false);
 }
 
 /** Checks one normalised statement for an identity; throws a StoreError (code 164/497) when refused. */
@@ -59,5 +62,5 @@ export function checkStatement(normalized: string, identity: Identity): GuardVer
   const reach = OUTSIDE_REACH_RE.exec(bare.replace(QUOTED_IDENT, '``'));
   if (reach) refuse(497, `${reach[1]}(…) is not allowed here: queries may not reach files, URLs, other servers or programs from the telemetry server`);
   if (kind === 'ATTACH' && /\bFROM\s*''/i.test(bare)) refuse(497, 'ATTACH … FROM a path is not allowed here');
-  return { kind, returnsRows: reads };
+  return { kind, streams: kind === 'SELECT' || kind === 'WITH' || kind === '(' };
 }

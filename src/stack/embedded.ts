@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogTail, readTail } from './log-tail';
-import { isServerProcess, pidAlive, readServerState, removeServerState, serverHealthy, type ServerState } from './server-state';
-import { StackError, type StackBackend, type StackEndpoints, type StackStatus, type StartOptions } from './types';
+import { isServerProcess, pidAlive, readServerState, readWriterCredentials, removeServerState, serverHealthy, type ServerState } from './server-state';
+import { StackError, type StackBackend, type StackEndpoints, type StackStatus, type StartOptions, type WriterCredentials } from './types';
 
 export interface EmbeddedOptions {
   /** Where server.json (state) and server.log live: the extension's global storage. */
@@ -76,7 +76,7 @@ export class EmbeddedBackend implements StackBackend {
   private async live(): Promise<{ state: ServerState; healthy: boolean } | undefined> {
     const state = readServerState(this.stateFile);
     if (!state) return undefined;
-    if (!isServerProcess(state.pid, this.stateFile)) {
+    if (!(await isServerProcess(state, this.stateFile))) {
       removeServerState(this.stateFile);
       return undefined;
     }
@@ -93,6 +93,8 @@ export class EmbeddedBackend implements StackBackend {
   }
 
   private startedPid: number | undefined;
+  /** The child this backend spawned has not exited yet (its pid cannot have been reused). */
+  private childRunning = false;
 
   async start(options: StartOptions = {}): Promise<StackStatus> {
     const existing = await this.live();
@@ -133,7 +135,9 @@ export class EmbeddedBackend implements StackBackend {
     let exit: { code: number | null; signal: string | null } | undefined;
     let spawnError: Error | undefined;
     child.once('error', (err) => (spawnError = err));
+    if (child.pid !== undefined) this.childRunning = true;
     child.once('exit', (code, signal) => {
+      this.childRunning = false;
       exit = { code, signal };
       if (this.startedPid === child.pid && this.startedPid !== undefined && code !== 0 && signal !== 'SIGTERM') {
         this.startedPid = undefined;
@@ -182,9 +186,13 @@ export class EmbeddedBackend implements StackBackend {
 
   async stop(): Promise<void> {
     const state = readServerState(this.stateFile);
-    const pid = state?.pid ?? this.startedPid;
+    const startedPid = this.startedPid;
     this.startedPid = undefined;
-    if (pid === undefined || !isServerProcess(pid, this.stateFile)) {
+    // Only a pid the server vouches for (or our own child, still running, before it wrote the file) is signalled.
+    let pid: number | undefined;
+    if (state) pid = (await isServerProcess(state, this.stateFile)) ? state.pid : undefined;
+    else if (startedPid !== undefined && this.childRunning) pid = startedPid;
+    if (pid === undefined) {
       removeServerState(this.stateFile);
       return;
     }
@@ -197,6 +205,15 @@ export class EmbeddedBackend implements StackBackend {
       while (pidAlive(pid)) await sleep(50);
     }
     removeServerState(this.stateFile);
+  }
+
+  /**
+   * The writer identity for writes over ClickHouse HTTP (history copy): the file the running server
+   * names in its state file, else `<data dir>/credentials.json`; undefined before the first start.
+   */
+  async writerCredentials(): Promise<WriterCredentials | undefined> {
+    const named = readServerState(this.stateFile)?.credentialsFile;
+    return readWriterCredentials(typeof named === 'string' && named ? named : join(this.o.dataDir, 'credentials.json'));
   }
 
   /** Keeps one previous log; only when no server is writing to it. */

@@ -5,13 +5,23 @@
  * so nothing is counted twice. Rows the destination already holds (same whole-row fingerprint:
  * an earlier copy, a round trip) are skipped, so copying again is harmless. Each table ends with
  * a count check.
+ *
+ * The rows are streamed into a staging table on the destination (`_ct_copy_<table>`, no views
+ * read it), and the destination's engine does the anti-join (`INSERT … SELECT … WHERE fingerprint
+ * NOT IN (…)`), so this process's memory does not grow with the history. Writes carry the
+ * destination's writer credential as HTTP basic auth (anonymous requests are read-only); it is
+ * never put in a URL or a message.
  */
-import { StackError, type ProgressReport } from './types';
+import { StackError, type ProgressReport, type WriterCredentials } from './types';
 
 export interface MigrateHistoryOptions {
-  /** ClickHouse HTTP base URLs, e.g. http://127.0.0.1:8123 (credentials as user:password@ if needed). */
+  /** ClickHouse HTTP base URLs, e.g. http://127.0.0.1:8123 (user:password@ in the URL still works, sent as a header). */
   from: string;
   to: string;
+  /** The source's credential (reading needs none on a local stack; sent when given). */
+  fromAuth?: WriterCredentials;
+  /** The destination's writer credential: the staging table, the inserts and the anti-join need it. */
+  toAuth?: WriterCredentials;
   onProgress?: (p: ProgressReport) => void;
   signal?: AbortSignal;
   /** Rows per insert into the destination. */
@@ -32,23 +42,35 @@ export interface MigrateHistoryResult {
 }
 
 const SKIP = new Set(['schema_migrations']);
+/** Staging tables of a copy in progress (or one interrupted by a crash): never history themselves. */
+const STAGING_PREFIX = '_ct_copy_';
 
-async function sql(base: string, query: string, body?: string, signal?: AbortSignal): Promise<string> {
+/** The base URL without credentials, and the headers that carry them (basic auth; never the URL). */
+function endpoint(base: string, auth?: WriterCredentials): { url: URL; headers: Record<string, string> } {
   const url = new URL(base);
-  const headers: Record<string, string> = {};
-  if (url.username) headers['X-ClickHouse-User'] = decodeURIComponent(url.username);
-  if (url.password) headers['X-ClickHouse-Key'] = decodeURIComponent(url.password);
+  const user = auth?.user ?? decodeURIComponent(url.username);
+  const password = auth?.password ?? decodeURIComponent(url.password);
   url.username = '';
   url.password = '';
-  if (body !== undefined) url.searchParams.set('query', query);
+  const headers: Record<string, string> = {};
+  if (user) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return { url, headers };
+}
+
+async function sql(base: string, query: string, o: { body?: string; signal?: AbortSignal; auth?: WriterCredentials } = {}): Promise<string> {
+  const { url, headers } = endpoint(base, o.auth);
+  if (o.body !== undefined) url.searchParams.set('query', query);
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: body ?? query, signal });
+    res = await fetch(url, { method: 'POST', headers, body: o.body ?? query, signal: o.signal });
   } catch (err) {
-    if (signal?.aborted) throw cancelled();
+    if (o.signal?.aborted) throw cancelled();
     throw new StackError('engine-failed', `The telemetry store at ${url.origin} cannot be reached.`, 'Make sure both stacks are running, then try the switch again.', String((err as Error).message));
   }
   const text = await res.text();
+  if (res.status === 401 || (res.status === 403 && /\b(516|164)\b/.test(text))) {
+    throw new StackError('engine-failed', `The telemetry store at ${url.origin} refused the history copy's credentials (${text.trim().slice(0, 120)}).`, 'Start that stack once with this version so it has its writer credential, then try the switch again.', query);
+  }
   if (res.status !== 200) throw new StackError('engine-failed', `The telemetry store at ${url.origin} refused a statement: ${text.trim().slice(0, 200)}`, 'Check that both stores have the current schema (start each stack once), then try again.', query);
   return text;
 }
@@ -58,8 +80,8 @@ function cancelled(): StackError {
 }
 
 /** Tables holding original data: MergeTree tables in `default` that no materialized view fills. */
-export async function sourceTables(base: string, signal?: AbortSignal): Promise<string[]> {
-  const rows = (await sql(base, "SELECT name, engine, create_table_query FROM system.tables WHERE database = 'default' FORMAT JSONEachRow", undefined, signal))
+export async function sourceTables(base: string, signal?: AbortSignal, auth?: WriterCredentials): Promise<string[]> {
+  const rows = (await sql(base, "SELECT name, engine, create_table_query FROM system.tables WHERE database = 'default' FORMAT JSONEachRow", { signal, auth }))
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { name: string; engine: string; create_table_query: string });
@@ -69,106 +91,99 @@ export async function sourceTables(base: string, signal?: AbortSignal): Promise<
     const m = /\bTO\s+(?:`?default`?\.)?`?(\w+)`?/i.exec(r.create_table_query);
     if (m) filled.add(m[1]!);
   }
-  return rows.filter((r) => r.engine.endsWith('MergeTree') && !filled.has(r.name) && !SKIP.has(r.name)).map((r) => r.name).sort();
+  return rows
+    .filter((r) => r.engine.endsWith('MergeTree') && !filled.has(r.name) && !SKIP.has(r.name) && !r.name.startsWith(STAGING_PREFIX))
+    .map((r) => r.name)
+    .sort();
 }
 
 /** A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. */
-const FINGERPRINT = 'toString(cityHash64(*))';
+const FINGERPRINT = 'cityHash64(*)';
 
-/** The fingerprints of the rows a table holds (empty when it holds none). */
-async function fingerprints(base: string, table: string, rows: number, signal?: AbortSignal): Promise<Set<string>> {
-  if (rows === 0) return new Set();
-  const text = await sql(base, `SELECT ${FINGERPRINT} FROM default.\`${table}\` FORMAT TabSeparated`, undefined, signal);
-  return new Set(text.split('\n').filter(Boolean));
-}
-
-/** Splits a `{"__h":"<fingerprint>",…}` line into the fingerprint and the row without it. */
-function splitFingerprint(line: string): { hash: string; row: string } {
-  const end = line.indexOf('"', 8);
-  return { hash: line.slice(8, end), row: `{${line.slice(end + 2)}` };
-}
-
-async function count(base: string, table: string, signal?: AbortSignal): Promise<number> {
-  return Number((await sql(base, `SELECT count() FROM default.\`${table}\` FORMAT TabSeparated`, undefined, signal)).trim());
+async function count(base: string, table: string, signal?: AbortSignal, auth?: WriterCredentials): Promise<number> {
+  return Number((await sql(base, `SELECT count() FROM default.\`${table}\` FORMAT TabSeparated`, { signal, auth })).trim());
 }
 
 export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateHistoryResult> {
   const report = o.onProgress ?? (() => undefined);
   const batchRows = o.batchRows ?? 20_000;
+  const dst = (q: string, x: { body?: string } = {}) => sql(o.to, q, { ...x, signal: o.signal, auth: o.toAuth });
   report({ message: 'Looking at the history to copy…', percent: 0 });
-  const tables = await sourceTables(o.from, o.signal);
-  const destTables = new Set(await sourceTables(o.to, o.signal));
+  const tables = await sourceTables(o.from, o.signal, o.fromAuth);
+  const destTables = new Set(await sourceTables(o.to, o.signal, o.toAuth));
   const missing = tables.filter((t) => !destTables.has(t));
   if (missing.length > 0) {
     throw new StackError('engine-failed', `The new store has no table ${missing.join(', ')}.`, 'Start the new stack once so it applies the current schema, then try again.');
   }
-  const plan = await Promise.all(tables.map(async (t) => ({ table: t, rows: await count(o.from, t, o.signal) })));
+  const plan = await Promise.all(tables.map(async (t) => ({ table: t, rows: await count(o.from, t, o.signal, o.fromAuth) })));
   const total = plan.reduce((n, p) => n + p.rows, 0);
   let done = 0;
   const result: TableCopy[] = [];
   for (const { table, rows } of plan) {
-    const before = await count(o.to, table, o.signal);
-    const present = await fingerprints(o.to, table, before, o.signal);
-    let skipped = 0;
+    const before = await count(o.to, table, o.signal, o.toAuth);
+    let toCopy = 0;
     if (rows > 0) {
-      const url = new URL(o.from);
-      const headers: Record<string, string> = {};
-      if (url.username) headers['X-ClickHouse-User'] = decodeURIComponent(url.username);
-      if (url.password) headers['X-ClickHouse-Key'] = decodeURIComponent(url.password);
-      url.username = '';
-      url.password = '';
-      const res = await fetch(url, { method: 'POST', headers, body: `SELECT ${FINGERPRINT} AS __h, * FROM default.\`${table}\` FORMAT JSONEachRow`, signal: o.signal }).catch((err: Error) => {
-        if (o.signal?.aborted) throw cancelled();
-        throw new StackError('engine-failed', `The old store at ${url.origin} cannot be reached.`, 'Make sure it is running, then try again.', err.message);
-      });
-      if (res.status !== 200 || !res.body) throw new StackError('engine-failed', `The old store could not export ${table}: ${(await res.text()).slice(0, 200)}`, 'Try again; if it keeps failing, see the log.');
-      // Streamed: lines are cut into batches so memory stays flat whatever the history size.
-      const decoder = new TextDecoder();
-      let pending = '';
-      let batch: string[] = [];
-      const flush = async () => {
-        if (batch.length === 0) return;
-        await sql(o.to, `INSERT INTO default.\`${table}\` FORMAT JSONEachRow`, batch.join('\n') + '\n', o.signal);
-        done += batch.length;
-        batch = [];
-        report({ message: `Copying ${table}…`, percent: Math.min(99, Math.floor((done / Math.max(total, 1)) * 100)) });
-      };
+      const staging = `${STAGING_PREFIX}${table}`;
+      // Same columns as the table, a plain engine without TTL or views: the rows wait here for the anti-join.
+      await dst(`DROP TABLE IF EXISTS default.\`${staging}\``);
+      await dst(`CREATE TABLE default.\`${staging}\` AS default.\`${table}\` ENGINE = MergeTree PRIMARY KEY tuple() ORDER BY tuple()`);
       try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          pending += decoder.decode(chunk, { stream: true });
-          const lines = pending.split('\n');
-          pending = lines.pop() ?? '';
-          for (const l of lines) {
-            if (!l) continue;
-            const { hash, row } = splitFingerprint(l);
-            if (present.has(hash)) {
-              skipped++;
-              done++;
-              continue;
-            }
-            batch.push(row);
-            if (batch.length >= batchRows) await flush();
-          }
+        await stream(o, table, batchRows, async (batch) => {
+          await dst(`INSERT INTO default.\`${staging}\` FORMAT JSONEachRow`, { body: batch.join('\n') + '\n' });
+          done += batch.length;
+          report({ message: `Copying ${table}…`, percent: Math.min(99, Math.floor((done / Math.max(total, 1)) * 100)) });
+        });
+        const staged = await count(o.to, staging, o.signal, o.toAuth);
+        if (staged !== rows) {
+          throw new StackError('engine-failed', `Copying ${table} is incomplete: the old store holds ${rows} rows, ${staged} arrived.`, 'Nothing was deleted from the old store; run the switch again or keep the old mode.');
         }
+        const fresh = `FROM default.\`${staging}\` WHERE ${FINGERPRINT} NOT IN (SELECT ${FINGERPRINT} FROM default.\`${table}\`)`;
+        toCopy = Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
+        if (toCopy > 0) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}`);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled();
         throw err;
+      } finally {
+        // Best effort (the store may be gone); a leftover is recognised by its prefix and replaced next time.
+        await sql(o.to, `DROP TABLE IF EXISTS default.\`${staging}\``, { auth: o.toAuth }).catch(() => undefined);
       }
-      if (pending.trim()) {
-        const { hash, row } = splitFingerprint(pending.trim());
-        if (present.has(hash)) skipped++;
-        else batch.push(row);
-      }
-      await flush();
     }
-    const after = await count(o.to, table, o.signal);
+    const after = await count(o.to, table, o.signal, o.toAuth);
     const copied = after - before;
-    if (copied !== rows - skipped) {
-      throw new StackError('engine-failed', `Copying ${table} is incomplete: ${rows - skipped} rows to copy from the old store, ${copied} arrived in the new one.`, 'Nothing was deleted from the old store; run the switch again or keep the old mode.', `before=${before} after=${after} skipped=${skipped}`);
+    if (copied !== toCopy) {
+      throw new StackError('engine-failed', `Copying ${table} is incomplete: ${toCopy} rows to copy from the old store, ${copied} arrived in the new one.`, 'Nothing was deleted from the old store; run the switch again or keep the old mode.', `before=${before} after=${after} skipped=${rows - toCopy}`);
     }
-    result.push({ table, sourceRows: rows, copiedRows: copied, alreadyPresent: skipped });
+    result.push({ table, sourceRows: rows, copiedRows: copied, alreadyPresent: rows - toCopy });
   }
   const copiedTotal = result.reduce((n, t) => n + t.copiedRows, 0);
   report({ message: `Copied ${copiedTotal} rows (${total - copiedTotal} already there); counts match.`, percent: 100 });
   return { tables: result, totalRows: total };
+}
+
+/** Streams a source table as JSONEachRow lines, cut into batches, so memory stays flat whatever the history size. */
+async function stream(o: MigrateHistoryOptions, table: string, batchRows: number, flush: (batch: string[]) => Promise<void>): Promise<void> {
+  const { url, headers } = endpoint(o.from, o.fromAuth);
+  const res = await fetch(url, { method: 'POST', headers, body: `SELECT * FROM default.\`${table}\` FORMAT JSONEachRow`, signal: o.signal }).catch((err: Error) => {
+    if (o.signal?.aborted) throw cancelled();
+    throw new StackError('engine-failed', `The old store at ${url.origin} cannot be reached.`, 'Make sure it is running, then try again.', err.message);
+  });
+  if (res.status !== 200 || !res.body) throw new StackError('engine-failed', `The old store could not export ${table}: ${(await res.text()).slice(0, 200)}`, 'Try again; if it keeps failing, see the log.');
+  const decoder = new TextDecoder();
+  let pending = '';
+  let batch: string[] = [];
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    pending += decoder.decode(chunk, { stream: true });
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) {
+      if (!l) continue;
+      batch.push(l);
+      if (batch.length >= batchRows) {
+        await flush(batch);
+        batch = [];
+      }
+    }
+  }
+  if (pending.trim()) batch.push(pending.trim());
+  if (batch.length > 0) await flush(batch);
 }

@@ -19,7 +19,8 @@ export class ChapterTracker implements vscode.Disposable {
   lastFolder: vscode.WorkspaceFolder | undefined;
 
   constructor(patterns: string[], private readonly warn: (msg: string) => void) {
-    this.state = new ChapterState(this.compile(patterns));
+    this.state = new ChapterState(this.compile(patterns), (source) =>
+      this.warn(`Chapter pattern /${source}/ took too long on a file name and is no longer used (it could freeze the editor). Simplify it in the chapterTelemetry.chapterPatterns setting.`));
     this.subs.push(vscode.window.onDidChangeActiveTextEditor((e) => this.observe(e?.document.uri)));
     this.observe(vscode.window.activeTextEditor?.document.uri);
   }
@@ -38,10 +39,13 @@ export class ChapterTracker implements vscode.Disposable {
   observe(uri: vscode.Uri | undefined): void {
     // Only real documents: output channels, settings editors etc. must not move the chapter.
     if (!uri || !['file', 'vscode-remote'].includes(uri.scheme)) return;
+    // Only files inside a workspace folder: a file elsewhere (a download, ~/notes) must not name the chapter
+    // after its folder, and its absolute path (home folder, user name) must never reach a focus record.
     const folder = vscode.workspace.getWorkspaceFolder(uri);
-    const rel = folder ? vscode.workspace.asRelativePath(uri, false) : uri.path;
+    if (!folder) return;
+    const rel = vscode.workspace.asRelativePath(uri, false);
     const changed = this.state.observe(rel);
-    if (this.state.current !== undefined && folder && !this.state.isManual) {
+    if (this.state.current !== undefined && !this.state.isManual) {
       this.lastFile = rel;
       this.lastFolder = folder;
     }

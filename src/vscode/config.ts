@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { DEFAULT_CHAPTER_PATTERNS } from '../core/chapter';
 import { OTLP_PROTOCOLS, type OtlpProtocol } from '../core/otel-env';
+import { userOnlyValue, type UserOnlySetting } from '../core/user-only-settings';
 import { DEFAULT_ENDPOINTS, type StackEndpoints, type StackMode } from '../stack/types';
 
 export interface Config {
@@ -21,6 +22,8 @@ export interface Config {
   dataDir: string;
   /** Docker mode: empty values fall back to the environment, then to the compose file's defaults. */
   docker: { clickhouseImage: string; collectorImage: string; projectName: string };
+  /** User-only settings (src/core/user-only-settings.ts) a workspace tried to set; their values were ignored. */
+  ignoredWorkspaceSettings: UserOnlySetting[];
 }
 
 function osUser(): string {
@@ -37,30 +40,43 @@ function port(v: unknown, fallback: number): number {
 
 export function readConfig(): Config {
   const c = vscode.workspace.getConfiguration('chapterTelemetry');
+  const ignored: UserOnlySetting[] = [];
+  // Settings that name programs, folders, images, destinations or what is recorded: the user's value or the
+  // default, never one from .vscode/settings.json (a cloned repository must not decide them).
+  const mine = <T>(key: UserOnlySetting, fallback: T): T => {
+    const r = userOnlyValue<T>(c.inspect<T>(key));
+    if (r.ignoredWorkspaceValue) ignored.push(key);
+    return r.value ?? fallback;
+  };
+  const text = (key: UserOnlySetting): string => {
+    const v = mine<unknown>(key, '');
+    return typeof v === 'string' ? v.trim() : '';
+  };
   const protocol = c.get<string>('otlpProtocol', 'grpc');
   const patterns = c.get<string[]>('chapterPatterns');
   return {
     mode: c.get<string>('mode') === 'docker' ? 'docker' : 'embedded',
     endpoints: {
-      host: c.get<string>('host') || DEFAULT_ENDPOINTS.host,
-      grpcPort: port(c.get('grpcPort'), DEFAULT_ENDPOINTS.grpcPort),
-      otlpHttpPort: port(c.get('otlpHttpPort'), DEFAULT_ENDPOINTS.otlpHttpPort),
-      httpPort: port(c.get('httpPort'), DEFAULT_ENDPOINTS.httpPort),
+      host: text('host') || DEFAULT_ENDPOINTS.host,
+      grpcPort: port(mine('grpcPort', undefined), DEFAULT_ENDPOINTS.grpcPort),
+      otlpHttpPort: port(mine('otlpHttpPort', undefined), DEFAULT_ENDPOINTS.otlpHttpPort),
+      httpPort: port(mine('httpPort', undefined), DEFAULT_ENDPOINTS.httpPort),
     },
-    endpoint: c.get<string>('endpoint', '').trim(),
+    endpoint: text('endpoint'),
     otlpProtocol: (OTLP_PROTOCOLS as readonly string[]).includes(protocol) ? (protocol as OtlpProtocol) : 'grpc',
     chapterPatterns: Array.isArray(patterns) && patterns.length > 0 ? patterns : [...DEFAULT_CHAPTER_PATTERNS],
     userId: c.get<string>('userId', '').trim() || osUser(),
     injectIntoTerminals: c.get<boolean>('injectIntoTerminals', true),
-    logUserPrompts: c.get<boolean>('logUserPrompts', false),
+    logUserPrompts: mine<unknown>('logUserPrompts', false) === true,
     sendFilePaths: c.get<boolean>('sendFilePaths', true),
-    serverNodePath: c.get<string>('serverNodePath', '').trim(),
-    enginePath: c.get<string>('enginePath', '').trim(),
-    dataDir: c.get<string>('dataDir', '').trim(),
+    serverNodePath: text('serverNodePath'),
+    enginePath: text('enginePath'),
+    dataDir: text('dataDir'),
     docker: {
-      clickhouseImage: c.get<string>('docker.clickhouseImage', '').trim(),
-      collectorImage: c.get<string>('docker.collectorImage', '').trim(),
-      projectName: c.get<string>('docker.projectName', '').trim(),
+      clickhouseImage: text('docker.clickhouseImage'),
+      collectorImage: text('docker.collectorImage'),
+      projectName: text('docker.projectName'),
     },
+    ignoredWorkspaceSettings: ignored,
   };
 }

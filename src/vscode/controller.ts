@@ -8,12 +8,15 @@ import { buildOtelEnv, otlpEndpoint } from '../core/otel-env';
 import { focusLogsUrl } from '../core/otlp-log';
 import { ClaudeSettingsFile } from './claude-settings-file';
 import { readConfig, type Config } from './config';
+import { USER_ONLY_SETTINGS, ignoredSettingsMessage } from '../core/user-only-settings';
+import { userOnlyKeysInWorkspaceFiles } from './workspace-settings-scan';
 import { ChapterTracker } from './chapter-tracker';
 import { sendFocus } from './focus-sender';
 import { StatusBar, type UiState } from './status-bar';
 import { TerminalEnv } from './terminal-env';
 import { StackError, type StackBackend, type StackEndpoints, type StackMode } from '../stack/types';
 import { withDocker, withStackProgress } from './docker-mode';
+import { BackendSubscriptions } from './backend-subscriptions';
 
 const ENABLED_KEY = 'chapterTelemetry.enabled';
 
@@ -26,7 +29,8 @@ export class Controller implements vscode.Disposable {
   focusSent = 0;
   private backend: StackBackend | undefined;
   private backendKey = '';
-  private logSub: { dispose(): void } | undefined;
+  /** The current backend's log and exit subscriptions; replaced (old ones disposed) with the backend. */
+  private readonly subs = new BackendSubscriptions();
   private health: NodeJS.Timeout | undefined;
   private envAppliedAt = 0;
   private busy: Promise<unknown> = Promise.resolve();
@@ -42,6 +46,7 @@ export class Controller implements vscode.Disposable {
     private readonly bar: StatusBar,
   ) {
     this.cfg = readConfig();
+    this.reportIgnoredSettings();
     this.env = new TerminalEnv(ctx.environmentVariableCollection);
     this.tracker = new ChapterTracker(this.cfg.chapterPatterns, (m) => this.output.warn(m));
     this.claudeSettings = new ClaudeSettingsFile(ctx.workspaceState);
@@ -57,6 +62,7 @@ export class Controller implements vscode.Disposable {
         if (!e.affectsConfiguration('chapterTelemetry')) return;
         const before = this.cfg;
         this.cfg = readConfig();
+        this.reportIgnoredSettings();
         if (JSON.stringify(before.chapterPatterns) !== JSON.stringify(this.cfg.chapterPatterns)) this.tracker.setPatterns(this.cfg.chapterPatterns);
         if (before.mode !== this.cfg.mode || JSON.stringify(before.docker) !== JSON.stringify(this.cfg.docker)) {
           // A running stack is left alone: the change applies at the next Start (Switch Mode moves the history too).
@@ -70,6 +76,25 @@ export class Controller implements vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.applyEnv()),
     );
     this.render();
+  }
+
+  private readonly reportedIgnored = new Set<string>();
+
+  /**
+   * Once per window and set of settings: which workspace values were ignored, and why. Both what
+   * `inspect()` reports and what the workspace's settings files say (VS Code drops application-scoped
+   * values there before the extension sees them).
+   */
+  private reportIgnoredSettings(): void {
+    const fromConfig = this.cfg.ignoredWorkspaceSettings;
+    void userOnlyKeysInWorkspaceFiles().catch((): string[] => []).then((fromFiles: readonly string[]) => {
+      const keys = USER_ONLY_SETTINGS.filter((k) => fromConfig.includes(k) || fromFiles.includes(k));
+      const msg = ignoredSettingsMessage(keys);
+      if (!msg || this.reportedIgnored.has(keys.join())) return;
+      this.reportedIgnored.add(keys.join());
+      this.output.warn(msg);
+      void vscode.window.showWarningMessage(msg);
+    });
   }
 
   get config(): Config {
@@ -132,14 +157,10 @@ export class Controller implements vscode.Disposable {
   private async getBackend(forStart = true): Promise<StackBackend> {
     const key = JSON.stringify([this.cfg.mode, this.cfg.endpoints, this.cfg.serverNodePath, this.cfg.enginePath, this.cfg.dataDir, this.cfg.docker]);
     if (this.backend && key === this.backendKey) return this.backend;
-    this.logSub?.dispose();
-    this.backend = await this.makeBackend(this.cfg.mode, this.cfg.endpoints, { forStart });
+    const b = await this.makeBackend(this.cfg.mode, this.cfg.endpoints, { forStart });
     this.backendKey = key;
-    this.logSub = this.backend.onLog((l) => this.output.appendLine(l));
-    const b = this.backend as StackBackend & { onUnexpectedExit?: (l: (e: StackError) => void) => { dispose(): void } };
-    const sub = b.onUnexpectedExit?.((e) => this.fail(e));
-    if (sub) this.disposables.push(sub);
-    return this.backend;
+    this.backend = this.subs.attach(b, (l) => this.output.appendLine(l), (e) => this.fail(e));
+    return b;
   }
 
   start(opts: { quiet?: boolean } = {}): Promise<boolean> {
@@ -198,8 +219,7 @@ export class Controller implements vscode.Disposable {
     const b = await this.getBackend(false);
     await b.stop();
     // The next Start builds a fresh backend for whatever mode is configured then.
-    this.logSub?.dispose();
-    this.logSub = undefined;
+    this.subs.detach();
     this.backend = undefined;
   }
 
@@ -218,6 +238,7 @@ export class Controller implements vscode.Disposable {
           // Stop from a window that never started: still stop the shared server if one runs.
           const b = await this.getBackend(false);
           await b.stop();
+          this.subs.detach();
           this.backend = undefined;
         }
       } catch (e) {
@@ -364,7 +385,7 @@ export class Controller implements vscode.Disposable {
 
   dispose(): void {
     this.stopHealthChecks();
-    this.logSub?.dispose();
+    this.subs.detach();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -1,5 +1,6 @@
 /** The status-bar item: Off / Starting… / On / Error, with the chapter in focus; click toggles. */
 import * as vscode from 'vscode';
+import { tooltipMarkdown } from '../core/markdown-text';
 
 export type UiState = 'off' | 'starting' | 'on' | 'error';
 
@@ -26,7 +27,8 @@ export class StatusBar implements vscode.Disposable {
 
   /** The text shown, exported for tests. */
   static text(v: StatusView): string {
-    const ch = v.chapter ? ` · ${v.chapter}` : '';
+    // `$(name)` in a folder name would render as an icon in the status bar text.
+    const ch = v.chapter ? ` · ${v.chapter.replace(/\$\(/g, '\\$(')}` : '';
     switch (v.state) {
       case 'off':
         return `$(circle-slash) Telemetry Off${ch}`;
@@ -41,14 +43,9 @@ export class StatusBar implements vscode.Disposable {
 
   update(v: StatusView): void {
     this.item.text = StatusBar.text(v);
-    const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**Chapter Telemetry** — ${v.state === 'on' ? 'collecting' : v.state}\n\n`);
-    md.appendMarkdown(`Mode: ${v.mode}${v.attached ? ' (attached to a running server)' : ''}\n\n`);
-    if (v.endpoint) md.appendMarkdown(`Endpoint: \`${v.endpoint}\`\n\n`);
-    md.appendMarkdown(`Chapter: ${v.chapter ?? '—'}${v.manualChapter ? ' (set manually)' : ''}\n\n`);
-    if (v.eventsToday !== undefined) md.appendMarkdown(`Events today: ${v.eventsToday}\n\n`);
-    if (v.error) md.appendText(`${v.error}\n\n`);
-    md.appendMarkdown(`Click to turn collection ${v.state === 'on' ? 'off' : 'on'}.`);
+    // The chapter (a folder name) and other values are escaped in tooltipMarkdown; theme icons stay off (the tooltip
+    // uses none), so `$(name)` in a folder name is never drawn as an icon.
+    const md = new vscode.MarkdownString(tooltipMarkdown(v), false);
     this.item.tooltip = md;
     this.item.backgroundColor =
       v.state === 'error' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

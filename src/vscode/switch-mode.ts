@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { carryChoices, copySummary, planSwitch, undoSteps, type SwitchStep, type UndoStep } from '../core/switch-plan';
 import type { MigrateHistoryResult } from '../stack/migrate-history';
-import { StackError, type StackBackend, type StackEndpoints, type StackMode } from '../stack/types';
+import { StackError, type StackBackend, type StackEndpoints, type StackMode, type WriterCredentials } from '../stack/types';
 import type { Controller } from './controller';
 import { withStackProgress } from './docker-mode';
 
@@ -66,14 +66,22 @@ async function tempEndpoints(avoid: StackEndpoints): Promise<StackEndpoints> {
   return { host: '127.0.0.1', grpcPort: ports[0]!, otlpHttpPort: ports[1]!, httpPort: ports[2]! };
 }
 
-/** The ClickHouse HTTP URL of a store; the docker ClickHouse takes the credentials compose gives it. */
-function storeUrl(mode: StackMode, e: StackEndpoints): string {
-  const u = new URL(`http://127.0.0.1:${e.httpPort}/`);
-  if (mode === 'docker' && process.env.CLICKHOUSE_PASSWORD) {
-    u.username = encodeURIComponent(process.env.CLICKHOUSE_USER || 'default');
-    u.password = encodeURIComponent(process.env.CLICKHOUSE_PASSWORD);
-  }
-  return u.toString();
+/** The ClickHouse HTTP URL of a store (credentials never go into it: see credentialsOf). */
+function storeUrl(e: StackEndpoints): string {
+  return `http://127.0.0.1:${e.httpPort}/`;
+}
+
+/**
+ * The writer credential a stack's backend keeps (owner-only file); for a docker ClickHouse set up
+ * by hand, CLICKHOUSE_USER/CLICKHOUSE_PASSWORD from the extension host's environment as before.
+ * Sent by migrateHistory as basic auth, never logged.
+ */
+async function credentialsOf(mode: StackMode, b: StackBackend): Promise<WriterCredentials | undefined> {
+  // Optional call: a backend bundle from before writerCredentials() existed has no such method.
+  const own = await b.writerCredentials?.();
+  if (own) return own;
+  if (mode === 'docker' && process.env.CLICKHOUSE_PASSWORD) return { user: process.env.CLICKHOUSE_USER || 'default', password: process.env.CLICKHOUSE_PASSWORD };
+  return undefined;
 }
 
 async function storeRows(url: string, signal?: AbortSignal): Promise<number> {
@@ -160,7 +168,7 @@ async function runSwitch(c: Controller, from: StackMode, to: StackMode, args: Sw
           break;
         }
         case 'start-target-temp': {
-          sourceRows = await storeRows(storeUrl(from, sourceEndpoints));
+          sourceRows = await storeRows(storeUrl(sourceEndpoints));
           log(`${sourceRows} records in the ${from} store`);
           if (sourceRows === 0) {
             // Nothing to carry: the new stack need not run twice.
@@ -176,7 +184,7 @@ async function runSwitch(c: Controller, from: StackMode, to: StackMode, args: Sw
           break;
         }
         case 'confirm-carry': {
-          result.targetRowsBefore = await storeRows(storeUrl(to, targetEndpoints!));
+          result.targetRowsBefore = await storeRows(storeUrl(targetEndpoints!));
           log(`${result.targetRowsBefore} records already in the ${to} store`);
           const yes = args.carryHistory ?? (await askCarry(from, to, sourceRows, result.targetRowsBefore));
           if (yes === undefined) throw new StackError('cancelled', 'The switch was cancelled.', `Nothing changed; Chapter Telemetry stays in ${from} mode.`);
@@ -185,6 +193,7 @@ async function runSwitch(c: Controller, from: StackMode, to: StackMode, args: Sw
         }
         case 'copy-history': {
           const { migrateHistory } = await import('../stack/migrate-history');
+          const [fromAuth, toAuth] = await Promise.all([credentialsOf(from, source), credentialsOf(to, target!)]);
           result.copy = await vscode.window.withProgress(
             { location: vscode.ProgressLocation.Notification, title: `Chapter Telemetry: copying the history to ${to}`, cancellable: true },
             async (progress, token) => {
@@ -192,8 +201,10 @@ async function runSwitch(c: Controller, from: StackMode, to: StackMode, args: Sw
               token.onCancellationRequested(() => ac.abort());
               let shown = 0;
               return await migrateHistory({
-                from: storeUrl(from, sourceEndpoints),
-                to: storeUrl(to, targetEndpoints!),
+                from: storeUrl(sourceEndpoints),
+                to: storeUrl(targetEndpoints!),
+                fromAuth,
+                toAuth,
                 signal: ac.signal,
                 onProgress: (p) => {
                   const inc = p.percent !== undefined && p.percent > shown ? p.percent - shown : undefined;

@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrateHistory, sourceTables } from '../../src/stack/migrate-history';
-import type { ProgressReport } from '../../src/stack/types';
+import type { ProgressReport, StackBackend, WriterCredentials } from '../../src/stack/types';
 import { runClaude } from '../support/claude-cli';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { startServer, type RunningServer } from '../support/server';
@@ -47,7 +47,11 @@ describe('history copy between stacks', () => {
   test('embedded → docker: progress to 100, counts match, derived tables match', async () => {
     const progress: ProgressReport[] = [];
     const to = `http://127.0.0.1:${stack.ports.httpPort}`;
-    const result = await migrateHistory({ from: embedded.httpUrl, to, onProgress: (p) => progress.push(p), batchRows: 7 });
+    // Writes need each store's writer credential (anonymous ClickHouse HTTP is read-only); optional calls until
+    // both sides have one.
+    const toAuth = await (stack.backend as unknown as Partial<StackBackend>).writerCredentials?.();
+    const fromAuth = (embedded as RunningServer & { credentials?: WriterCredentials }).credentials;
+    const result = await migrateHistory({ from: embedded.httpUrl, to, fromAuth, toAuth, onProgress: (p) => progress.push(p), batchRows: 7 });
     assert.ok(result.totalRows > 0);
     for (const t of result.tables) assert.equal(t.copiedRows, t.sourceRows, t.table);
     assert.equal(progress.at(-1)?.percent, 100);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { startServer, type RunningServer } from '../support/server';
+import { basicAuth, startServer, type RunningServer } from '../support/server';
 
 let srv: RunningServer;
 before(async () => {
@@ -17,8 +17,9 @@ after(async () => {
   await srv?.stop();
 });
 
+/** A request as the writer: this file checks the protocol; test/server/lockdown.test.ts checks who may do what. */
 async function call(path: string, init: RequestInit = {}): Promise<{ status: number; text: string; headers: Headers; bytes: Buffer }> {
-  const res = await fetch(`${srv.httpUrl}${path}`, init);
+  const res = await fetch(`${srv.httpUrl}${path}`, { ...init, headers: { ...basicAuth(srv.credentials), ...(init.headers as Record<string, string> | undefined) } });
   const bytes = Buffer.from(await res.arrayBuffer());
   return { status: res.status, text: bytes.toString('utf8'), headers: res.headers, bytes };
 }
@@ -117,7 +118,7 @@ describe('ClickHouse HTTP protocol', () => {
   test('gzip responses when asked, gzip request bodies', async () => {
     const r = await fetch(`${srv.httpUrl}/?enable_http_compression=1`, { method: 'POST', body: 'SELECT 5', headers: { 'accept-encoding': 'gzip' } });
     assert.equal(await r.text(), '5\n'); // fetch inflates transparently
-    const raw = execFileSync('curl', ['-sS', '-H', 'Accept-Encoding: gzip', '--data-binary', 'SELECT 6', `${srv.httpUrl}/?enable_http_compression=1`]);
+    const raw = execFileSync('curl', ['-sS', '-u', `${srv.credentials.user}:${srv.credentials.password}`, '-H', 'Accept-Encoding: gzip', '--data-binary', 'SELECT 6', `${srv.httpUrl}/?enable_http_compression=1`]);
     assert.equal(gunzipSync(raw).toString(), '6\n');
   });
 });
@@ -125,7 +126,7 @@ describe('ClickHouse HTTP protocol', () => {
 describe('@clickhouse/client over plain HTTP', () => {
   let client: ClickHouseClient;
   before(() => {
-    client = createClient({ url: srv.httpUrl });
+    client = createClient({ url: srv.httpUrl, username: srv.credentials.user, password: srv.credentials.password });
   });
   after(async () => {
     await client?.close();

@@ -173,7 +173,8 @@ describe('remote ClickHouse store', () => {
 
   test('with --clickhouse-url the receiver stores into that server, acknowledged after its commit', async () => {
     const backing = await startServer();
-    const front = await startServer({ extraArgs: ['--clickhouse-url', backing.httpUrl] });
+    // The backing server's writer, passed the way the README says: in the environment, never in argv.
+    const front = await startServer({ extraArgs: ['--clickhouse-url', backing.httpUrl], env: { CLICKHOUSE_USER: backing.credentials.user, CLICKHOUSE_PASSWORD: backing.credentials.password } });
     try {
       const body = encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': 'remote-1', cost_usd: 0.125 } }]));
       assert.equal((await postOtlp(front.otlpHttpUrl, 'logs', body, 'application/x-protobuf')).status, 200);

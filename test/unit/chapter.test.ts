@@ -70,3 +70,34 @@ describe('ChapterState', () => {
     assert.equal(s.setManual(''), false);
   });
 });
+
+// A cloned repository's chapterPatterns must not freeze the extension host: a catastrophic pattern is interrupted,
+// reported and dropped. Unbounded, the first match below would backtrack 2^60 steps, so this test would never end
+// (the timeout turns that into a failure instead of a hang).
+describe('bounded matching', () => {
+  const evil = '^(?<chapter>(a+)+)/$';
+  const name = `${'a'.repeat(60)}!/x.md`;
+  test('a catastrophic pattern on a long name returns and is dropped', { timeout: 120_000 }, () => {
+    const { patterns: ps, invalid: bad } = compileChapterPatterns([evil, ...DEFAULT_CHAPTER_PATTERNS]);
+    assert.deepEqual(bad, []);
+    const slow: string[] = [];
+    const state = new ChapterState(ps, (src) => slow.push(src));
+    assert.equal(state.observe(name), false);
+    assert.deepEqual(slow, [new RegExp(evil).source]);
+    // Dropped for good: the next path never runs it again, and the other patterns still work.
+    assert.equal(state.observe(`${'a'.repeat(60)}!/chapter-07/x.md`), true);
+    assert.equal(state.current, 'chapter-07');
+    assert.deepEqual(slow, [new RegExp(evil).source]);
+  });
+  test('chapterOf reports the pattern that ran out of time and goes on to the next', { timeout: 120_000 }, () => {
+    const { patterns: ps } = compileChapterPatterns([evil, '(?<chapter>a{3})']);
+    const timedOut: string[] = [];
+    assert.equal(chapterOf(name, ps, (re) => timedOut.push(re.source)), 'aaa');
+    assert.equal(timedOut.length, 1);
+  });
+  test('a very long path is cut before matching', () => {
+    const { patterns: ps } = compileChapterPatterns(['(?<chapter>z+)$']);
+    assert.equal(chapterOf(`${'a'.repeat(5000)}zzz`, ps), undefined);
+    assert.equal(chapterOf(`${'a'.repeat(10)}zzz`, ps), 'zzz');
+  });
+});

@@ -61,3 +61,20 @@ describe('settings.local.json merge/unmerge', () => {
     assert.throws(() => mergeClaudeSettings('[1]', vars), /top level/);
   });
 });
+
+describe('non-string values the author had', () => {
+  test('a number, a boolean or an object in env comes back exactly on removal', () => {
+    const orig = JSON.stringify({ env: { OTEL_METRIC_EXPORT_INTERVAL: 60000, CLAUDE_CODE_ENABLE_TELEMETRY: false, X: { a: [1, 2] } }, cleanupPeriodDays: 30 }, null, 2) + '\n';
+    const m = mergeClaudeSettings(orig, { OTEL_METRIC_EXPORT_INTERVAL: '10000', CLAUDE_CODE_ENABLE_TELEMETRY: '1' });
+    const mid = JSON.parse(m.text);
+    assert.equal(mid.cleanupPeriodDays, 30);
+    assert.deepEqual(mid.env.X, { a: [1, 2] });
+    // The record survives a round trip through workspace state (JSON).
+    const written = JSON.parse(JSON.stringify(m.written));
+    const u = unmergeClaudeSettings(m.text, written);
+    assert.equal(u.text, orig);
+    const back = JSON.parse(u.text);
+    assert.equal(back.env.OTEL_METRIC_EXPORT_INTERVAL, 60000);
+    assert.equal(back.env.CLAUDE_CODE_ENABLE_TELEMETRY, false);
+  });
+});

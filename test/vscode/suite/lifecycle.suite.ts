@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { freePort, open, stats, until } from './helpers';
 
@@ -47,6 +50,26 @@ export function registerLifecycleSuite(): void {
       assert.match(env.OTEL_RESOURCE_ATTRIBUTES ?? '', /(^|,)chapter=ch03(,|$)/);
       assert.equal(env.OTEL_LOG_USER_PROMPTS, undefined);
       await until('focus record sent', async () => (await stats()).focusSent, (n) => n >= 1);
+    });
+
+    it('a file outside every workspace folder names no chapter and sends no focus record', async () => {
+      const before = await stats();
+      const dir = mkdtempSync(join(tmpdir(), 'ct-outside-'));
+      const file = join(dir, '09-outside-chapter', 'notes.md');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, '# not part of the book\n');
+      try {
+        await vscode.window.showTextDocument(vscode.Uri.file(file));
+        await until('editor on the outside file', () => vscode.window.activeTextEditor?.document.uri.fsPath, (p) => p === file);
+        await new Promise((r) => setTimeout(r, 500));
+        const after = await stats();
+        assert.equal(after.chapter, before.chapter);
+        assert.equal(after.focusSent, before.focusSent);
+        assert.doesNotMatch(after.env['']?.OTEL_RESOURCE_ATTRIBUTES ?? '', /09-outside-chapter/);
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('no spurious rewrites: same chapter and settings → no writes; a chapter change → one write', async () => {
