@@ -12,6 +12,7 @@ import { HttpError, readBody } from './http-body';
 import { refusal, type HostPolicy } from './local-access';
 import type { TeamServing } from './team/serving';
 import type { TeamPolicy } from './team/privacy';
+import { refusePlainText } from './team/plain-text-refusal';
 
 const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 // google.rpc.Code values used in error bodies.
@@ -61,7 +62,10 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((err) => plainReply(res, 500, `internal error: ${(err as Error).message}`));
   };
-  return opts.team ? createHttpsServer({ cert: opts.team.tls.cert, key: opts.team.tls.key }, listener) : createServer(listener);
+  if (!opts.team) return createServer(listener);
+  const server = createHttpsServer({ cert: opts.team.tls.cert, key: opts.team.tls.key }, listener);
+  refusePlainText(server, 'OTLP/HTTP');
+  return server as unknown as Server;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refused = refusal(req, opts.hostPolicy);
@@ -72,7 +76,8 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health' || path === '/') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ status: opts.isReady() ? 'ok' : 'starting', ...opts.health() }));
+      // A team server is reachable from the network: no pid or traffic counts for anonymous callers.
+      res.end(JSON.stringify({ status: opts.isReady() ? 'ok' : 'starting', ...(opts.team ? {} : opts.health()) }));
       return;
     }
     const signal = PATHS[path];

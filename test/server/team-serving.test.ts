@@ -169,12 +169,23 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
     assert.equal((await send(`${base.otlp}/v1/logs`, { body: event('s-alice-after-flood'), ca, headers: bearer(alice) })).status, 200);
   });
 
-  test('plain HTTP to the TLS ports gets no data', async () => {
+  test('plain HTTP to the TLS ports: 400 saying to use https, nothing stored; gRPC without TLS does not connect', async () => {
     for (const port of [PORTS.otlpHttp, PORTS.http]) {
-      const r = await send(`http://${host.nsAddress}:${port}/v1/logs`, { body: event('s-plain'), headers: bearer(alice) }).catch((e: NodeJS.ErrnoException) => ({ status: 0, body: e.code ?? e.message, headers: {} }));
-      assert.notEqual(r.status, 200, `port ${port}: ${r.body}`);
+      const r = await send(`http://${host.nsAddress}:${port}/v1/logs`, { body: event('s-plain'), headers: bearer(alice) });
+      assert.equal(r.status, 400, `port ${port}: ${r.body}`);
+      assert.match(r.body, /HTTPS only: use https:\/\//);
     }
+    const client = new grpc.Client(base.grpc, grpc.credentials.createInsecure());
+    const code = await new Promise<grpc.status>((resolve) => client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Buffer) => b, (b: Buffer) => b, event('s-plain'),
+      (() => { const md = new grpc.Metadata(); md.set('authorization', `Bearer ${alice.secret}`); return md; })(), { deadline: Date.now() + 10_000 }, (err) => { client.close(); resolve(err ? err.code : grpc.status.OK); }));
+    assert.notEqual(code, grpc.status.OK);
     assert.equal(await logsCount('s-plain'), 0);
+  });
+
+  test('/health over the network says only whether it is up (no pid, no traffic counts)', async () => {
+    const r = await send(`${base.otlp}/health`, { method: 'GET', ca });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { status: 'ok' });
   });
 
   test('SQL port: no or wrong credential 401 (code 516); a contributor or coordinator is refused (scoped reads not built yet); the admin reads, read-only', async () => {

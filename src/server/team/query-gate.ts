@@ -13,6 +13,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { TeamServing } from './serving';
 import { UNSCOPED_READ_ROLES } from './serving';
+import { refusePlainText } from './plain-text-refusal';
 
 function presentedCredentials(req: IncomingMessage, url: URL): { user?: string; password?: string } | string | undefined {
   const auth = req.headers.authorization;
@@ -40,7 +41,7 @@ function deny(res: ServerResponse, status: number, code: number, text: string, h
 }
 
 export function createTeamQueryServer(inner: HttpServer, team: TeamServing): HttpsServer {
-  return createHttpsServer({ cert: team.tls.cert, key: team.tls.key }, (req, res) => {
+  const server = createHttpsServer({ cert: team.tls.cert, key: team.tls.key }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://team.invalid');
       if (url.pathname !== '/ping') {
@@ -60,4 +61,6 @@ export function createTeamQueryServer(inner: HttpServer, team: TeamServing): Htt
       if (!res.headersSent) deny(res, 500, 1001, (err as Error).message);
     });
   });
+  refusePlainText(server, 'ClickHouse HTTP');
+  return server;
 }
