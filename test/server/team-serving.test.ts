@@ -200,10 +200,8 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
     assert.notEqual(write.status, 200, 'the admin member reads only');
   });
 
-  test('privacy no-content: after a restart no prompt or error text is in the stored tables', async () => {
-    await stop();
+  test('privacy set to no-content while running: from the next export on, no prompt or error text is in the stored tables', async () => {
     setPrivacy(dir, 'no-content');
-    await start();
     const body = encodeLogs(logsRequest([
       { name: 'user_prompt', attributes: { 'session.id': 's-private', prompt: 'MARK-PROMPT write chapter five', prompt_length: 29 } },
       { name: 'api_error', attributes: { 'session.id': 's-private', error: 'MARK-ERROR quota for alice@example.org', status_code: 429, model: 'claude-opus-5-5' } },
@@ -218,6 +216,7 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
     assert.deepEqual(ev.map((e) => [e.event_type, e.status_code, e.error_type, e.error_message]), [
       ['api_error', 429, 'rate_limit_error', ''], ['tool_result', 0, 'ShellError', ''], ['user_prompt', 0, '', ''],
     ]);
+    assert.match(out, /privacy is now no-content/);
   });
 
   test('without --team the server refuses to listen beyond loopback (exit 2, nothing bound)', () => {

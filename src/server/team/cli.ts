@@ -127,7 +127,7 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
     case 'privacy': {
       if (!arg || !PRIVACY_LEVELS.includes(arg as PrivacyLevel)) throw new UsageError(`privacy takes one of ${PRIVACY_LEVELS.join(', ')}.`);
       const c = setPrivacy(dir, arg as PrivacyLevel);
-      out(`Team "${c.name}" privacy is now ${c.privacy} (a running server applies it after a restart).`);
+      out(`Team "${c.name}" privacy is now ${c.privacy} (a running server applies it from its next export on).`);
       return;
     }
     default:

@@ -2,13 +2,14 @@
  * What `npm start -- --team DIR` needs from the team directory at run time: TLS material, the live
  * members file with its authenticator, the privacy level, and per-member rate limits.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TeamRole } from '../../core/team-bundle';
 import { createAuthenticator, type Credentials } from './auth';
 import { MembersFile, type Member } from './members';
 import type { TeamPolicy } from './privacy';
 import { MemberRateLimiter, type Admission } from './rate-limit';
-import { readTeamConfig, teamPath, type TeamConfig } from './team-config';
+import { readTeamConfig, teamPath, TEAM_CONFIG_FILE, type TeamConfig } from './team-config';
 
 export interface TeamServing {
   dir: string;
@@ -31,11 +32,32 @@ export function openTeamServing(dir: string, log: (line: string) => void): TeamS
   const members = new MembersFile(dir, (m) => log(`team: ${m}`));
   const auth = createAuthenticator(members);
   const limiter = new MemberRateLimiter(config.limits);
+  // The privacy level follows team.json as it changes (`npm run team -- privacy …`), like members.json:
+  // an admin tightening it should not need a restart. A broken file keeps the last good level.
+  const configPath = join(dir, TEAM_CONFIG_FILE);
+  let privacy = config.privacy;
+  let signature = '';
+  const currentPrivacy = () => {
+    try {
+      const st = statSync(configPath, { bigint: true });
+      const sig = `${st.ino}:${st.size}:${st.mtimeNs}`;
+      if (sig !== signature) {
+        signature = sig;
+        const next = readTeamConfig(dir).privacy;
+        if (next !== privacy) log(`team: privacy is now ${next}`);
+        privacy = next;
+      }
+    } catch (err) {
+      log(`team: ${configPath} unreadable, keeping privacy ${privacy}: ${(err as Error).message}`);
+    }
+    return privacy;
+  };
+  currentPrivacy();
   return {
     dir, config, tls,
     authenticate: (c) => auth.authenticate(c),
     admit: (m, bytes) => limiter.take(m.name, bytes),
-    policyFor: (m) => ({ member: m.name, privacy: config.privacy }),
+    policyFor: (m) => ({ member: m.name, privacy: currentPrivacy() }),
   };
 }
 
