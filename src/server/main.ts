@@ -175,7 +175,8 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const startedAt = new Date(started).toISOString();
   const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: VERSION, hostPolicy, credentials });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team });
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
+    metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
   // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
   const chServer: HttpServer = team ? (createTeamQueryServer(chInner, team) as unknown as HttpServer) : chInner;

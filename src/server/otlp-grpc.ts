@@ -50,6 +50,7 @@ export function createOtlpGrpcServer(handler: ExportHandler, opts: { maxMessageB
     if (!team) return undefined;
     const header = call.metadata.get('authorization')[0];
     const member = await team.authenticate(typeof header === 'string' ? header : undefined);
+    if (!member) team.metrics.rejected('unknown', 'unauthenticated');
     if (!member) throw new GrpcRefusal(grpc.status.UNAUTHENTICATED, 'missing, wrong or revoked team credential: send authorization: Bearer <secret> (OTEL_EXPORTER_OTLP_HEADERS)');
     const a = team.admit(member, call.request.length);
     if (!a.ok) throw new GrpcRefusal(grpc.status.RESOURCE_EXHAUSTED, `${member.name} is sending too fast (${a.reason}); retry after ${a.retryAfterSeconds} s`);

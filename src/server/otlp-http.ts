@@ -27,6 +27,8 @@ export interface OtlpHttpOptions {
   hostPolicy: HostPolicy;
   /** Team server: TLS, a member credential on every export, the member's identity and limits. */
   team?: TeamServing;
+  /** Team server: the Prometheus text for `GET /metrics` (admin members only). */
+  metricsText?(): Promise<string>;
 }
 
 function encodingOf(req: IncomingMessage): Encoding | undefined {
@@ -80,6 +82,16 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       res.end(JSON.stringify({ status: opts.isReady() ? 'ok' : 'starting', ...(opts.team ? {} : opts.health()) }));
       return;
     }
+    if (path === '/metrics' && opts.team && opts.metricsText) {
+      req.resume();
+      const who = await opts.team.authenticate(req.headers.authorization);
+      if (!who || who.role !== 'admin') {
+        return plainReply(res, who ? 403 : 401, who ? '/metrics is for team admins' : 'a team admin credential is required', who ? {} : { 'WWW-Authenticate': 'Basic realm="chapter-telemetry team"' });
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(await opts.metricsText());
+      return;
+    }
     const signal = PATHS[path];
     if (!signal) {
       req.resume();
@@ -103,6 +115,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     if (opts.team) {
       member = await opts.team.authenticate(req.headers.authorization);
       if (!member) {
+        opts.team.metrics.rejected('unknown', 'unauthenticated');
         req.resume();
         return reply(res, 401, encoding, RPC.UNAUTHENTICATED, 'missing, wrong or revoked team credential: send Authorization: Bearer <secret> (OTEL_EXPORTER_OTLP_HEADERS)', { 'WWW-Authenticate': 'Bearer realm="chapter-telemetry team"' });
       }

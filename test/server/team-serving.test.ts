@@ -182,6 +182,24 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
     assert.equal(await logsCount('s-plain'), 0);
   });
 
+  test('/metrics: per-member received/stored/rejected in Prometheus text, for admin members only', async () => {
+    assert.equal((await send(`${base.otlp}/metrics`, { method: 'GET', ca })).status, 401);
+    assert.equal((await send(`${base.otlp}/metrics`, { method: 'GET', ca, headers: { Authorization: `Bearer ${alice.secret}` } })).status, 403);
+    const r = await send(`${base.otlp}/metrics`, { method: 'GET', ca, headers: { Authorization: `Bearer ${admin.secret}` } });
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-type']), /text\/plain; version=0\.0\.4/);
+    const value = (name: string, labels: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(r.body)?.[1]);
+    // Earlier tests: alice sent 1 + 1 records, mallory flooded, 4 + 2 unauthenticated exports (HTTP, gRPC).
+    assert.equal(value('chapter_telemetry_team_records_received_total', 'member="alice"'), 2);
+    assert.equal(value('chapter_telemetry_team_records_stored_total', 'member="alice"'), 2);
+    assert.equal(value('chapter_telemetry_team_records_received_total', 'member="mallory"'), await logsCount('s-flood'));
+    assert.ok(value('chapter_telemetry_team_requests_rejected_total', 'member="mallory",reason="rate_limited"') >= 1);
+    assert.ok(value('chapter_telemetry_team_requests_rejected_total', 'member="unknown",reason="unauthenticated"') >= 6);
+    assert.match(r.body, /^chapter_telemetry_ingest_queue_bytes \d+$/m);
+    assert.match(r.body, /^chapter_telemetry_process_resident_memory_bytes [1-9]\d*$/m);
+    assert.match(r.body, /^chapter_telemetry_data_dir_bytes [1-9]\d*$/m);
+  });
+
   test('/health over the network says only whether it is up (no pid, no traffic counts)', async () => {
     const r = await send(`${base.otlp}/health`, { method: 'GET', ca });
     assert.equal(r.status, 200);

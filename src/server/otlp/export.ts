@@ -16,8 +16,10 @@ export class ExportHandler {
       this.stats.rejected[signal]++;
       throw err;
     }
-    await this.ingest.write(team ? applyTeamPolicy(decoded.rows, team).rows : decoded.rows);
+    const filtered = team ? applyTeamPolicy(decoded.rows, team) : undefined;
+    await this.ingest.write(filtered ? filtered.rows : decoded.rows);
     this.stats.accepted(signal, decoded.items);
+    team?.onStored?.(decoded.items, filtered!.dropped);
     return decoded.items;
   }
 }

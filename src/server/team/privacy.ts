@@ -90,6 +90,8 @@ function aggregatesOnly(table: string, row: Row): Row | undefined {
 export interface TeamPolicy {
   member: string;
   privacy: PrivacyLevel;
+  /** Told how many records an accepted export had and how many the privacy level dropped (metrics). */
+  onStored?(items: number, dropped: number): void;
 }
 
 /** Applies identity and privacy to every row; returns the rows to store (tables left empty are removed). */

@@ -9,6 +9,7 @@ import { createAuthenticator, type Credentials } from './auth';
 import { MembersFile, type Member } from './members';
 import type { TeamPolicy } from './privacy';
 import { MemberRateLimiter, type Admission } from './rate-limit';
+import { TeamMetrics } from './metrics';
 import { readTeamConfig, teamPath, TEAM_CONFIG_FILE, type TeamConfig } from './team-config';
 
 export interface TeamServing {
@@ -20,6 +21,7 @@ export interface TeamServing {
   admit(member: Member, bytes: number): Admission;
   /** Identity and privacy applied to what `member` sends. */
   policyFor(member: Member): TeamPolicy;
+  metrics: TeamMetrics;
 }
 
 export function openTeamServing(dir: string, log: (line: string) => void): TeamServing {
@@ -53,11 +55,17 @@ export function openTeamServing(dir: string, log: (line: string) => void): TeamS
     return privacy;
   };
   currentPrivacy();
+  const metrics = new TeamMetrics();
   return {
+    metrics,
     dir, config, tls,
     authenticate: (c) => auth.authenticate(c),
-    admit: (m, bytes) => limiter.take(m.name, bytes),
-    policyFor: (m) => ({ member: m.name, privacy: currentPrivacy() }),
+    admit: (m, bytes) => {
+      const a = limiter.take(m.name, bytes);
+      if (!a.ok) metrics.rejected(m.name, 'rate_limited');
+      return a;
+    },
+    policyFor: (m) => ({ member: m.name, privacy: currentPrivacy(), onStored: (items, dropped) => metrics.accepted(m.name, items, dropped) }),
   };
 }
 
