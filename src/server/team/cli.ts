@@ -3,6 +3,7 @@
  * Output for people on stdout; `error: …` on stderr with exit code 2 (usage) or 1 (refused/failed).
  * A secret is printed only inside the bundle of the member it belongs to, once.
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { TEAM_ROLES, type TeamRole } from '../../core/team-bundle';
 import { PRIVACY_LEVELS, type PrivacyLevel } from '../../core/team-privacy';
@@ -86,6 +87,10 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
       }
       out(`Team "${config.name}" created in ${dir} (privacy: ${config.privacy}; host names: ${config.hostnames.join(', ')}).`);
       out(`TLS: ${v['tls-cert'] ? 'your certificate' : 'a new private CA and a server certificate'} in ${dir}/tls (keys readable by you only).`);
+      if (isIP(config.hostnames[0]!)) {
+        // Measured with Claude Code 2.1.197: its gRPC exporter sends nothing, silently, to https://<IP literal>.
+        out(`Note: bundles name ${config.hostnames[0]} (the first --hostname). Claude Code's gRPC exporter does not connect to an IP address over TLS; give a DNS name first if authors export over gRPC.`);
+      }
       out('');
       printIssued(out, admin, false);
       out('');
