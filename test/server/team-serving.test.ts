@@ -9,10 +9,8 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -20,24 +18,9 @@ import { addMember, initTeam, removeMember, setPrivacy, type IssuedMember } from
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, logsRequest } from '../support/otlp';
 import { serverScript } from '../support/server';
+import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
 const PORTS = { grpc: 24317, otlpHttp: 24318, http: 28123 };
-
-interface Reply { status: number; body: string; headers: Record<string, string | string[] | undefined> }
-
-function send(url: string, opts: { method?: string; body?: Buffer | string; headers?: Record<string, string>; ca?: string }): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: opts.method ?? 'POST', headers: opts.headers, ca: opts.ca, agent: false, timeout: 20_000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 function grpcExport(target: string, ca: string, body: Buffer, authorization?: string): Promise<grpc.status> {
   const client = new grpc.Client(target, grpc.credentials.createSsl(Buffer.from(ca)));
@@ -56,8 +39,7 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
   let dir: string;
   let dataDir: string;
   let host: NetnsHost;
-  let server: ChildProcess | undefined;
-  let out = '';
+  let server: TeamServerProcess | undefined;
   let ca: string;
   let admin: IssuedMember;
   let alice: IssuedMember;
@@ -66,30 +48,8 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
   let carol: IssuedMember;
   let base: { otlp: string; sql: string; grpc: string };
 
-  async function start(): Promise<void> {
-    out = '';
-    server = host.spawn(process.execPath, [serverScript, '--team', dir, '--host', host.nsAddress, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-    server.stdout!.on('data', (d) => (out += d));
-    server.stderr!.on('data', (d) => (out += d));
-    await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`team server not ready:\n${out}`)), 60_000);
-      server!.stdout!.on('data', () => { if (/\bready\b/.test(out)) { clearTimeout(timer); res(); } });
-      server!.once('exit', (code) => { clearTimeout(timer); rej(new Error(`team server exited ${code}:\n${out}`)); });
-    });
-  }
-  async function stop(): Promise<void> {
-    if (!server || server.exitCode !== null) return;
-    const s = server;
-    const exited = new Promise((r) => s.once('exit', r));
-    s.kill('SIGTERM');
-    await exited;
-  }
   /** SQL as the team admin over HTTPS; rows as JSON objects. */
-  async function adminSql(query: string): Promise<Array<Record<string, unknown>>> {
-    const r = await send(`${base.sql}/?default_format=JSONEachRow`, { body: query, ca, headers: { Authorization: `Basic ${Buffer.from(`admin:${admin.secret}`).toString('base64')}` } });
-    assert.equal(r.status, 200, r.body);
-    return r.body.trim() === '' ? [] : r.body.trim().split('\n').map((l) => JSON.parse(l));
-  }
+  const adminSql = (query: string) => teamSql(base.sql, ca, 'admin', admin.secret, query);
   const logsCount = async (session: string) => Number((await adminSql(`SELECT count() AS n FROM otel_logs WHERE LogAttributes['session.id'] = '${session}'`))[0]!.n);
   const event = (session: string, claim = 'bob') => encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': session, cost_usd: 0.25, model: 'claude-opus-5-5', user_id: claim } }], { 'service.name': 'claude-code', user_id: claim }));
   const bearer = (m: IssuedMember) => ({ 'content-type': 'application/x-protobuf', Authorization: `Bearer ${m.secret}` });
@@ -110,10 +70,10 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
     writeFileSync(join(dir, 'team.json'), JSON.stringify(cfg));
     ca = readFileSync(join(dir, 'tls/ca.crt'), 'utf8');
     base = { otlp: `https://${host.nsAddress}:${PORTS.otlpHttp}`, sql: `https://${host.nsAddress}:${PORTS.http}`, grpc: `${host.nsAddress}:${PORTS.grpc}` };
-    await start();
+    server = await startTeamServer(host, dir, dataDir);
   });
   after(async () => {
-    await stop();
+    await server?.stop();
     host?.destroy();
     rmSync(root, { recursive: true, force: true });
   });
@@ -234,7 +194,7 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
     assert.deepEqual(ev.map((e) => [e.event_type, e.status_code, e.error_type, e.error_message]), [
       ['api_error', 429, 'rate_limit_error', ''], ['tool_result', 0, 'ShellError', ''], ['user_prompt', 0, '', ''],
     ]);
-    assert.match(out, /privacy is now no-content/);
+    assert.match(server!.output(), /privacy is now no-content/);
   });
 
   test('without --team the server refuses to listen beyond loopback (exit 2, nothing bound)', () => {
