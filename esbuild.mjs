@@ -1,8 +1,10 @@
-// Bundles the extension host code, the embedded server and the webview scripts.
-// The server keeps chdb and @grpc/grpc-js external: chdb is a native addon that must be
-// resolved at run time (from node_modules, or the engine the extension fetched into global storage).
+// Bundles the extension host code, the embedded server and the webview scripts, and writes
+// dist/engine-pins.json (the engine packages a download may install; scripts/engine-pins.mjs).
+// The server keeps chdb external: it is a native addon that must be resolved at run time
+// (from node_modules, or the engine the extension fetched into global storage).
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeEnginePins } from './scripts/engine-pins.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -81,6 +83,10 @@ const builds = [
     target: 'es2022',
   },
 ].filter((b) => (b.entryPoints ?? []).every((e) => existsSync(e)));
+
+mkdirSync('dist', { recursive: true });
+// The lock next to this file (scripts/package.mjs runs the build in a staging folder).
+writeEnginePins(new URL('./package-lock.json', import.meta.url), 'dist/engine-pins.json');
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

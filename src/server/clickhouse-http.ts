@@ -192,10 +192,15 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
 
     if (!verdict.streams || data) {
       let out: Buffer;
+      const gone = new AbortController();
+      const onClose = () => gone.abort();
+      res.on('close', onClose);
       try {
-        out = await store.query(sql, { params, settings, format: defaultFormat, database, data, identity });
+        out = await store.query(sql, { params, settings, format: defaultFormat, database, data, identity, signal: gone.signal });
       } catch (err) {
         return sendError(res, err, queryId);
+      } finally {
+        res.off('close', onClose);
       }
       res.writeHead(200, headers);
       return finish(res, wantsGzip, out);

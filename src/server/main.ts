@@ -3,9 +3,9 @@
  * (chDB) in this process, ClickHouse HTTP out (:8123). `npm start` runs it in the foreground;
  * the extension runs it as a detached process so the engine never loads in the extension host.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { parseArgs, isLoopback, servedHosts, UsageError, type ServerConfig } from './config';
 import { ensureCredentials, type HostPolicy } from './local-access';
@@ -20,6 +20,7 @@ import { applyMigrations, migrationsDir } from './migrations';
 import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
+import { pidAlive } from './pid';
 import { openTeamServing, type TeamServing } from './team/serving';
 import { createTeamQueryServer } from './team/query-gate';
 
@@ -35,15 +36,6 @@ class Fatal extends Error {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** File systems that are views of the kernel, not storage: the engine would hang or fail on them. */
 const VIRTUAL_FS: Record<number, string> = { 0x9fa0: 'proc', 0x62656572: 'sysfs', 0x64626720: 'debugfs', 0x73636673: 'securityfs', 0x27e0eb: 'cgroup', 0x63677270: 'cgroup2', 0x74726163: 'tracefs', 0x1cd1: 'devpts' };
 
@@ -54,6 +46,12 @@ const VIRTUAL_FS: Record<number, string> = { 0x9fa0: 'proc', 0x62656572: 'sysfs'
  */
 function prepareDataDir(dataDir: string): void {
   const unusable = (why: string) => new Fatal(EXIT.usage, `cannot use ${dataDir} as the data directory: ${why}. Choose another with --data-dir DIR.`);
+  // Look before making it: Node's recursive mkdir never returns under /proc (it retries ENOENT for ever).
+  let existing = resolve(dataDir);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  const aboveType = VIRTUAL_FS[statfsSync(existing).type];
+  if (aboveType) throw unusable(`it is on the ${aboveType} file system, which cannot hold files`);
+  if (existing !== resolve(dataDir) && !statSync(existing).isDirectory()) throw unusable('a file is in the way');
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
@@ -265,7 +263,6 @@ function watchParent(onGone: () => void): void {
   const fd = Number(process.env.CHAPTER_TELEMETRY_PARENT_FD);
   if (!Number.isInteger(fd) || fd < 3) return;
   try {
-    const { createReadStream } = require('node:fs') as typeof import('node:fs');
     const pipe = createReadStream('', { fd, autoClose: true });
     pipe.on('data', () => undefined);
     pipe.on('close', onGone);

@@ -363,8 +363,8 @@ export class Controller implements vscode.Disposable {
   private async refreshEventsToday(): Promise<void> {
     if (!this.endpoints) return;
     try {
-      const { fetchCounts } = await import('../core/collection-counts');
-      this.eventsToday = (await fetchCounts(`http://127.0.0.1:${this.endpoints.httpPort}/`, this.cfg.userId)).eventsToday;
+      const { fetchCounts } = await import('./store-counts');
+      this.eventsToday = (await fetchCounts(this.endpoints.host, this.endpoints.httpPort, this.cfg.userId)).eventsToday;
     } catch {
       this.eventsToday = undefined;
     }

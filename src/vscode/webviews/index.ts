@@ -1,5 +1,6 @@
 /** The analytics entry point the extension's `activate()` calls (lazily imported). */
 import * as vscode from 'vscode';
+import { localHttpUrl } from '../../core/otel-env';
 import { Panels, PANEL_VIEW_TYPE } from './panels';
 import { AnalyticsService, type AnalyticsDeps } from './service';
 import { SIDEBAR_VIEW_ID, SidebarProvider } from './sidebar-provider';
@@ -31,7 +32,7 @@ export interface ControllerLike {
 /** For `activate()`: one line there, `registerAnalyticsFor(ctx, controller)`. */
 export function registerAnalyticsFor(context: vscode.ExtensionContext, c: ControllerLike): void {
   registerAnalytics(context, {
-    getEndpoint: () => (c.state === 'on' && c.endpoints ? { httpUrl: `http://${c.endpoints.host}:${c.endpoints.httpPort}` } : undefined),
+    getEndpoint: () => (c.state === 'on' && c.endpoints ? { httpUrl: localHttpUrl(c.endpoints.host, c.endpoints.httpPort) } : undefined),
     startStack: async () => { await c.start(); },
     showLogs: () => c.output.show(true),
     currentChapter: () => c.tracker.state.current,
