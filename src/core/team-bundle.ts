@@ -4,15 +4,16 @@
  *
  *   ctteam1.<base64url(JSON payload)>.<check>
  *
- * `check` = the first 8 base64url characters of SHA-256 over the payload text, so a line that lost
- * its end (a terminal wrapped it, a chat cut it) is told apart from one whose characters changed.
+ * `check` = CRC-32 of the payload text (4 bytes, 6 base64url characters), so a line that lost its
+ * end (a terminal wrapped it, a chat cut it) is told apart from one whose characters changed. It
+ * guards against accidents only; trust comes from the CA pin, checked by the caller's hash function.
  * The payload is self-describing JSON (field names as in `team add-member --json`), so a person can
  * decode it and see what they are about to trust. It carries the member's secret: treat the whole
  * line as a password.
  *
- * Pure: no I/O (node:crypto hashing only).
+ * Pure: no I/O, no Node built-ins (the SHA-256 pin of the CA is computed by a function the caller
+ * passes: src/server/team/pin.ts in Node).
  */
-import { createHash, X509Certificate } from 'node:crypto';
 
 export const BUNDLE_PREFIX = 'ctteam1.';
 
@@ -53,21 +54,52 @@ export class BundleError extends Error {
   }
 }
 
-function base64url(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64url');
+const CHECK_LEN = 6;
+
+function bytesToBase64url(bytes: Uint8Array): string {
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function base64urlToText(text: string): string {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (IEEE 802.3, as zlib computes it). */
+function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = crcTable[(crc ^ b) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 function checkOf(payload: string): string {
-  return createHash('sha256').update(payload).digest('base64url').slice(0, 8);
+  const c = crc32(new TextEncoder().encode(payload));
+  return bytesToBase64url(new Uint8Array([c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff]));
 }
 
-/** SHA-256 pin of a PEM certificate (over its DER bytes, like `openssl x509 -fingerprint -sha256`). */
-export function certificatePin(pem: string): string {
-  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
+/** What parseBundle needs from its platform: the SHA-256 pin (lower-case hex over DER) of a PEM certificate. */
+export interface BundleDeps {
+  certificatePin(pem: string): string;
+  now?: Date;
 }
 
 export function encodeBundle(b: TeamBundle): string {
-  const payload = base64url(JSON.stringify(b));
+  const payload = bytesToBase64url(new TextEncoder().encode(JSON.stringify(b)));
   return `${BUNDLE_PREFIX}${payload}.${checkOf(payload)}`;
 }
 
@@ -89,7 +121,8 @@ function checkUrl(field: string, value: string): void {
  * Parses and validates a pasted bundle (surrounding whitespace and line breaks inside are ignored:
  * terminals wrap long lines). Throws `BundleError` with a message an author can act on.
  */
-export function parseBundle(text: string, now: Date = new Date()): TeamBundle {
+export function parseBundle(text: string, deps: BundleDeps): TeamBundle {
+  const now = deps.now ?? new Date();
   const line = text.replace(/\s+/g, '');
   if (line === '') throw new BundleError('empty', 'Nothing was pasted. Paste the line that `npm run team -- add-member` printed (it starts with ctteam1.).');
   if (!line.startsWith(BUNDLE_PREFIX)) {
@@ -102,15 +135,15 @@ export function parseBundle(text: string, now: Date = new Date()): TeamBundle {
   if (!/^[A-Za-z0-9_-]*$/.test(payload) || !/^[A-Za-z0-9_-]*$/.test(check)) {
     throw new BundleError('garbled', 'The bundle contains characters a bundle never has: it was changed on the way. Copy it again from the original message.');
   }
-  if (check.length < 8) {
+  if (check.length < CHECK_LEN) {
     throw new BundleError('truncated', 'The bundle is cut off (its end is missing). Copy the whole line again, up to its last character.');
   }
-  if (check.length > 8 || checkOf(payload) !== check) {
+  if (check.length > CHECK_LEN || checkOf(payload) !== check) {
     throw new BundleError('garbled', 'The bundle does not match its own checksum: some characters were changed or lost. Copy it again from the original message.');
   }
   let obj: unknown;
   try {
-    obj = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    obj = JSON.parse(base64urlToText(payload));
   } catch {
     throw new BundleError('garbled', 'The bundle cannot be decoded. Ask your team admin for a new one.');
   }
@@ -127,7 +160,7 @@ export function parseBundle(text: string, now: Date = new Date()): TeamBundle {
   checkUrl('query_url', b.query_url);
   let pin: string;
   try {
-    pin = certificatePin(b.ca_pem);
+    pin = deps.certificatePin(b.ca_pem);
   } catch {
     throw new BundleError('invalid', 'The bundle\'s CA certificate is not a valid PEM certificate.');
   }

@@ -11,7 +11,10 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseBundle } from '../../src/core/team-bundle';
+import { parseBundle as parseWith } from '../../src/core/team-bundle';
+import { certificatePin } from '../../src/server/team/pin';
+
+const parseBundle = (line: string) => parseWith(line, { certificatePin });
 
 const cli = resolve(__dirname, '../../dist/team-cli.js');
 

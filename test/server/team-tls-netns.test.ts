@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { certificatePin } from '../../src/core/team-bundle';
+import { createHash } from 'node:crypto';
+import { certificatePin } from '../../src/server/team/pin';
 import { initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { createNetnsHost, linkExists, netnsExists, type NetnsHost } from '../support/netns';
 
@@ -38,7 +39,7 @@ function get(host: string, port: number, opts: { ca?: string; servername?: strin
       const caDer = chain.issuerCertificate?.raw;
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolveReply({ status: res.statusCode, body, peerPin: caDer ? require('node:crypto').createHash('sha256').update(caDer).digest('hex') : undefined }));
+      res.on('end', () => resolveReply({ status: res.statusCode, body, peerPin: caDer ? createHash('sha256').update(caDer).digest('hex') : undefined }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e: NodeJS.ErrnoException) => resolveReply({ error: e.code ?? e.message }));

@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BundleError, certificatePin, encodeBundle, parseBundle, type TeamBundle } from '../../src/core/team-bundle';
+import { crc32 } from 'node:zlib';
+import { BundleError, encodeBundle, parseBundle, type TeamBundle } from '../../src/core/team-bundle';
+import { certificatePin } from '../../src/server/team/pin';
 
 // A real certificate (made once by openssl) so the pin check runs on real DER bytes.
 const dir = mkdtempSync(join(tmpdir(), 'ct-bundle-'));
@@ -13,6 +15,7 @@ const caPem = readFileSync(join(dir, 'c'), 'utf8');
 rmSync(dir, { recursive: true, force: true });
 
 const now = new Date('2026-11-30T06:00:00Z');
+const deps = { certificatePin, now };
 const good: TeamBundle = {
   team: 'Book Team', member: 'alice', role: 'contributor',
   otlp_grpc: 'https://team.example:4317', otlp_http: 'https://team.example:4318', query_url: 'https://team.example:8123',
@@ -34,8 +37,15 @@ function code(fn: () => unknown): string {
 describe('team connection bundle', () => {
   test('round trip: every field back, typed', () => {
     const line = encodeBundle(good);
-    assert.match(line, /^ctteam1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{8}$/);
-    assert.deepEqual(parseBundle(line, now), good);
+    assert.match(line, /^ctteam1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{6}$/);
+    // The check is CRC-32 as zlib computes it, big-endian, base64url.
+    const [, payload, check] = line.split('.');
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc32(payload!));
+    assert.equal(check, c.toString('base64url'));
+    // The payload is plain base64url JSON a person can decode.
+    assert.equal(JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')).member, 'alice');
+    assert.deepEqual(parseBundle(line, deps), good);
   });
   test('the pin is the SHA-256 of the DER certificate (as openssl prints it)', () => {
     assert.match(good.ca_sha256, /^[0-9a-f]{64}$/);
@@ -45,30 +55,30 @@ describe('team connection bundle', () => {
   test('line breaks and spaces from a wrapping terminal are ignored', () => {
     const line = encodeBundle(good);
     const wrapped = `  ${line.slice(0, 70)}\n${line.slice(70, 140)}\r\n ${line.slice(140)}  `;
-    assert.equal(parseBundle(wrapped, now).secret, good.secret);
+    assert.equal(parseBundle(wrapped, deps).secret, good.secret);
   });
   test('empty, foreign, truncated, garbled', () => {
     const line = encodeBundle(good);
-    assert.equal(code(() => parseBundle('  ', now)), 'empty');
-    assert.equal(code(() => parseBundle('https://team.example:4318', now)), 'not-a-bundle');
-    assert.equal(code(() => parseBundle(line.slice(0, line.length - 3), now)), 'truncated');
-    assert.equal(code(() => parseBundle(line.slice(0, Math.floor(line.length / 2)), now)), 'truncated');
+    assert.equal(code(() => parseBundle('  ', deps)), 'empty');
+    assert.equal(code(() => parseBundle('https://team.example:4318', deps)), 'not-a-bundle');
+    assert.equal(code(() => parseBundle(line.slice(0, line.length - 3), deps)), 'truncated');
+    assert.equal(code(() => parseBundle(line.slice(0, Math.floor(line.length / 2)), deps)), 'truncated');
     const i = 40;
     const flipped = line.slice(0, i) + (line[i] === 'A' ? 'B' : 'A') + line.slice(i + 1);
-    assert.equal(code(() => parseBundle(flipped, now)), 'garbled');
-    assert.equal(code(() => parseBundle(line.replace('.', '.%'), now)), 'garbled');
+    assert.equal(code(() => parseBundle(flipped, deps)), 'garbled');
+    assert.equal(code(() => parseBundle(line.replace('.', '.%'), deps)), 'garbled');
   });
   test('expired', () => {
-    assert.equal(code(() => parseBundle(encodeBundle(good), new Date('2026-12-08T00:00:00Z'))), 'expired');
+    assert.equal(code(() => parseBundle(encodeBundle(good), { certificatePin, now: new Date('2026-12-08T00:00:00Z') })), 'expired');
     const { expires_at: _, ...noExpiry } = good;
-    assert.equal(parseBundle(encodeBundle(noExpiry), new Date('2030-01-01T00:00:00Z')).expires_at, undefined);
+    assert.equal(parseBundle(encodeBundle(noExpiry), { certificatePin, now: new Date('2030-01-01T00:00:00Z') }).expires_at, undefined);
   });
   test('well-formed but wrong: plain http, bad role, bad name, CA not matching its pin, missing field', () => {
-    assert.equal(code(() => parseBundle(encodeBundle({ ...good, otlp_http: 'http://team.example:4318' }), now)), 'invalid');
-    assert.equal(code(() => parseBundle(encodeBundle({ ...good, role: 'root' as never }), now)), 'invalid');
-    assert.equal(code(() => parseBundle(encodeBundle({ ...good, member: 'Alice Smith' }), now)), 'invalid');
-    assert.equal(code(() => parseBundle(encodeBundle({ ...good, ca_sha256: '0'.repeat(64) }), now)), 'invalid');
+    assert.equal(code(() => parseBundle(encodeBundle({ ...good, otlp_http: 'http://team.example:4318' }), deps)), 'invalid');
+    assert.equal(code(() => parseBundle(encodeBundle({ ...good, role: 'root' as never }), deps)), 'invalid');
+    assert.equal(code(() => parseBundle(encodeBundle({ ...good, member: 'Alice Smith' }), deps)), 'invalid');
+    assert.equal(code(() => parseBundle(encodeBundle({ ...good, ca_sha256: '0'.repeat(64) }), deps)), 'invalid');
     const { secret: _, ...noSecret } = good;
-    assert.equal(code(() => parseBundle(encodeBundle(noSecret as TeamBundle), now)), 'invalid');
+    assert.equal(code(() => parseBundle(encodeBundle(noSecret as TeamBundle), deps)), 'invalid');
   });
 });

@@ -51,6 +51,7 @@ function claudeRows(): TableRows {
 }
 
 const text = (rows: TableRows) => [...rows.values()].flat().join('\n');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are JSON of the exporter's layout; the asserts check the shape
 const parsed = (rows: TableRows, table: string) => (rows.get(table) ?? []).map((l) => JSON.parse(l) as Record<string, any>);
 
 describe('team privacy: all', () => {

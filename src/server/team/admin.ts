@@ -4,7 +4,8 @@
  */
 import { copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificatePin, encodeBundle, type TeamBundle, type TeamRole } from '../../core/team-bundle';
+import { encodeBundle, type TeamBundle, type TeamRole } from '../../core/team-bundle';
+import { certificatePin } from './pin';
 import type { PrivacyLevel } from '../../core/team-privacy';
 import { memberNameRule, readMembers, validMemberName, writeMembers, TeamFileError, type MemberRecord, type MembersDoc } from './members';
 import { hashSecret, newKeyId, newSecret } from './secrets';
