@@ -22,6 +22,8 @@ import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
 import { pidAlive } from './pid';
+import { openTeamServing, type TeamServing } from './team/serving';
+import { createTeamQueryServer } from './team/query-gate';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -136,21 +138,34 @@ async function openStore(cfg: ServerConfig): Promise<Store> {
 export async function runServer(argv: string[]): Promise<void> {
   const cfg = parseArgs(argv);
   const started = Date.now();
-  if (!isLoopback(cfg.host)) {
-    process.stderr.write(`warning: listening on ${cfg.host}, not loopback: anyone who can reach this machine can send telemetry and read it over SQL. Use --host 127.0.0.1 unless you mean it.\n`);
+  let team: TeamServing | undefined;
+  if (cfg.team) {
+    try {
+      team = openTeamServing(cfg.team, (line) => process.stderr.write(`${line}\n`));
+    } catch (err) {
+      throw new Fatal(EXIT.usage, `cannot serve the team in ${cfg.team}: ${(err as Error).message}`);
+    }
+    // The team directory's ports unless given as flags; its host names are this server's names.
+    if (!cfg.portFlags.grpc) cfg.grpcPort = team.config.ports.grpc;
+    if (!cfg.portFlags.otlpHttp) cfg.otlpHttpPort = team.config.ports.otlpHttp;
+    if (!cfg.portFlags.http) cfg.httpPort = team.config.ports.http;
+    cfg.allowHosts = [...cfg.allowHosts, ...team.config.hostnames];
+  } else if (!isLoopback(cfg.host)) {
+    // Without TLS and credentials anyone on the network could send as anyone and read everything.
+    throw new Fatal(EXIT.usage, `refusing to listen on ${cfg.host} without TLS: beyond loopback the server runs only as a team server (npm run team -- init --dir DIR, then --team DIR). Use --host 127.0.0.1 for a local server.`);
   }
   prepareDataDir(cfg.dataDir);
   const pidFile = cfg.clickhouseUrl ? undefined : claimDataDir(cfg.dataDir);
   if (pidFile) ownFiles.add(pidFile);
   try {
-    await serve(cfg, started, pidFile);
+    await serve(cfg, started, pidFile, team);
   } catch (err) {
     if (pidFile) rmSync(pidFile, { force: true });
     throw err;
   }
 }
 
-async function serve(cfg: ServerConfig, started: number, pidFile: string | undefined): Promise<void> {
+async function serve(cfg: ServerConfig, started: number, pidFile: string | undefined, team: TeamServing | undefined): Promise<void> {
 
   let store: Store | undefined;
   let ready = false;
@@ -166,15 +181,18 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const startedAt = new Date(started).toISOString();
   // Error texts name the engine's version, as ClickHouse's do (read once the engine is open).
   let engineVersion = VERSION;
-  const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }) });
-  const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady });
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
+    metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
+  const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
+  // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
+  const chServer: HttpServer = team ? (createTeamQueryServer(chInner, team) as unknown as HttpServer) : chInner;
 
   // Ports first: a busy port is the commonest failure and costs nothing to find out.
   await listenHttp(chServer, cfg.host, cfg.httpPort, 'ClickHouse HTTP');
   await listenHttp(otlpHttp, cfg.host, cfg.otlpHttpPort, 'OTLP HTTP');
-  await bindGrpc(grpcServer, cfg.host, cfg.grpcPort).catch((err: Error) => {
+  await bindGrpc(grpcServer, cfg.host, cfg.grpcPort, team?.tls).catch((err: Error) => {
     throw portError(err, cfg.host, cfg.grpcPort, 'OTLP gRPC');
   });
 
@@ -201,7 +219,12 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     }, null, 2), { mode: 0o600 });
   }
   const where = cfg.clickhouseUrl ? `store=${cfg.clickhouseUrl}` : `data=${cfg.dataDir}`;
-  process.stdout.write(
+  if (team) {
+    process.stdout.write(
+      `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: team "${team.config.name}" (privacy ${team.config.privacy}) over TLS: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=https://${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=https://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
+        `members connect with the bundle from: npm run team -- add-member NAME --dir ${team.dir}\n`,
+    );
+  } else process.stdout.write(
     `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=http://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
       `credentials: ${credentials.file} (the writer; anonymous SQL is read-only)\n` +
       `# Paste into the shell where you run claude:\n${exportLines(cfg).join('\n')}\n`,
