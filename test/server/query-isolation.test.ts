@@ -176,3 +176,19 @@ describe('limits by default', () => {
     assert.equal((await post('SELECT 1')).body, '1\n');
   });
 });
+
+describe('binary one-document results', () => {
+  test('a Parquet result is written by the engine to a file of ours, sent whole and correct, and the file is gone', async () => {
+    // Anonymous: the reader's readonly mode must not stop the server's own INTO OUTFILE.
+    const res = await fetch(srv.httpUrl, { method: 'POST', body: 'SELECT number AS n, toString(number) AS s FROM numbers(20000) FORMAT Parquet' });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.equal(res.status, 200);
+    assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PAR1');
+    assert.equal(bytes.subarray(-4).toString('latin1'), 'PAR1');
+    const back = await srv.sql(`SELECT count(), sum(n), uniqExact(s) FROM format(Parquet, base64Decode('${bytes.toString('base64')}'))`);
+    assert.equal(back, '20000\t199990000\t20000\n');
+    const { readdirSync, existsSync } = await import('node:fs');
+    const outgoing = `${srv.dataDir}/outgoing`;
+    assert.deepEqual(existsSync(outgoing) ? readdirSync(outgoing) : [], []);
+  });
+});

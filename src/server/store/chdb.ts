@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { StoreError, type Identity, type QueryOptions, type QuerySummary, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
-import { chunkJoin, dropHeaderLines } from './stream-formats';
+import { chunkJoin, dropHeaderLines, spoolableOutput } from './stream-formats';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
@@ -81,7 +82,9 @@ export class ChdbStore implements Store {
       }
       return s;
     };
-    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0`;
+    // Parquet row groups of 64k rows (ClickHouse's default is 1M): the engine holds one row group before
+    // writing it, so this bounds a Parquet export's memory (measured: ~240 → ~95 MB for 2M rows).
+    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, output_format_parquet_row_group_size = 65536`;
     // Order matters: readonly last, since once it is 1 no setting can change any more.
     const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
@@ -226,7 +229,9 @@ export class ChdbStore implements Store {
     const join = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
     if (join.kind === 'whole') {
       // One document (Parquet, JSON…): chDB would make each chunk a document of its own.
-      yield await this.query(sql, options);
+      const spool = spoolableOutput(sql, options.format);
+      if (spool) yield* this.streamThroughFile(spool.statement, spool.format, options);
+      else yield await this.query(sql, options);
       return;
     }
     const b = await this.borrow(options);
@@ -252,6 +257,25 @@ export class ChdbStore implements Store {
     } finally {
       tagged.done();
       await b.done(clean);
+    }
+  }
+
+  /**
+   * A binary one-document result (Parquet, Arrow, ORC, Avro) is written by the engine into an owner-only
+   * file of ours — the engine streams its own output, row group by row group — and that file is then
+   * sent and removed, so a result of any size never sits whole in this process. The statement is the
+   * client's (already through the guard, which refuses `INTO OUTFILE` in client SQL); only the server
+   * adds the clause, naming a path of its own.
+   */
+  private async *streamThroughFile(statement: string, format: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
+    const dir = joinPath(this.dataDir, 'outgoing');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = joinPath(dir, `${randomUUID()}.${format.toLowerCase()}`);
+    try {
+      await this.query(`${statement}\nINTO OUTFILE ${quoteString(file)} FORMAT ${format}`, options);
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+    } finally {
+      rmSync(file, { force: true });
     }
   }
 

@@ -42,3 +42,22 @@ export function dropHeaderLines(chunk: Uint8Array, lines: number): Uint8Array {
   }
   return chunk.subarray(chunk.length);
 }
+
+/** Binary one-document formats the engine can write to a file as it computes (chdb.ts streams that file). */
+const SPOOLABLE = new Set(['parquet', 'arrow', 'orc', 'avro']);
+const TRAILING_FORMAT = /\s+FORMAT\s+(\w+)\s*;?\s*$/i;
+
+/**
+ * The statement without its trailing `FORMAT x`, and the format, when the result is a binary one-document
+ * format that ends the statement (nothing such as SETTINGS after it, where adding INTO OUTFILE would
+ * change the grammar). Undefined otherwise: such results are then produced whole.
+ */
+export function spoolableOutput(sql: string, defaultFormat: string | undefined): { statement: string; format: string } | undefined {
+  const text = sql.replace(/(\s*--[^\n]*)+\s*$/, '').trimEnd();
+  const m = TRAILING_FORMAT.exec(text);
+  const format = m?.[1] ?? (/\bFORMAT\b/i.test(text) ? undefined : defaultFormat);
+  if (!format || !SPOOLABLE.has(format.toLowerCase())) return undefined;
+  const statement = m ? text.slice(0, m.index) : text.replace(/;\s*$/, '');
+  if (/\bINTO\s+OUTFILE\b/i.test(statement)) return undefined;
+  return { statement, format };
+}
