@@ -216,3 +216,38 @@ export function crossingMessage(c: Crossing): string {
   const what = c.status.kind === 'daily' ? 'Daily budget' : c.status.kind === 'weekly' ? 'Weekly budget' : `Budget for chapter ${c.status.chapter ?? ''}`;
   return `${what} reached: ${c.status.text}.`;
 }
+
+/**
+ * Week-to-date spend for each day of a chart (days `YYYY-MM-DD`, oldest first, with that day's cost):
+ * the running sum restarts on every Monday, so each bar can be read against the weekly limit.
+ */
+export function weekToDate(days: readonly { day: string; cost: number }[]): { day: string; cost: number }[] {
+  let sum = 0;
+  let week = '';
+  return days.map(({ day, cost }) => {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    const w = isoWeekKey(new Date(y, m - 1, d));
+    if (w !== week) {
+      week = w;
+      sum = 0;
+    }
+    sum += cost;
+    return { day, cost: sum };
+  });
+}
+
+/** The limits the Cost panel draws: daily, weekly, and each listed chapter's own (from its pattern). */
+export interface CostLimits {
+  dailyUsd: number;
+  weeklyUsd: number;
+  chapters: Record<string, number>;
+}
+
+export function costLimits(limits: BudgetLimits, chapters: readonly string[], exec: RegexExec = plainExec): CostLimits {
+  const out: Record<string, number> = {};
+  for (const c of chapters) {
+    const l = chapterLimit(c, limits, exec);
+    if (l) out[c] = l.limitUsd;
+  }
+  return { dailyUsd: limits.dailyUsd, weeklyUsd: limits.weeklyUsd, chapters: out };
+}

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  chapterLimit, evaluateBudget, isoWeekKey, keepCrossingKeys, newCrossings, parseLimits, periodsAt, stateOf, type BudgetLimits, type Spend,
+  chapterLimit, costLimits, evaluateBudget, weekToDate, isoWeekKey, keepCrossingKeys, newCrossings, parseLimits, periodsAt, stateOf, type BudgetLimits, type Spend,
 } from '../../src/core/budget';
 import { loadBudget } from '../../src/core/analytics';
 import { budgetSpend, chapterSpend, type BoundQuery, type QueryRunner } from '../../src/core/queries';
@@ -139,5 +139,15 @@ describe('budget spend queries', () => {
     ran.length = 0;
     assert.equal((await loadBudget(run, 'me', parseLimits(0, 0, {}), wed)).state, 'ok');
     assert.deepEqual(ran, [], 'no limits: no query');
+  });
+});
+
+describe('what the Cost panel draws', () => {
+  test('week-to-date sums restart on Mondays', () => {
+    const days = [['2026-11-28', 1], ['2026-11-29', 2], ['2026-11-30', 4], ['2026-12-01', 0.5]].map(([day, cost]) => ({ day: day as string, cost: cost as number }));
+    assert.deepEqual(weekToDate(days).map((r) => r.cost), [1, 3, 4, 4.5]);
+  });
+  test('each listed chapter gets its own limit from its pattern', () => {
+    assert.deepEqual(costLimits({ dailyUsd: 5, weeklyUsd: 0, chapterUsd: { '^05-': 2, '.': 9 } }, ['05-agents', '03-x', '']), { dailyUsd: 5, weeklyUsd: 0, chapters: { '05-agents': 2, '03-x': 9 } });
   });
 });

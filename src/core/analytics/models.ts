@@ -7,6 +7,7 @@ import type {
   DayCostRow, DayErrorRateRow, DayErrorRow, DayModelCostRow, DayTokensRow, ErrorMessageRow, ErrorOccurrenceRow,
   ModelCostRow, PeriodKey, Scope, TotalsRow,
 } from '../queries';
+import type { CostLimits } from '../budget';
 
 export interface PeriodTotals extends TotalsRow {
   cache_hit_rate: number;
@@ -46,6 +47,8 @@ export interface ResolvedRange {
 
 export interface CostData {
   range: ResolvedRange;
+  /** The budget limits to draw (absent when none is set or the host did not add them). */
+  limits?: CostLimits;
   daily: DayModelCostRow[];
   models: string[];
   chapters: ChapterCostTokensRow[];

@@ -27,6 +27,7 @@ export interface ControllerLike {
   tracker: { state: { current?: string } };
   start(): Promise<unknown>;
   output: { show(preserveFocus?: boolean): void; info(line: string): void };
+  config: { budget: import('../../core/budget').BudgetLimits };
 }
 
 /** For `activate()`: one line there, `registerAnalyticsFor(ctx, controller)`. */
@@ -36,6 +37,7 @@ export function registerAnalyticsFor(context: vscode.ExtensionContext, c: Contro
     startStack: async () => { await c.start(); },
     showLogs: () => c.output.show(true),
     currentChapter: () => c.tracker.state.current,
+    budgetLimits: () => c.config.budget,
     log: (l) => c.output.info(l),
   });
 }
