@@ -64,3 +64,52 @@ export function costPer1000Words(costUsd: number, words: number): number | undef
 export function tokensPerWordAdded(tokens: number, wordsAdded: number): number | undefined {
   return wordsAdded > 0 ? tokens / wordsAdded : undefined;
 }
+
+/** What the Chapters panel shows next to a chapter's cost. */
+export interface ChapterProgress {
+  /** Words in the chapter's files now. */
+  words: number;
+  /** Net words added in the range (git); undefined without history. */
+  wordsAdded: number | undefined;
+  /** The range's cost per 1,000 words the chapter holds now. */
+  costPer1000Words: number | undefined;
+  /** The range's tokens per word added in the range. */
+  tokensPerWordAdded: number | undefined;
+}
+
+export interface ManuscriptProgress {
+  /** Whether words added come from git history. */
+  git: boolean;
+  byChapter: Record<string, ChapterProgress>;
+  /** Net words added per day and chapter within the range (empty without git). */
+  wordsPerDay: DayWords[];
+}
+
+/**
+ * Joins the range's cost and tokens per chapter with the manuscript: words now, words added in
+ * [fromMs, toMs). Chapters with words but no cost are listed too (cost 0).
+ */
+export function manuscriptProgress(
+  rows: readonly { chapter: string; cost: number; tokens: number }[],
+  words: Readonly<Record<string, number>>,
+  changes: readonly FileChange[] | undefined,
+  range: { fromMs: number; toMs: number },
+): ManuscriptProgress {
+  const inRange = changes?.filter((c) => c.timeMs >= range.fromMs && c.timeMs < range.toMs);
+  const added = new Map<string, number>();
+  for (const c of inRange ?? []) added.set(c.chapter, (added.get(c.chapter) ?? 0) + c.after - c.before);
+  const byChapter: Record<string, ChapterProgress> = {};
+  const chapters = new Set([...rows.map((r) => r.chapter).filter((c) => c !== ''), ...Object.keys(words)]);
+  for (const chapter of chapters) {
+    const r = rows.find((x) => x.chapter === chapter);
+    const w = words[chapter] ?? 0;
+    const a = changes ? (added.get(chapter) ?? 0) : undefined;
+    byChapter[chapter] = {
+      words: w,
+      wordsAdded: a,
+      costPer1000Words: costPer1000Words(r?.cost ?? 0, w),
+      tokensPerWordAdded: a === undefined ? undefined : tokensPerWordAdded(r?.tokens ?? 0, a),
+    };
+  }
+  return { git: changes !== undefined, byChapter, wordsPerDay: inRange ? wordsAddedPerDay(inRange) : [] };
+}

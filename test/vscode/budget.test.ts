@@ -15,7 +15,7 @@ import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { freePort } from '../support/ports';
 import { sqlOver } from '../support/server';
-import { dismissNotifications, runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'budget-author';
@@ -71,11 +71,30 @@ async function claudeRun(): Promise<void> {
   await eventually('the run\'s api_request events', async () => ((await requestsStored()) > before ? true : undefined), 60_000);
 }
 
-/** Merges values into the user settings file (VS Code watches it and fires a configuration change). */
-function setUserSettings(patch: Record<string, unknown>): void {
+/**
+ * Changes user settings the way an author does: in the settings JSON editor (VS Code does not notice a file
+ * written behind its back in time), saved with Ctrl+S; resolves when the file on disk has the new values.
+ */
+async function setUserSettings(patch: Record<string, unknown>): Promise<void> {
+  const page = vs.page;
   const file = join(vs.userDataDir, 'User', 'settings.json');
-  const cur = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...cur, ...patch }, null, 2));
+  const next = { ...(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>), ...patch };
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  const editor = page.locator('.editor-group-container.active .monaco-editor textarea').first();
+  await editor.waitFor({ state: 'attached', timeout: 20_000 });
+  await editor.focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(JSON.stringify(next));
+  await page.keyboard.press('Control+S');
+  await eventually('the saved settings file', async () => {
+    try {
+      return JSON.stringify(JSON.parse(readFileSync(file, 'utf8'))) === JSON.stringify(next) ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  }, 20_000);
+  await runCommand(page, 'View: Close Editor');
 }
 
 const usd = (v: number) => `$${v.toFixed(2)}`;
@@ -88,7 +107,10 @@ async function statusKind(page: Page): Promise<'error' | 'warning' | 'standard'>
 
 async function waitForKind(page: Page, kind: 'error' | 'warning' | 'standard'): Promise<void> {
   // The extension reads the spend every 15 s and at once on a settings change.
-  await eventually(`the status bar in the ${kind} colour`, async () => ((await statusKind(page)) === kind ? true : undefined), 60_000);
+  await eventually(`the status bar in the ${kind} colour`, async () => ((await statusKind(page)) === kind ? true : undefined), 60_000).catch(async (e: Error) => {
+    const item = statusBarItem(page, STATUS);
+    throw new Error(`${e.message}; class="${await item.getAttribute('class')}" aria="${await item.getAttribute('aria-label')}" tooltip="${await tooltip(page).catch(() => '?')}"`);
+  });
 }
 
 /** The status bar tooltip's text (hovering the item). */
@@ -183,7 +205,7 @@ describe('spend budgets in a real VS Code', () => {
     const spent = await spentToday();
     assert.ok(spent > 0.5, `a run costs dollars (stored ${spent})`);
     limit = Math.round((spent / 0.85) * 100) / 100;
-    setUserSettings({ 'chapterTelemetry.budget.dailyUsd': limit });
+    await setUserSettings({ 'chapterTelemetry.budget.dailyUsd': limit });
     await waitForKind(page, 'warning');
     const t = await waitForTooltip(page, /Budget/);
     assert.ok(t.includes(`${usd(spent)} of ${usd(limit)} today`), `tooltip: ${t}`);
@@ -222,16 +244,18 @@ describe('spend budgets in a real VS Code', () => {
 
   test('the next day (test clock) resets the daily state; the notification is not repeated', async () => {
     const page = vs.page;
-    await dismissNotifications(page);
-    setUserSettings({ 'chapterTelemetry.budget.testOnlyNow': new Date(midnightMs(1) + 60_000).toISOString() });
+    const before = await budgetNotifications(page);
+    assert.equal(before.length, 1, 'the one notification of today so far');
+    await setUserSettings({ 'chapterTelemetry.budget.testOnlyNow': new Date(midnightMs(1) + 60_000).toISOString() });
     await waitForKind(page, 'standard');
     const t = await waitForTooltip(page, new RegExp(`\\$0\\.00 of \\${usd(limit)} today`));
     assert.doesNotMatch(t, /reached/);
     await vs.screenshot('03-next-day');
     // Back to the real day: over again, and that day's crossing was already notified (globalState), so no new one.
-    setUserSettings({ 'chapterTelemetry.budget.testOnlyNow': '' });
+    await setUserSettings({ 'chapterTelemetry.budget.testOnlyNow': '' });
     await waitForKind(page, 'error');
-    assert.deepEqual(await budgetNotifications(page), []);
+    await waitForTooltip(page, /Budget — reached/);
+    assert.deepEqual(await budgetNotifications(page), before);
   });
 
   test('the Cost panel names the daily limit it draws', async () => {

@@ -8,6 +8,7 @@ import type {
   ModelCostRow, PeriodKey, Scope, TotalsRow,
 } from '../queries';
 import type { CostLimits } from '../budget';
+import type { ManuscriptProgress } from '../manuscript';
 
 export interface PeriodTotals extends TotalsRow {
   cache_hit_rate: number;
@@ -66,6 +67,8 @@ export interface ErrorsData {
 
 export interface ChaptersData {
   range: ResolvedRange;
+  /** Words, cost per 1,000 words, tokens per word added (absent when the host has no workspace to count). */
+  progress?: ManuscriptProgress;
   chapters: ChapterComplexityRow[];
 }
 

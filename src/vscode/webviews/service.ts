@@ -8,6 +8,8 @@ import {
   type QueryFailure, type RangeSpec,
 } from '../../core/analytics';
 import { costLimits, hasLimits, type BudgetLimits } from '../../core/budget';
+import { manuscriptProgress } from '../../core/manuscript';
+import type { ManuscriptSnapshot } from '../manuscript';
 import { PERIOD_KEYS, type PeriodKey } from '../../core/queries';
 import { boundedRegexExec } from '../bounded-regex';
 import { ALLOWED_COMMANDS, isRequest, type HostToWebview, type Methods, type RequestMsg } from '../../webview/protocol';
@@ -22,6 +24,8 @@ export interface AnalyticsDeps {
   startStack(): Promise<void>;
   showLogs(): void;
   currentChapter(): string | undefined;
+  /** Words per chapter and git history of the workspace (the Chapters panel's progress columns). */
+  manuscript?(): Promise<ManuscriptSnapshot>;
   /** The budget limits (the Cost panel draws them as lines). */
   budgetLimits?(): BudgetLimits;
 }
@@ -101,7 +105,17 @@ export class AnalyticsService implements vscode.Disposable {
     },
     errors: async (p) => await loadErrors(this.need(), this.who(), validSpec(p)),
     occurrences: async (p) => await loadOccurrences(this.need(), this.who(), validSpec(p), str(p.errorType)),
-    chapters: async (p) => await loadChapters(this.need(), this.who(), validSpec(p)),
+    chapters: async (p) => {
+      const d = await loadChapters(this.need(), this.who(), validSpec(p));
+      if (!this.deps.manuscript) return d;
+      try {
+        const m = await this.deps.manuscript();
+        return { ...d, progress: manuscriptProgress(d.chapters, m.words, m.changes, d.range) };
+      } catch (e) {
+        this.log(`manuscript: ${(e as Error).message}`);
+        return d;
+      }
+    },
     chapterSessions: async (p) => await loadChapterSessions(this.need(), this.who(), validSpec(p), str(p.chapter)),
     copy: async (p) => {
       await vscode.env.clipboard.writeText(str(p.text));

@@ -8,8 +8,21 @@ import { chapterName, int, money } from '../format';
 import { request } from '../rpc';
 import { chartSection } from './common';
 
+const optional = (f: (v: number) => string) => (v: number | string) => (typeof v === 'number' ? f(v) : '—');
+
 export async function renderChapters(spec: RangeSpec): Promise<HTMLElement> {
   const d = await request('chapters', spec);
+  const pr = d.progress;
+  const p = (chapter: string) => pr?.byChapter[chapter];
+  // Progress columns only when the host counted the workspace; "—" where a ratio has no denominator.
+  const progressColumns = pr ? [
+    { key: 'words', label: 'Words', value: (r: (typeof d.chapters)[number]) => p(r.chapter)?.words ?? '', format: optional(int) },
+    { key: 'cost_per_1000_words', label: 'Cost / 1,000 words', value: (r: (typeof d.chapters)[number]) => p(r.chapter)?.costPer1000Words ?? '', format: optional(money) },
+    ...(pr.git ? [
+      { key: 'words_added', label: 'Words added', value: (r: (typeof d.chapters)[number]) => p(r.chapter)?.wordsAdded ?? '', format: optional(int) },
+      { key: 'tokens_per_word_added', label: 'Tokens / word added', value: (r: (typeof d.chapters)[number]) => p(r.chapter)?.tokensPerWordAdded ?? '', format: optional((v) => v.toFixed(1)) },
+    ] : []),
+  ] : [];
   const sessions = h('div', { 'data-section': 'chapter-sessions' });
   const showChapter = async (chapter: string) => {
     replace(sessions, h('p', { class: 'muted' }, 'Loading…'));
@@ -49,6 +62,26 @@ export async function renderChapters(spec: RangeSpec): Promise<HTMLElement> {
       { key: 'contributors', label: 'Contributors', value: (r) => r.contributors, format: int },
       { key: 'sessions', label: 'Sessions', value: (r) => r.sessions, format: int },
       { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },
+      ...progressColumns,
     ], d.chapters)),
+    ...(pr ? [h('p', { class: 'muted', 'data-metric': 'progress-note', 'data-git': String(pr.git) },
+      'Words: the chapter\'s text files now (front matter, code and markup left out). Cost / 1,000 words: this range\'s cost per 1,000 of those words.',
+      pr.git ? ' Words added: net words the git history added in this range; tokens / word added divides this range\'s tokens by them.' : ' No git history here: words added are not known.')] : []),
+    ...(pr && pr.wordsPerDay.length > 0 ? [chartSection('words-per-day', 'Words added per day (git)', () => {
+      const days = [...new Set(pr.wordsPerDay.map((r) => r.day))];
+      const chapters = [...new Set(pr.wordsPerDay.map((r) => r.chapter))];
+      return {
+        type: 'bar',
+        data: {
+          labels: days,
+          datasets: chapters.map((c, i) => ({ label: chapterName(c), data: days.map((day) => pr.wordsPerDay.find((r) => r.day === day && r.chapter === c)?.added ?? 0), backgroundColor: seriesColor(i), stack: 'words' })),
+        },
+        options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'Words' } } } },
+      };
+    }, table('words-per-day', 'Words added per day and chapter', [
+      { key: 'day', label: 'Day', value: (r) => r.day },
+      { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName },
+      { key: 'added', label: 'Words added', value: (r) => r.added, format: int },
+    ], pr.wordsPerDay))] : []),
     sessions);
 }
