@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_CHAPTER_PATTERNS, chapterOf, compileChapterPatterns } from '../../src/core/chapter';
-import { costPer1000Words, tokensPerWordAdded, wordsAddedPerDay, wordsByChapter } from '../../src/core/manuscript';
+import { costPer1000Words, manuscriptProgress, tokensPerWordAdded, wordsAddedPerDay, wordsByChapter } from '../../src/core/manuscript';
 import { gitWordChanges } from '../../src/manuscript/git-history';
 
 const root = mkdtempSync(join(tmpdir(), 'ct-git-words-'));
@@ -100,5 +100,24 @@ describe('words added per day from git history', () => {
     assert.equal(costPer1000Words(1, 0), undefined);
     assert.equal(tokensPerWordAdded(12_000, 400), 30);
     assert.equal(tokensPerWordAdded(100, -5), undefined);
+  });
+
+  test('progress per chapter: words now, words added inside the range only, chapters with words but no cost listed', () => {
+    const rows = [{ chapter: 'ch01', cost: 1.5, tokens: 3000 }, { chapter: '', cost: 9, tokens: 9 }];
+    const changes = [
+      { timeMs: 50, chapter: 'ch01', before: 0, after: 100 }, // before the range
+      { timeMs: 150, chapter: 'ch01', before: 100, after: 400 },
+      { timeMs: 160, chapter: 'ch02', before: 0, after: 50 },
+      { timeMs: 300, chapter: 'ch01', before: 400, after: 900 }, // after it
+    ];
+    const p = manuscriptProgress(rows, { ch01: 900, ch02: 50 }, changes, { fromMs: 100, toMs: 300 });
+    assert.deepEqual(p.byChapter, {
+      ch01: { words: 900, wordsAdded: 300, costPer1000Words: 1.5 / 900 * 1000, tokensPerWordAdded: 10 },
+      ch02: { words: 50, wordsAdded: 50, costPer1000Words: 0, tokensPerWordAdded: 0 },
+    });
+    assert.deepEqual(p.wordsPerDay.map((r) => [r.chapter, r.added]), [['ch01', 300], ['ch02', 50]]);
+    const noGit = manuscriptProgress(rows, { ch01: 900 }, undefined, { fromMs: 100, toMs: 300 });
+    assert.equal(noGit.git, false);
+    assert.deepEqual(noGit.byChapter.ch01, { words: 900, wordsAdded: undefined, costPer1000Words: 1.5 / 900 * 1000, tokensPerWordAdded: undefined });
   });
 });
