@@ -151,7 +151,7 @@ describe('manuscript progress in a real VS Code', () => {
     await vs.screenshot('01-chapters-words');
   });
 
-  test('an edit on disk is counted again when the panel reloads (only that file)', async () => {
+  test('an edit on disk is counted again when the panel reloads; the other chapter keeps its count', async () => {
     const page = vs.page;
     write('ch02/intro.mdx', '---\ntitle: x\n---\nalpha beta gamma delta epsilon zeta\n');
     const f = await webviewFrame(page, 'table[data-table="complexity"]', 30_000);
