@@ -1,7 +1,8 @@
 // Manuscript progress in a real VS Code (code-server + Chromium): a book that is a git repository built commit
 // by commit, real Claude Code runs tagged with its chapters, and the Chapters panel's words, cost per 1,000 words
 // and words added equal hand counts and SQL over the same store. An edit on disk is counted again (the
-// FileSystemWatcher marks the file; the worker recounts it) when the panel reloads.
+// FileSystemWatcher marks the file; the worker recounts it) when the panel reloads. A chapter's trend shows its
+// cost per day beside its words added per day.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -149,6 +150,20 @@ describe('manuscript progress in a real VS Code', () => {
     const perDay = await tableRows(f, 'words-per-day');
     assert.deepEqual(perDay.map((r) => [r.chapter, r.added]), [['ch01', '5'], ['ch01', '7'], ['ch02', '4']]);
     await vs.screenshot('01-chapters-words');
+  });
+
+  test('a chapter\'s trend puts its cost per day beside the words added per day', async () => {
+    const f = await webviewFrame(vs.page, 'table[data-table="complexity"]', 30_000);
+    await f.locator('table[data-table="complexity"] button.link', { hasText: 'ch01' }).first().click();
+    await f.locator('table[data-table="chapter-trend"]').waitFor({ timeout: 30_000 });
+    const rows = await tableRows(f, 'chapter-trend');
+    const dayKey = (ms: number) => { const d = new Date(ms); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
+    const words = Object.fromEntries(rows.filter((r) => r.words !== '0').map((r) => [r.day, Number(r.words)]));
+    assert.deepEqual(words, { [dayKey(daysAgo(3))]: 5, [dayKey(daysAgo(1))]: 7 });
+    const cost = rows.reduce((s, r) => s + Number(r.cost), 0);
+    const sqlCost = Number(await sql(`SELECT sum(cost_usd) FROM events_attributed WHERE event_type = 'api_request' AND user_id = {u:String} AND chapter = 'ch01'`, { u: AUTHOR }));
+    assert.ok(sqlCost > 0 && Math.abs(cost - sqlCost) < 1e-9, `trend cost ${cost} vs SQL ${sqlCost}`);
+    await vs.screenshot('02-chapter-trend');
   });
 
   test('an edit on disk is counted again when the panel reloads; the other chapter keeps its count', async () => {

@@ -3,7 +3,7 @@
  * Shared by the host, the webviews (type-only) and the tests.
  */
 import type {
-  AffectedSessionRow, ChapterComplexityRow, ChapterCostRow, ChapterCostTokensRow, ChapterSessionRow, ChapterTotalsRow,
+  AffectedSessionRow, ChapterComplexityRow, DayChapterCostRow, ChapterCostRow, ChapterCostTokensRow, ChapterSessionRow, ChapterTotalsRow,
   DayCostRow, DayErrorRateRow, DayErrorRow, DayModelCostRow, DayTokensRow, ErrorMessageRow, ErrorOccurrenceRow,
   ModelCostRow, PeriodKey, Scope, TotalsRow,
 } from '../queries';
@@ -70,6 +70,8 @@ export interface ChaptersData {
   /** Words, cost per 1,000 words, tokens per word added (absent when the host has no workspace to count). */
   progress?: ManuscriptProgress;
   chapters: ChapterComplexityRow[];
+  /** Cost per day and chapter (the per-chapter trend). */
+  dailyCost: DayChapterCostRow[];
 }
 
 export type { ErrorOccurrenceRow, ChapterSessionRow };

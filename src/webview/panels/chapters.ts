@@ -24,11 +24,33 @@ export async function renderChapters(spec: RangeSpec): Promise<HTMLElement> {
     ] : []),
   ] : [];
   const sessions = h('div', { 'data-section': 'chapter-sessions' });
+  // A chapter's trend: its cost per day beside the words its git history added per day (when known).
+  const trend = (chapter: string) => {
+    const days = d.range.days;
+    const cost = days.map((day) => d.dailyCost.find((r) => r.day === day && r.chapter === chapter)?.cost ?? 0);
+    const words = days.map((day) => pr?.wordsPerDay.find((r) => r.day === day && r.chapter === chapter)?.added ?? 0);
+    const rows = days.map((day, i) => ({ day, cost: cost[i]!, words: words[i]! })).filter((r) => r.cost !== 0 || r.words !== 0);
+    return chartSection('chapter-trend', `${chapterName(chapter)}: cost and words added per day`, () => ({
+      type: 'bar',
+      data: {
+        labels: days,
+        datasets: [
+          { type: 'bar' as const, label: 'Cost (USD)', data: cost, backgroundColor: seriesColor(1), yAxisID: 'y' },
+          ...(pr?.git ? [{ type: 'line' as const, label: 'Words added', data: words, borderColor: seriesColor(2), backgroundColor: seriesColor(2), yAxisID: 'y1', pointRadius: 2 }] : []),
+        ],
+      },
+      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'USD' } }, y1: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'Words' } } } },
+    }), table('chapter-trend', `Cost and words added per day in ${chapterName(chapter)}`, [
+      { key: 'day', label: 'Day', value: (r) => r.day },
+      { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },
+      ...(pr?.git ? [{ key: 'words', label: 'Words added', value: (r: (typeof rows)[number]) => r.words, format: int }] : []),
+    ], rows));
+  };
   const showChapter = async (chapter: string) => {
     replace(sessions, h('p', { class: 'muted' }, 'Loading…'));
     try {
       const rows = await request('chapterSessions', { ...spec, chapter });
-      replace(sessions, table<ChapterSessionRow>('chapter-sessions', `Sessions in ${chapterName(chapter)}`, [
+      replace(sessions, trend(chapter), table<ChapterSessionRow>('chapter-sessions', `Sessions in ${chapterName(chapter)}`, [
         { key: 'session_id', label: 'Session', value: (r) => r.session_id },
         { key: 'author', label: 'Author', value: (r) => r.author },
         { key: 'first_seen', label: 'First', value: (r) => r.first_seen },
