@@ -109,7 +109,9 @@ export class ManuscriptCounter implements vscode.Disposable {
     }
     if (!this.history || Date.now() - this.history.at > HISTORY_MS) {
       let changes: FileChange[] | undefined;
-      for (const f of vscode.workspace.workspaceFolders ?? []) {
+      // Like VS Code's own git support, no git runs in a folder the author has not trusted (a cloned repository's
+      // .git/config is the repository's to write); counts of the files on disk still show.
+      for (const f of vscode.workspace.isTrusted ? vscode.workspace.workspaceFolders ?? [] : []) {
         if (f.uri.scheme !== 'file') continue;
         try {
           const c = await this.call<FileChange[] | null>({ op: 'history', folder: f.uri.fsPath, patterns });
