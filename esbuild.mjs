@@ -46,6 +46,34 @@ const builds = [
     external: ['chdb', 'chdb/*', 'vscode'],
   },
   {
+    // Headless export and weekly report (npm run export / npm run report).
+    ...common,
+    entryPoints: ['src/stack/export-cli.ts'],
+    outfile: 'dist/export-cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/stack/report-cli.ts'],
+    outfile: 'dist/report-cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    // `npm run team`: headless team administration (src/server/team/).
+    ...common,
+    entryPoints: ['src/server/team/cli.ts'],
+    outfile: 'dist/team-cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     // The docker backend, loaded lazily by src/stack/index.ts: dockerode stays out of activation.
     ...common,
     entryPoints: ['src/stack/docker/index.ts'],
