@@ -84,6 +84,15 @@ const builds = [
     external: ['vscode', 'cpu-features', '*.node'],
   },
   {
+    // The manuscript counter's worker thread (word counts, git history) — off the extension host's thread.
+    ...common,
+    entryPoints: ['src/manuscript/worker.ts'],
+    outfile: 'dist/manuscript-worker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     // Mocha suites that run inside the real extension host (code-server harness / @vscode/test-cli).
     ...common,
     entryPoints: ['test/vscode/suite/index.ts'],

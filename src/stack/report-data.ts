@@ -15,7 +15,10 @@ import type { DataTarget } from './export-data';
 
 export type ReportFormat = 'md' | 'html';
 
-export async function fetchWeeklyReport(target: DataTarget, week: IsoWeek, scope: ReportScope): Promise<WeeklyReport> {
+/**
+ * `extra` runs on the same connection after the report's own queries (the `--workspace` section's budget).
+ */
+export async function fetchWeeklyReport(target: DataTarget, week: IsoWeek, scope: ReportScope, extra?: (run: QueryRunner, report: WeeklyReport) => Promise<void>): Promise<WeeklyReport> {
   const { createClient, ClickHouseLogLevel } = await import('@clickhouse/client');
   const client = createClient({
     url: target.url, username: target.auth?.user ?? 'default', password: target.auth?.password ?? '',
@@ -29,7 +32,9 @@ export async function fetchWeeklyReport(target: DataTarget, week: IsoWeek, scope
     },
   };
   try {
-    return await loadWeeklyReport(runner, week, scope);
+    const report = await loadWeeklyReport(runner, week, scope);
+    await extra?.(runner, report);
+    return report;
   } finally {
     await client.close();
   }

@@ -30,6 +30,8 @@ export class Controller implements vscode.Disposable {
   lastError: StackError | undefined;
   eventsToday: number | undefined;
   focusSent = 0;
+  /** Set by the budget monitor (src/vscode/budget-monitor.ts); shown in the status bar. */
+  budget: { state: 'ok' | 'warning' | 'over'; lines: string[] } | undefined;
   private backend: StackBackend | undefined;
   private backendKey = '';
   /** The current backend's log and exit subscriptions; replaced (old ones disposed) with the backend. */
@@ -428,6 +430,7 @@ export class Controller implements vscode.Disposable {
       eventsToday: this.eventsToday,
       attached: this.attached,
       error: this.lastError ? `${this.lastError.message} ${this.lastError.hint}` : undefined,
+      budget: this.budget,
     });
   }
 

@@ -1,4 +1,4 @@
-/** The status-bar item: Off / Starting… / On / Restarting… / Error, with the chapter in focus; click toggles. */
+/** The status-bar item: Off / Starting… / On / Restarting… / Error, with the chapter in focus and the budget's colour; click toggles. */
 import * as vscode from 'vscode';
 import { tooltipMarkdown } from '../core/markdown-text';
 
@@ -14,6 +14,7 @@ export interface StatusView {
   eventsToday?: number;
   attached?: boolean;
   error?: string;
+  budget?: { state: 'ok' | 'warning' | 'over'; lines: string[] };
 }
 
 export class StatusBar implements vscode.Disposable {
@@ -44,15 +45,22 @@ export class StatusBar implements vscode.Disposable {
     }
   }
 
+  /** A reached budget is an error colour; a nearly reached one, or a stack error, a warning colour. */
+  static background(v: StatusView): string | undefined {
+    if (v.budget?.state === 'over') return 'statusBarItem.errorBackground';
+    if (v.budget?.state === 'warning' || v.state === 'error') return 'statusBarItem.warningBackground';
+    return undefined;
+  }
+
   update(v: StatusView): void {
     this.item.text = StatusBar.text(v);
     // The chapter (a folder name) and other values are escaped in tooltipMarkdown; theme icons stay off (the tooltip
     // uses none), so `$(name)` in a folder name is never drawn as an icon.
     const md = new vscode.MarkdownString(tooltipMarkdown(v), false);
     this.item.tooltip = md;
-    this.item.backgroundColor =
-      v.state === 'error' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: `Chapter Telemetry ${v.state}${v.chapter ? `, chapter ${v.chapter}` : ''}` };
+    this.item.backgroundColor = StatusBar.background(v) ? new vscode.ThemeColor(StatusBar.background(v)!) : undefined;
+    const budget = v.budget && v.budget.state !== 'ok' ? `, budget ${v.budget.state === 'over' ? 'reached' : 'nearly reached'}` : '';
+    this.item.accessibilityInformation = { label: `Chapter Telemetry ${v.state}${v.chapter ? `, chapter ${v.chapter}` : ''}${budget}` };
   }
 
   dispose(): void {

@@ -17,6 +17,8 @@ export interface WeeklyReport {
   days: DayRow[];
   chapters: ChapterRow[];
   models: ModelRow[];
+  /** With `--workspace DIR`: the budget now and words / cost per 1,000 words per chapter. */
+  workspace?: import('./workspace-section').WorkspaceSection;
 }
 
 export function errorRateOf(t: TotalsRow): number {

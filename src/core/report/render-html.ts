@@ -5,6 +5,7 @@
  */
 import { change, int, pct, pointChange, usd } from './format';
 import type { WeeklyReport } from './load';
+import { budgetLines, budgetSummary, perThousand, wordsRows } from './workspace-section';
 import { totalsRows, whoLabel } from './render-markdown';
 
 export function escapeHtml(s: string): string {
@@ -75,6 +76,16 @@ export function renderHtml(r: WeeklyReport): string {
         + table(['Error type', 'Errors'], r.errorTypes.map((e) => [e.error_type, int(e.errors)]))
       : '<p>No API errors this week.</p>',
   ];
+  const w = r.workspace;
+  if (w) {
+    const rows = wordsRows(r, w);
+    body.push(
+      '<h2>Budget (now)</h2>', `<p>${escapeHtml(budgetSummary(w))}.</p>`,
+      budgetLines(w).length ? `<ul>${budgetLines(w).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '',
+      '<h2>Words and cost per 1,000 words</h2>',
+      rows.length ? table(['Chapter', 'Cost (USD)', 'Words', 'Cost / 1,000 words'], rows.map((x) => [x.chapter, usd(x.cost), int(x.words), perThousand(x.costPer1000Words)])) : '<p>No chapter had requests this week.</p>',
+    );
+  }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

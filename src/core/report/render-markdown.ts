@@ -1,6 +1,7 @@
 /** The weekly report as Markdown: headings and tables, one number per cell. */
 import { change, int, pct, pointChange, usd } from './format';
 import type { WeeklyReport } from './load';
+import { budgetLines, budgetSummary, perThousand, wordsRows } from './workspace-section';
 
 /**
  * A chapter or model name as table-cell text: the characters that would make a link, an image,
@@ -65,5 +66,15 @@ export function renderMarkdown(r: WeeklyReport): string {
     r.models.length ? table(['Model', 'Cost (USD)', 'Requests', 'Tokens'], r.models.map((m) => [cell(m.model), usd(m.cost), int(m.requests), int(m.tokens)]), ['l', 'r', 'r', 'r']) : 'No requests this week.',
     '',
   ];
+  const w = r.workspace;
+  if (w) {
+    const rows = wordsRows(r, w);
+    parts.push(
+      '## Budget (now)', '', `${budgetSummary(w)}.`, '', ...budgetLines(w).map((l) => `- ${cell(l)}`), '',
+      '## Words and cost per 1,000 words', '',
+      rows.length ? table(['Chapter', 'Cost (USD)', 'Words', 'Cost / 1,000 words'], rows.map((x) => [cell(x.chapter), usd(x.cost), int(x.words), perThousand(x.costPer1000Words)]), ['l', 'r', 'r', 'r']) : 'No chapter had requests this week.',
+      '',
+    );
+  }
   return parts.join('\n');
 }
