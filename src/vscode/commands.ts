@@ -68,6 +68,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
       void vscode.window.showErrorMessage(`Chapter Telemetry: ${(e as Error).message}`);
     }
   });
+  // Data lifecycle (src/vscode/data-commands.ts); an argument object skips the questions.
+  reg('chapterTelemetry.exportData', async (arg?: unknown) => (await import('./data-commands')).exportDataCommand(c, arg));
+  reg('chapterTelemetry.deleteMyData', async (arg?: unknown) => (await import('./data-commands')).deleteMyDataCommand(c, arg));
+  reg('chapterTelemetry.weeklyReport', async (arg?: unknown) => (await import('./data-commands')).weeklyReportCommand(c, arg));
   reg('chapterTelemetry.internal.stats', (): Stats => ({
     activationTimeMs: activationTimeMs(),
     state: c.state,
