@@ -22,6 +22,8 @@ export interface Config {
   dataDir: string;
   /** Docker mode: empty values fall back to the environment, then to the compose file's defaults. */
   docker: { clickhouseImage: string; collectorImage: string; projectName: string };
+  /** Days kept (0 = forever): raw OTLP tables, events, focus timeline, quarter-hour rollup; session summaries. */
+  retention: { rawDays: number; sessionDays: number };
   /** User-only settings (src/core/user-only-settings.ts) a workspace tried to set; their values were ignored. */
   ignoredWorkspaceSettings: UserOnlySetting[];
 }
@@ -32,6 +34,10 @@ function osUser(): string {
   } catch {
     return process.env.USER ?? process.env.USERNAME ?? 'author';
   }
+}
+
+function days(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 36500 ? v : fallback;
 }
 
 function port(v: unknown, fallback: number): number {
@@ -77,6 +83,7 @@ export function readConfig(): Config {
       collectorImage: text('docker.collectorImage'),
       projectName: text('docker.projectName'),
     },
+    retention: { rawDays: days(mine('retention.rawDays', 90), 90), sessionDays: days(mine('retention.sessionDays', 365), 365) },
     ignoredWorkspaceSettings: ignored,
   };
 }

@@ -1,6 +1,7 @@
 // The data-lifecycle commands in a real VS Code (code-server) against a real embedded server fed with
 // two authors: Export Data's argument form writes a file holding what SQL holds, Weekly Report writes
-// the same Markdown as `npm run report`, Delete My Data removes alice's rows and leaves bob's.
+// the same Markdown as `npm run report`, Delete My Data removes alice's rows and leaves bob's, and the retention
+// settings become the store's TTLs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -47,7 +48,7 @@ test('Export Data, Weekly Report and Delete My Data from the extension host', as
     const r = await vs.runTests(600_000);
     writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'data-lifecycle-mocha.log'), r.log);
     assert.equal(r.exitCode, 0, r.log);
-    assert.match(r.log, /4 passing/);
+    assert.match(r.log, /5 passing/);
   } finally {
     await vs.close();
   }
@@ -62,4 +63,8 @@ test('Export Data, Weekly Report and Delete My Data from the extension host', as
   }
   assert.equal(await count("SELECT count() FROM otel_logs WHERE ResourceAttributes['user_id'] = 'alice'"), 0);
   assert.equal(await count("SELECT count() FROM telemetry_events WHERE user_id = 'bob'"), bobBefore);
+  const ttl = async (t: string) => (await srv.sql(`SELECT create_table_query FROM system.tables WHERE database = 'default' AND name = '${t}' FORMAT TSVRaw`));
+  assert.match(await ttl('telemetry_events'), /toIntervalDay\(30\)/);
+  assert.match(await ttl('otel_logs'), /toIntervalDay\(30\)/);
+  assert.match(await ttl('session_summaries'), /toIntervalDay\(60\)/);
 });

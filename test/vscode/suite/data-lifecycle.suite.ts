@@ -42,6 +42,14 @@ export function registerDataLifecycleSuite(): void {
       assert.equal(r.files?.length, 2);
       results.report = r;
     });
+    it('the retention settings (user level) reach the store as its TTLs', async () => {
+      const cfg = vscode.workspace.getConfiguration('chapterTelemetry');
+      await cfg.update('retention.rawDays', 30, vscode.ConfigurationTarget.Global);
+      await cfg.update('retention.sessionDays', 60, vscode.ConfigurationTarget.Global);
+      const altered = (await vscode.commands.executeCommand('chapterTelemetry.internal.applyRetention')) as string[];
+      assert.ok(altered.includes('telemetry_events') && altered.includes('session_summaries'), JSON.stringify(altered));
+      results.retention = altered;
+    });
     it('Delete My Data with {confirmed: true} leaves zero rows of the author in every table', async () => {
       const r = (await vscode.commands.executeCommand('chapterTelemetry.deleteMyData', { confirmed: true })) as {
         user: string; before?: { table: string; count: { rows: number } }[]; after?: { table: string; count: { rows: number } }[]; error?: string };
