@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { repoRoot, sqlOver, startServer, type RunningServer } from '../support/server';
 import { eventually } from '../support/otlp';
 import { feedAuthor } from '../support/lifecycle-data';
+import { close, readBack } from '../support/export-check';
 
 const cli = join(repoRoot, 'dist', 'export-cli.js');
 let srv: RunningServer;
@@ -64,28 +64,6 @@ const TABLES: Record<string, { column: string; sql: string }> = {
 
 async function expected(table: string): Promise<[number, number]> {
   const [c, s] = (await sqlOver(srv.httpUrl, TABLES[table]!.sql)).trim().split('\t');
-  return [Number(c), Number(s)];
-}
-
-function close(a: number, b: number): boolean {
-  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-}
-
-/** Rows and the column's sum as the file holds them, read by a parser of that format. */
-function readBack(file: string, format: string, column: string): [number, number] {
-  if (format === 'csv') {
-    const records = parse(readFileSync(file), { columns: true }) as Record<string, string>[];
-    return [records.length, column === 'timestamp' ? 0 : records.reduce((s, r) => s + Number(r[column]), 0)];
-  }
-  if (format === 'jsonl') {
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
-    const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    return [rows.length, column === 'timestamp' ? 0 : rows.reduce((s, r) => s + Number(r[column]), 0)];
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const chdb = require('chdb') as typeof import('chdb');
-  const col = column === 'timestamp' ? '0' : `sum(\`${column}\`)`;
-  const [c, s] = chdb.query(`SELECT count(), ${col} FROM file('${file.replace(/'/g, "\\'")}', Parquet)`, 'TabSeparated').trim().split('\t');
   return [Number(c), Number(s)];
 }
 

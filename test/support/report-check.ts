@@ -57,7 +57,7 @@ export async function checkReport(srv: RunningServer, md: string, params: { all:
     const fmt = (v: number) => (i === 0 ? v.toFixed(4) : String(v));
     assert.deepEqual(totals.get(label), [fmt(n[i]!), fmt(p[i]!), pctChange(n[i]!, p[i]!)], label);
   });
-  const rate = (x: number[]) => x[2]! / (x[1]! + x[2]!);
+  const rate = (x: number[]) => (x[1]! + x[2]! === 0 ? 0 : x[2]! / (x[1]! + x[2]!));
   const d = (rate(n) - rate(p)) * 100;
   assert.deepEqual(totals.get('Error rate'), [`${(rate(n) * 100).toFixed(2)}%`, `${(rate(p) * 100).toFixed(2)}%`, `${d > 0 ? '+' : ''}${d.toFixed(2)} pp`]);
 
