@@ -115,27 +115,33 @@ test('a table outside the list, a bad day or format is a usage error and writes 
   assert.ok(Number((await srv.sql('SELECT count() FROM otel_logs')).trim()) > 0);
 });
 
-test('SIGINT halfway: exit 130, nothing under the target name, no .partial left', async () => {
-  // Enough raw rows that the export is still streaming when the first progress report (per MiB) arrives.
-  await srv.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, SeverityNumber)
-    SELECT toDateTime64('2026-11-20 10:00:00', 9) + toIntervalMillisecond(number), 'bulk', repeat('x', 300), number % 24 FROM numbers(600000)`);
-  const dir = mkdtempSync(join(out, 'cancel-'));
-  const file = join(dir, 'logs.csv');
-  const p = spawn(process.execPath, [cli, '--url', srv.httpUrl, '--table', 'otel_logs', '--format', 'csv', '--out', file]);
-  let stderr = '';
-  let signalled = false;
-  p.stderr.on('data', (d) => {
-    stderr += d;
-    // The second report means bytes are flowing into the .partial file.
-    if (!signalled && /progress rows=[1-9]\d* bytes=[1-9]/.test(stderr)) {
-      signalled = true;
-      assert.ok(existsSync(`${file}.partial`), 'streaming into the partial file');
-      p.kill('SIGINT');
+for (const format of ['csv', 'parquet']) {
+  test(`SIGINT halfway (${format}): exit 130, nothing under the target name, no .partial, no server temp file left`, async () => {
+    // Enough raw rows that the export is still streaming when the first progress report (per MiB) arrives.
+    if (Number(await srv.sql("SELECT count() FROM otel_logs WHERE ServiceName = 'bulk'")) === 0) {
+      await srv.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, SeverityNumber)
+        SELECT toDateTime64('2026-11-20 10:00:00', 9) + toIntervalMillisecond(number), 'bulk', concat(repeat('x', 200), toString(cityHash64(number))), number % 24 FROM numbers(600000)`);
     }
+    const dir = mkdtempSync(join(out, 'cancel-'));
+    const file = join(dir, `logs.${format}`);
+    const p = spawn(process.execPath, [cli, '--url', srv.httpUrl, '--table', 'otel_logs', '--format', format, '--out', file]);
+    let stderr = '';
+    let signalled = false;
+    p.stderr.on('data', (d) => {
+      stderr += d;
+      // A report with bytes means they are flowing into the .partial file.
+      if (!signalled && /progress rows=\d+ bytes=[1-9]/.test(stderr)) {
+        signalled = true;
+        assert.ok(existsSync(`${file}.partial`), 'streaming into the partial file');
+        p.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
+    assert.ok(signalled, `never saw progress:\n${stderr}`);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /export cancelled/);
+    assert.deepEqual(readdirSync(dir), []);
+    const tmp = join(srv.dataDir, 'tmp-results');
+    await eventually(async () => !existsSync(tmp) || readdirSync(tmp).length === 0, () => `left in ${tmp}: ${readdirSync(tmp).join(', ')}`);
   });
-  const code = await new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
-  assert.ok(signalled, `never saw progress:\n${stderr}`);
-  assert.equal(code, 130, stderr);
-  assert.match(stderr, /export cancelled/);
-  assert.deepEqual(readdirSync(dir), []);
-});
+}

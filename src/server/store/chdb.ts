@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { StoreError, type Identity, type QueryOptions, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
-import { chunkJoin, dropHeaderLines } from './stream-formats';
+import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
 import { SessionPool } from './session-pool';
 import { quoteIdent, quoteString } from './sql-quote';
 import { engineLimits, type EngineLimits } from './engine-limits';
@@ -77,6 +78,8 @@ export class ChdbStore implements Store {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   static async open(dataDir: string, limits: EngineLimits = engineLimits(), chdb: ChdbModule = require('chdb')): Promise<ChdbStore> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // Results a previous run was writing when it died (streamViaFile).
+    rmSync(join(dataDir, 'tmp-results'), { recursive: true, force: true });
     try {
       // Server-wide settings take effect with the first connection to the engine.
       const ingest = new chdb.Session(dataDir, { connectionArgs: [`--max_server_memory_usage=${limits.maxServerMemoryBytes}`] });
@@ -162,9 +165,14 @@ export class ChdbStore implements Store {
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
     if (this.closed) throw new StoreError('the engine is closed', undefined, true);
-    const join = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
-    if (join.kind === 'whole') {
-      // One document (Parquet, JSON…): chDB would make each chunk a document of its own.
+    const rule = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
+    if (rule.kind === 'file') {
+      // chDB would make each chunk a Parquet file of its own; the engine writes one file instead.
+      yield* this.streamViaFile(sql, options);
+      return;
+    }
+    if (rule.kind === 'whole') {
+      // One document (JSON, Pretty…): chDB would make each chunk a document of its own.
       yield await this.query(sql, options);
       return;
     }
@@ -181,7 +189,7 @@ export class ChdbStore implements Store {
         let first = true;
         for await (const chunk of st) {
           // Copied: the chunk's memory belongs to the engine once the next one is pulled.
-          const raw = join.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), join.lines) : chunk.raw();
+          const raw = rule.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), rule.lines) : chunk.raw();
           first = false;
           yield Buffer.from(raw);
         }
@@ -194,6 +202,29 @@ export class ChdbStore implements Store {
     } finally {
       tagged.done();
       pool.release(s, discard);
+    }
+  }
+
+  /**
+   * A binary file format: the engine writes the result with `INTO OUTFILE` into an owner-only temp
+   * file under the data directory (row group by row group, so memory stays flat), which is then read
+   * out in 1 MiB pieces and removed, also when the client goes away. A statement without its own
+   * FORMAT clause (format from `default_format`) is answered whole.
+   */
+  private async *streamViaFile(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
+    const dir = join(this.dataDir, 'tmp-results');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, `${randomUUID()}.out`);
+    const target = intoOutfile(sql, quoteString(file));
+    if (!target) {
+      yield await this.query(sql, options);
+      return;
+    }
+    try {
+      await this.query(target, options);
+      for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) yield piece as Buffer;
+    } finally {
+      rmSync(file, { force: true });
     }
   }
 

@@ -9,17 +9,21 @@ export type ChunkJoin =
   | { kind: 'concat' }
   /** Text formats whose first `lines` lines are names (and types): drop them from every later chunk. */
   | { kind: 'strip-header'; lines: number }
-  /** Formats that are one document (binary files with a footer, one JSON object): no streaming. */
+  /** Binary file formats (Parquet, Arrow, ORC, Avro): the engine writes them to a temp file, which streams. */
+  | { kind: 'file' }
+  /** Other one-document formats (one JSON object, a pretty table): answered whole. */
   | { kind: 'whole' };
 
+const FILE = new Set(['parquet', 'arrow', 'orc', 'avro']);
 const WHOLE = new Set([
-  'parquet', 'arrow', 'orc', 'avro', 'json', 'jsoncompact', 'jsonstrings', 'jsoncompactstrings',
+  'json', 'jsoncompact', 'jsonstrings', 'jsoncompactstrings',
   'jsoncolumns', 'jsoncompactcolumns', 'jsoncolumnswithmetadata', 'jsonobjecteachrow', 'xml', 'pretty',
   'prettycompact', 'prettyspace', 'prettynoescapes', 'prettycompactmonoblock', 'markdown', 'npy',
 ]);
 
 export function chunkJoin(format: string): ChunkJoin {
   const f = format.toLowerCase();
+  if (FILE.has(f)) return { kind: 'file' };
   if (WHOLE.has(f)) return { kind: 'whole' };
   // RowBinaryWithNames… carry their header in binary; the client reads it once, so they go whole too.
   if (f.startsWith('rowbinary') && f.includes('withnames')) return { kind: 'whole' };
@@ -41,4 +45,16 @@ export function dropHeaderLines(chunk: Uint8Array, lines: number): Uint8Array {
     else if (b === 10 && !inQuote && --left === 0) return chunk.subarray(i + 1);
   }
   return chunk.subarray(chunk.length);
+}
+
+/**
+ * The statement with `INTO OUTFILE '<file>'` in front of its trailing FORMAT clause (what the engine
+ * needs to write the whole result as one file, streaming to disk), or undefined when the statement
+ * names no format itself.
+ */
+export function intoOutfile(sql: string, quotedFile: string): string | undefined {
+  const text = sql.replace(/(--[^\n]*\s*)+$/g, '').trimEnd();
+  const m = /\bFORMAT\s+\w+\s*(?:SETTINGS\s+[^;]*)?;?\s*$/i.exec(text);
+  if (!m) return undefined;
+  return `${text.slice(0, m.index)}INTO OUTFILE ${quotedFile} ${text.slice(m.index).replace(/;\s*$/, '')}`;
 }
