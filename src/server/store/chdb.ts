@@ -220,8 +220,11 @@ export class ChdbStore implements Store {
       yield await this.query(sql, options);
       return;
     }
+    // The engine holds a whole row group in memory before writing it (default up to 1M rows / 512 MiB):
+    // smaller groups keep the server's memory flat; a client's own values win.
+    const settings = { output_format_parquet_row_group_size: '65536', output_format_parquet_row_group_size_bytes: String(16 << 20), ...options.settings };
     try {
-      await this.query(target, options);
+      await this.query(target, { ...options, settings });
       for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) yield piece as Buffer;
     } finally {
       rmSync(file, { force: true });
