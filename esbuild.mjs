@@ -65,6 +65,15 @@ const builds = [
     external: ['vscode'],
   },
   {
+    // `npm run team`: headless team administration (src/server/team/).
+    ...common,
+    entryPoints: ['src/server/team/cli.ts'],
+    outfile: 'dist/team-cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     // The docker backend, loaded lazily by src/stack/index.ts: dockerode stays out of activation.
     ...common,
     entryPoints: ['src/stack/docker/index.ts'],

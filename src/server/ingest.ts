@@ -35,6 +35,11 @@ export class Ingest {
   /** @param maxPendingBytes above this much queued data, new exports are refused as "retry later". */
   constructor(private readonly store: Store, private readonly maxPendingBytes = 256 * 1024 * 1024) {}
 
+  /** Bytes of accepted rows not yet committed (the team server's /metrics queue depth). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
   /** Resolves once every row of this export is committed; rejects with a StoreError otherwise. */
   async write(rows: TableRows): Promise<void> {
     if (rows.size === 0) return;

@@ -1,8 +1,9 @@
-/** The status-bar item: Off / Starting… / On / Error, with the chapter in focus; click toggles. */
+/** The status-bar item: Off / Starting… / On / Restarting… / Error, with the chapter in focus; click toggles. */
 import * as vscode from 'vscode';
 import { tooltipMarkdown } from '../core/markdown-text';
 
-export type UiState = 'off' | 'starting' | 'on' | 'error';
+/** `restarting`: the embedded server died on its own and is being started again (terminals keep their env). */
+export type UiState = 'off' | 'starting' | 'on' | 'restarting' | 'error';
 
 export interface StatusView {
   state: UiState;
@@ -36,6 +37,8 @@ export class StatusBar implements vscode.Disposable {
         return `$(sync~spin) Telemetry Starting…${ch}`;
       case 'on':
         return `$(pulse) Telemetry${ch}`;
+      case 'restarting':
+        return `$(sync~spin) Telemetry Restarting…${ch}`;
       case 'error':
         return `$(warning) Telemetry Error${ch}`;
     }

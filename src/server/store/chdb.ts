@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreError, type Identity, type QueryOptions, type Store } from './types';
+import { StoreError, type Identity, type QueryOptions, type QuerySummary, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
 import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
 import { SessionPool } from './session-pool';
+import { NamedSessions } from './named-sessions';
+import { withInfile, withSpooledFile } from './spooled-insert';
+import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
 import { engineLimits, type EngineLimits } from './engine-limits';
 
@@ -28,6 +31,19 @@ function codeFromText(text: string | undefined): number | undefined {
 const RAW_INSERT_FORMATS = new Set(['JSONEachRow', 'JSONCompactEachRow', 'CSV', 'CSVWithNames', 'TSV', 'TabSeparated', 'TSVWithNames', 'TabSeparatedWithNames']);
 
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PLAIN_COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A borrowed session and how to give it back once the statement is over. */
+interface Borrowed {
+  s: Session;
+  /** `clean`: the statement completed (no error, no cancel). */
+  done(clean: boolean): Promise<void>;
+}
+
+function summaryOf(res: { rowsRead: number; bytesRead: number; elapsed: number }): QuerySummary {
+  // chDB's rowsRead/bytesRead count the result (measured: sum() over 100000 rows reports 1 row, 8 bytes).
+  return { result_rows: res.rowsRead, result_bytes: res.bytesRead, elapsed_ns: Math.round(res.elapsed * 1e9) };
+}
 
 function toBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -52,6 +68,7 @@ export class ChdbStore implements Store {
   private readonly writers: SessionPool<Session>;
   private readonly internal: SessionPool<Session>;
   private readonly parser: SessionPool<Session>;
+  private readonly named: NamedSessions<Session>;
 
   private constructor(private readonly chdb: ChdbModule, private readonly ingest: Session, readonly dataDir: string, readonly limits: EngineLimits) {
     this.description = `chDB at ${dataDir}`;
@@ -67,9 +84,12 @@ export class ChdbStore implements Store {
     };
     const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0`;
     // Order matters: readonly last, since once it is 1 no setting can change any more.
-    this.readers = new SessionPool('reader', open([common, 'SET readonly = 1']), limits.readerSessions);
+    const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
-    this.writers = new SessionPool('writer', open([`${common}, input_format_values_interpret_expressions = 0, input_format_values_deduce_templates_of_expressions = 0`]), limits.writerSessions);
+    const openWriter = open([`${common}, input_format_values_interpret_expressions = 0, input_format_values_deduce_templates_of_expressions = 0`]);
+    this.readers = new SessionPool('reader', openReader, limits.readerSessions);
+    this.writers = new SessionPool('writer', openWriter, limits.writerSessions);
+    this.named = new NamedSessions((identity) => (identity === 'reader' ? openReader() : openWriter()));
     this.internal = new SessionPool('internal', open([]), 1);
     this.parser = new SessionPool('parser', open(['SET implicit_select = 0, readonly = 1']), 1);
   }
@@ -96,19 +116,64 @@ export class ChdbStore implements Store {
   }
 
   /**
-   * `database` and URL settings become session state (`USE`, `SET`) on the borrowed session, as
-   * ClickHouse applies them to the query's context; such a session is then discarded, never reused.
+   * A session for one statement: a pooled one, or the client's own (`session_id`). `database`, URL
+   * settings and `param_` values become session state (`USE`, `SET`, `SET param_x`: the engine then
+   * parses a value exactly as ClickHouse parses `param_x`); a pooled session that took any is then
+   * discarded, never reused. On a client's session they apply to this statement only, as in ClickHouse:
+   * the previous database and setting values are put back afterwards.
    */
+  private async borrow(options: QueryOptions): Promise<Borrowed> {
+    if (this.closed) throw new StoreError('the engine is closed', undefined, true);
+    const ref = options.session;
+    if (!ref) {
+      const pool = this.poolFor(options.identity);
+      const s = await pool.acquire();
+      let changed = true;
+      try {
+        changed = await this.prepare(s, options);
+      } catch (err) {
+        pool.release(s, true);
+        throw toStoreError(err);
+      }
+      return { s, done: async (clean) => pool.release(s, !clean || changed) };
+    }
+    const identity = options.identity ?? 'writer';
+    const s = await this.named.acquire(identity, ref);
+    let restore: string[] = [];
+    try {
+      restore = await saveState(s, options);
+      await this.prepare(s, options);
+    } catch (err) {
+      this.named.release(identity, ref, !(await settle(s)));
+      throw toStoreError(err);
+    }
+    return {
+      s,
+      done: async (clean) => {
+        let ok = clean || (await settle(s));
+        try {
+          for (const stmt of restore) await s.queryAsync(stmt);
+        } catch {
+          ok = false;
+        }
+        this.named.release(identity, ref, !ok);
+      },
+    };
+  }
+
   private async prepare(s: Session, options: QueryOptions): Promise<boolean> {
     let changed = false;
     if (options.database && options.database !== 'default') {
       await s.queryAsync(`USE ${quoteIdent(options.database)}`);
       changed = true;
     }
-    const entries = Object.entries(options.settings ?? {});
+    const entries = [
+      ...Object.entries(options.settings ?? {}),
+      ...Object.entries(options.params ?? {}).map(([k, v]) => [`param_${k}`, v] as [string, string]),
+    ];
     if (entries.length > 0) {
       for (const [k] of entries) {
-        if (!SETTING_NAME.test(k)) throw new StoreError(`Code: 115. DB::Exception: Unknown setting '${k}'`, 115, false);
+        if (!SETTING_NAME.test(k)) throw new StoreError(`Code: 115. DB::Exception: Unknown setting '${k}'. (UNKNOWN_SETTING)`, 115, false);
       }
       // A quoted value is parsed by the engine as the setting's type, as URL settings are.
       await s.queryAsync(`SET ${entries.map(([k, v]) => `${k} = ${quoteString(v)}`).join(', ')}`);
@@ -136,35 +201,31 @@ export class ChdbStore implements Store {
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
-    if (this.closed) throw new StoreError('the engine is closed', undefined, true);
-    const pool = this.poolFor(options.identity);
-    const s = await pool.acquire();
-    let discard = true;
+    const b = await this.borrow(options);
+    let clean = false;
     const tagged = options.data ? { sql, done: () => undefined } : this.cancellable(sql, options.signal);
     sql = tagged.sql;
     try {
-      const changed = await this.prepare(s, options);
       let out: Buffer;
-      if (options.data && options.data.length > 0) out = await this.insertData(s, sql, options.data);
+      let summary: QuerySummary;
+      if (options.data) ({ out, summary } = await this.insertData(b.s, sql, options.data));
       else {
-        const opts = { format: options.format ?? 'TabSeparated' };
-        const res = options.params && Object.keys(options.params).length > 0
-          ? await s.queryBindAsync(sql, options.params, opts)
-          : await s.queryAsync(sql, opts);
+        const res = await b.s.queryAsync(sql, { format: options.format ?? 'TabSeparated' });
         out = Buffer.from(toBuffer(res.bytes()));
+        summary = summaryOf(res);
       }
-      discard = changed;
+      clean = true;
+      options.onSummary?.(summary);
       return out;
     } catch (err) {
       throw toStoreError(err);
     } finally {
       tagged.done();
-      pool.release(s, discard);
+      await b.done(clean);
     }
   }
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
-    if (this.closed) throw new StoreError('the engine is closed', undefined, true);
     const rule = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
     if (rule.kind === 'file') {
       // chDB would make each chunk a Parquet file of its own; the engine writes one file instead.
@@ -176,15 +237,12 @@ export class ChdbStore implements Store {
       yield await this.query(sql, options);
       return;
     }
-    const pool = this.poolFor(options.identity);
-    const s = await pool.acquire();
-    let discard = true;
+    const b = await this.borrow(options);
+    let clean = false;
     const tagged = this.cancellable(sql, options.signal);
     sql = tagged.sql;
     try {
-      const changed = await this.prepare(s, options);
-      const opts = { format: options.format ?? 'TabSeparated', signal: options.signal };
-      const st = options.params && Object.keys(options.params).length > 0 ? s.queryStreamBind(sql, options.params, opts) : s.queryStream(sql, opts);
+      const st = b.s.queryStream(sql, { format: options.format ?? 'TabSeparated', signal: options.signal });
       try {
         let first = true;
         for await (const chunk of st) {
@@ -196,12 +254,12 @@ export class ChdbStore implements Store {
       } finally {
         if (!st.closed) st.cancel();
       }
-      discard = changed;
+      clean = !options.signal?.aborted;
     } catch (err) {
       throw toStoreError(err);
     } finally {
       tagged.done();
-      pool.release(s, discard);
+      await b.done(clean);
     }
   }
 
@@ -245,25 +303,30 @@ export class ChdbStore implements Store {
     }
   }
 
-  /** `INSERT INTO t [(cols)] FORMAT X` with its rows in a separate payload (ClickHouse HTTP style). */
-  private async insertData(s: Session, sql: string, data: Buffer): Promise<Buffer> {
+  /**
+   * `INSERT INTO t [(cols)] FORMAT X` with its rows in a separate payload (ClickHouse HTTP style). Text
+   * formats chDB takes as a raw payload go straight in; everything else (binary formats, Values, column
+   * lists such as `(* EXCEPT (c))`) through a spooled file (spooled-insert.ts). No rows: nothing to do,
+   * as in ClickHouse.
+   */
+  private async insertData(s: Session, sql: string, data: Buffer): Promise<{ out: Buffer; summary: QuerySummary }> {
+    const empty = Buffer.alloc(0);
+    if (data.length === 0) return { out: empty, summary: { written_rows: 0, written_bytes: 0 } };
     const ins = splitInsertStatement(sql);
-    if (!ins) throw new StoreError(`Code: 62. DB::Exception: data was sent with a statement that is not INSERT … FORMAT <format>: ${sql.slice(0, 120)}`, 62, false);
-    if (RAW_INSERT_FORMATS.has(ins.format)) {
-      await s.insert({
+    // The engine parses a SETTINGS clause itself (values may hold commas and quotes): spooled path.
+    if (ins && RAW_INSERT_FORMATS.has(ins.format) && !ins.settings && (ins.columns ?? []).every((c) => PLAIN_COLUMN.test(c))) {
+      const res = await s.insert({
         table: ins.table,
         format: ins.format as 'JSONEachRow',
         values: data,
         ...(ins.columns ? { columns: ins.columns } : {}),
-        ...(ins.settings ? { settings: ins.settings } : {}),
       });
-    } else if (!data.includes(0)) {
-      // Text formats chDB does not take as a raw payload (Values, JSONCompact…): inline them.
-      await s.queryAsync(`${sql}\n${data.toString('utf8')}`);
-    } else {
-      throw new StoreError(`Code: 73. DB::Exception: binary insert format ${ins.format} is not supported by the embedded server; send JSONEachRow, CSV or TabSeparated`, 73, false);
+      return { out: empty, summary: { written_rows: res.rowsWritten, written_bytes: res.bytesWritten, elapsed_ns: Math.round(res.elapsed * 1e9) } };
     }
-    return Buffer.alloc(0);
+    const normalized = await this.normalize(sql);
+    const res = await withSpooledFile(this.dataDir, data, (path) => s.queryAsync(withInfile(normalized, path)));
+    // For INSERT … FROM INFILE the engine's row count is the rows it read from the file and inserted.
+    return { out: empty, summary: { written_rows: res.rowsRead, written_bytes: res.bytesRead, elapsed_ns: Math.round(res.elapsed * 1e9) } };
   }
 
   async insertJsonEachRow(table: string, ndjson: Buffer): Promise<void> {
@@ -280,6 +343,7 @@ export class ChdbStore implements Store {
     if (this.closed) return;
     this.closed = true;
     for (const p of [this.readers, this.writers, this.internal, this.parser]) p.close();
+    this.named.close();
     this.ingest.close();
     void this.chdb;
   }
