@@ -82,7 +82,10 @@ export class ChdbStore implements Store {
       }
       return s;
     };
-    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0`;
+    // Parquet row groups of 64k rows / 16 MiB: the engine holds a whole group in memory before writing it
+    // (default up to 1M rows / 512 MiB), so exports stay flat (streamViaFile). Set here: readers cannot SET.
+    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, `
+      + 'output_format_parquet_row_group_size = 65536, output_format_parquet_row_group_size_bytes = 16777216';
     // Order matters: readonly last, since once it is 1 no setting can change any more.
     const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
@@ -278,11 +281,8 @@ export class ChdbStore implements Store {
       yield await this.query(sql, options);
       return;
     }
-    // The engine holds a whole row group in memory before writing it (default up to 1M rows / 512 MiB):
-    // smaller groups keep the server's memory flat; a client's own values win.
-    const settings = { output_format_parquet_row_group_size: '65536', output_format_parquet_row_group_size_bytes: String(16 << 20), ...options.settings };
     try {
-      await this.query(target, { ...options, settings });
+      await this.query(target, options);
       for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) yield piece as Buffer;
     } finally {
       rmSync(file, { force: true });
