@@ -20,6 +20,9 @@ export const USER_ONLY_SETTINGS = [
   'docker.clickhouseImage',
   'docker.collectorImage',
   'docker.projectName',
+  // Retention deletes data: a cloned repository must not shorten it.
+  'retention.rawDays',
+  'retention.sessionDays',
 ] as const;
 
 export type UserOnlySetting = (typeof USER_ONLY_SETTINGS)[number];

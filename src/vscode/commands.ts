@@ -74,6 +74,12 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
     const evaluation = await budget?.check();
     return { evaluation, shown: budget?.shown ?? [], now: budget?.now().toISOString() };
   });
+  // Data lifecycle (src/vscode/data-commands.ts); an argument object skips the questions.
+  reg('chapterTelemetry.exportData', async (arg?: unknown) => (await import('./data-commands')).exportDataCommand(c, arg));
+  reg('chapterTelemetry.deleteMyData', async (arg?: unknown) => (await import('./data-commands')).deleteMyDataCommand(c, arg));
+  reg('chapterTelemetry.weeklyReport', async (arg?: unknown) => (await import('./data-commands')).weeklyReportCommand(c, arg));
+  // Not in the palette: the retention settings onto the store now (tests; a settings change does it while on).
+  reg('chapterTelemetry.internal.applyRetention', () => c.applyRetention());
   reg('chapterTelemetry.internal.stats', (): Stats => ({
     activationTimeMs: activationTimeMs(),
     state: c.state,

@@ -25,6 +25,8 @@ export interface Config {
   docker: { clickhouseImage: string; collectorImage: string; projectName: string };
   /** Spend limits (`chapterTelemetry.budget.*`); 0 / empty = off. */
   budget: BudgetLimits;
+  /** Days kept (0 = forever): raw OTLP tables, events, focus timeline, quarter-hour rollup; session summaries. */
+  retention: { rawDays: number; sessionDays: number };
   /** User-only settings (src/core/user-only-settings.ts) a workspace tried to set; their values were ignored. */
   ignoredWorkspaceSettings: UserOnlySetting[];
 }
@@ -35,6 +37,10 @@ function osUser(): string {
   } catch {
     return process.env.USER ?? process.env.USERNAME ?? 'author';
   }
+}
+
+function days(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 36500 ? v : fallback;
 }
 
 function port(v: unknown, fallback: number): number {
@@ -81,6 +87,7 @@ export function readConfig(): Config {
       projectName: text('docker.projectName'),
     },
     budget: parseLimits(c.get('budget.dailyUsd'), c.get('budget.weeklyUsd'), c.get('budget.chapterUsd')),
+    retention: { rawDays: days(mine('retention.rawDays', 90), 90), sessionDays: days(mine('retention.sessionDays', 365), 365) },
     ignoredWorkspaceSettings: ignored,
   };
 }

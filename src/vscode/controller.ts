@@ -77,6 +77,8 @@ export class Controller implements vscode.Disposable {
           const d = this.cfg.docker;
           this.output.info(`Settings changed: mode ${this.cfg.mode}; docker images ${d.clickhouseImage || 'default'}, ${d.collectorImage || 'default'}; project ${d.projectName || 'default'}. ${this.state === 'on' ? 'The running stack keeps running until the next Start.' : ''}`.trim());
         }
+        // Retention applies to the running store at once (and, embedded, as server flags at the next start).
+        if (JSON.stringify(before.retention) !== JSON.stringify(this.cfg.retention) && this.state === 'on') void this.applyRetention();
         this.applyEnv();
         void this.refreshClaudeSettings();
         this.render();
@@ -126,6 +128,24 @@ export class Controller implements vscode.Disposable {
     return this.serialize(fn);
   }
 
+  /** The retention settings on the running store, as the writer (src/stack/retention-over-http.ts); failures are logged. */
+  async applyRetention(): Promise<string[]> {
+    try {
+      const e = this.endpoints ?? this.cfg.endpoints;
+      const creds = await (await this.getBackend(false)).writerCredentials?.();
+      if (!creds) throw new Error('no writer credential for this store');
+      const { applyRetentionOverHttp } = await import('../stack/retention-over-http');
+      const { localHttpUrl } = await import('../core/otel-env');
+      const altered = await applyRetentionOverHttp({ url: localHttpUrl(e.host, e.httpPort), auth: creds }, this.cfg.retention);
+      const r = this.cfg.retention;
+      if (altered.length > 0) this.output.info(`Retention set (raw/events ${r.rawDays || 'forever'} days, sessions ${r.sessionDays || 'forever'} days): ${altered.join(', ')}`);
+      return altered;
+    } catch (err) {
+      this.output.warn(`Could not apply the retention settings: ${(err as Error).message}`);
+      return [];
+    }
+  }
+
   /** Settings as they are now (the switch saves the mode and goes on before the change event). */
   reloadConfig(): Config {
     this.cfg = readConfig();
@@ -153,6 +173,8 @@ export class Controller implements vscode.Disposable {
       serverScript: this.ctx.asAbsolutePath('dist/server.js'),
       nodePath: this.cfg.serverNodePath || undefined,
       engineNodeModules,
+      // The server applies these at every start; without them a restart would put the defaults back.
+      extraArgs: mode === 'embedded' ? ['--retention-days', String(this.cfg.retention.rawDays), '--session-retention-days', String(this.cfg.retention.sessionDays)] : undefined,
     }, this.ctx.extensionPath, this.cfg));
   }
 
@@ -163,7 +185,7 @@ export class Controller implements vscode.Disposable {
 
   /** `forStart: false` (stopping): no engine lookup, so Stop never triggers an engine download. */
   private async getBackend(forStart = true): Promise<StackBackend> {
-    const key = JSON.stringify([this.cfg.mode, this.cfg.endpoints, this.cfg.serverNodePath, this.cfg.enginePath, this.cfg.dataDir, this.cfg.docker]);
+    const key = JSON.stringify([this.cfg.mode, this.cfg.endpoints, this.cfg.serverNodePath, this.cfg.enginePath, this.cfg.dataDir, this.cfg.docker, this.cfg.retention]);
     if (this.backend && key === this.backendKey) return this.backend;
     const b = await this.makeBackend(this.cfg.mode, this.cfg.endpoints, { forStart });
     this.backendKey = key;
@@ -198,6 +220,7 @@ export class Controller implements vscode.Disposable {
       this.render();
       this.startHealthChecks();
       if (this.tracker.state.current) void this.sendFocus(this.tracker.lastFile, this.tracker.lastFolder);
+      void this.applyRetention();
       return true;
     } catch (e) {
       const err = toStackError(e);

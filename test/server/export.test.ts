@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { repoRoot, sqlOver, startServer, type RunningServer } from '../support/server';
 import { eventually } from '../support/otlp';
 import { feedAuthor } from '../support/lifecycle-data';
+import { close, readBack } from '../support/export-check';
 
 const cli = join(repoRoot, 'dist', 'export-cli.js');
 let srv: RunningServer;
@@ -67,28 +67,6 @@ async function expected(table: string): Promise<[number, number]> {
   return [Number(c), Number(s)];
 }
 
-function close(a: number, b: number): boolean {
-  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-}
-
-/** Rows and the column's sum as the file holds them, read by a parser of that format. */
-function readBack(file: string, format: string, column: string): [number, number] {
-  if (format === 'csv') {
-    const records = parse(readFileSync(file), { columns: true }) as Record<string, string>[];
-    return [records.length, column === 'timestamp' ? 0 : records.reduce((s, r) => s + Number(r[column]), 0)];
-  }
-  if (format === 'jsonl') {
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
-    const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    return [rows.length, column === 'timestamp' ? 0 : rows.reduce((s, r) => s + Number(r[column]), 0)];
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const chdb = require('chdb') as typeof import('chdb');
-  const col = column === 'timestamp' ? '0' : `sum(\`${column}\`)`;
-  const [c, s] = chdb.query(`SELECT count(), ${col} FROM file('${file.replace(/'/g, "\\'")}', Parquet)`, 'TabSeparated').trim().split('\t');
-  return [Number(c), Number(s)];
-}
-
 describe('every table in every format', () => {
   for (const table of Object.keys(TABLES)) {
     for (const format of ['csv', 'jsonl', 'parquet']) {
@@ -137,27 +115,33 @@ test('a table outside the list, a bad day or format is a usage error and writes 
   assert.ok(Number((await srv.sql('SELECT count() FROM otel_logs')).trim()) > 0);
 });
 
-test('SIGINT halfway: exit 130, nothing under the target name, no .partial left', async () => {
-  // Enough raw rows that the export is still streaming when the first progress report (per MiB) arrives.
-  await srv.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, SeverityNumber)
-    SELECT toDateTime64('2026-11-20 10:00:00', 9) + toIntervalMillisecond(number), 'bulk', repeat('x', 300), number % 24 FROM numbers(600000)`);
-  const dir = mkdtempSync(join(out, 'cancel-'));
-  const file = join(dir, 'logs.csv');
-  const p = spawn(process.execPath, [cli, '--url', srv.httpUrl, '--table', 'otel_logs', '--format', 'csv', '--out', file]);
-  let stderr = '';
-  let signalled = false;
-  p.stderr.on('data', (d) => {
-    stderr += d;
-    // The second report means bytes are flowing into the .partial file.
-    if (!signalled && /progress rows=[1-9]\d* bytes=[1-9]/.test(stderr)) {
-      signalled = true;
-      assert.ok(existsSync(`${file}.partial`), 'streaming into the partial file');
-      p.kill('SIGINT');
+for (const format of ['csv', 'parquet']) {
+  test(`SIGINT halfway (${format}): exit 130, nothing under the target name, no .partial, no server temp file left`, async () => {
+    // Enough raw rows that the export is still streaming when the first progress report (per MiB) arrives.
+    if (Number(await srv.sql("SELECT count() FROM otel_logs WHERE ServiceName = 'bulk'")) === 0) {
+      await srv.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, SeverityNumber)
+        SELECT toDateTime64('2026-11-20 10:00:00', 9) + toIntervalMillisecond(number), 'bulk', concat(repeat('x', 200), toString(cityHash64(number))), number % 24 FROM numbers(600000)`);
     }
+    const dir = mkdtempSync(join(out, 'cancel-'));
+    const file = join(dir, `logs.${format}`);
+    const p = spawn(process.execPath, [cli, '--url', srv.httpUrl, '--table', 'otel_logs', '--format', format, '--out', file]);
+    let stderr = '';
+    let signalled = false;
+    p.stderr.on('data', (d) => {
+      stderr += d;
+      // A report with bytes means they are flowing into the .partial file.
+      if (!signalled && /progress rows=\d+ bytes=[1-9]/.test(stderr)) {
+        signalled = true;
+        assert.ok(existsSync(`${file}.partial`), 'streaming into the partial file');
+        p.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
+    assert.ok(signalled, `never saw progress:\n${stderr}`);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /export cancelled/);
+    assert.deepEqual(readdirSync(dir), []);
+    const tmp = join(srv.dataDir, 'tmp-results');
+    await eventually(async () => !existsSync(tmp) || readdirSync(tmp).length === 0, () => `left in ${tmp}: ${readdirSync(tmp).join(', ')}`);
   });
-  const code = await new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
-  assert.ok(signalled, `never saw progress:\n${stderr}`);
-  assert.equal(code, 130, stderr);
-  assert.match(stderr, /export cancelled/);
-  assert.deepEqual(readdirSync(dir), []);
-});
+}

@@ -188,7 +188,7 @@ describe('binary one-document results', () => {
     const back = await srv.sql(`SELECT count(), sum(n), uniqExact(s) FROM format(Parquet, base64Decode('${bytes.toString('base64')}'))`);
     assert.equal(back, '20000\t199990000\t20000\n');
     const { readdirSync, existsSync } = await import('node:fs');
-    const outgoing = `${srv.dataDir}/outgoing`;
+    const outgoing = `${srv.dataDir}/tmp-results`;
     assert.deepEqual(existsSync(outgoing) ? readdirSync(outgoing) : [], []);
   });
 });

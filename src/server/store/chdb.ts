@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
-import { join as joinPath } from 'node:path';
+import { join } from 'node:path';
 import { StoreError, type Identity, type QueryOptions, type QuerySummary, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
-import { chunkJoin, dropHeaderLines, spoolableOutput } from './stream-formats';
+import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
@@ -82,9 +82,10 @@ export class ChdbStore implements Store {
       }
       return s;
     };
-    // Parquet row groups of 64k rows (ClickHouse's default is 1M): the engine holds one row group before
-    // writing it, so this bounds a Parquet export's memory (measured: ~240 → ~95 MB for 2M rows).
-    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, output_format_parquet_row_group_size = 65536`;
+    // Parquet row groups of 64k rows / 16 MiB: the engine holds a whole group in memory before writing it
+    // (default up to 1M rows / 512 MiB), so exports stay flat (streamViaFile). Set here: readers cannot SET.
+    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, `
+      + 'output_format_parquet_row_group_size = 65536, output_format_parquet_row_group_size_bytes = 16777216';
     // Order matters: readonly last, since once it is 1 no setting can change any more.
     const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
@@ -100,6 +101,8 @@ export class ChdbStore implements Store {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   static async open(dataDir: string, limits: EngineLimits = engineLimits(), chdb: ChdbModule = require('chdb')): Promise<ChdbStore> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // Results a previous run was writing when it died (streamViaFile).
+    rmSync(join(dataDir, 'tmp-results'), { recursive: true, force: true });
     try {
       // Server-wide settings take effect with the first connection to the engine.
       const ingest = new chdb.Session(dataDir, { connectionArgs: [`--max_server_memory_usage=${limits.maxServerMemoryBytes}`] });
@@ -226,12 +229,15 @@ export class ChdbStore implements Store {
   }
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
-    const join = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
-    if (join.kind === 'whole') {
-      // One document (Parquet, JSON…): chDB would make each chunk a document of its own.
-      const spool = spoolableOutput(sql, options.format);
-      if (spool) yield* this.streamThroughFile(spool.statement, spool.format, options);
-      else yield await this.query(sql, options);
+    const rule = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
+    if (rule.kind === 'file') {
+      // chDB would make each chunk a Parquet file of its own; the engine writes one file instead.
+      yield* this.streamViaFile(sql, options);
+      return;
+    }
+    if (rule.kind === 'whole') {
+      // One document (JSON, Pretty…): chDB would make each chunk a document of its own.
+      yield await this.query(sql, options);
       return;
     }
     const b = await this.borrow(options);
@@ -244,7 +250,7 @@ export class ChdbStore implements Store {
         let first = true;
         for await (const chunk of st) {
           // Copied: the chunk's memory belongs to the engine once the next one is pulled.
-          const raw = join.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), join.lines) : chunk.raw();
+          const raw = rule.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), rule.lines) : chunk.raw();
           first = false;
           yield Buffer.from(raw);
         }
@@ -261,19 +267,23 @@ export class ChdbStore implements Store {
   }
 
   /**
-   * A binary one-document result (Parquet, Arrow, ORC, Avro) is written by the engine into an owner-only
-   * file of ours — the engine streams its own output, row group by row group — and that file is then
-   * sent and removed, so a result of any size never sits whole in this process. The statement is the
-   * client's (already through the guard, which refuses `INTO OUTFILE` in client SQL); only the server
-   * adds the clause, naming a path of its own.
+   * A binary file format: the engine writes the result with `INTO OUTFILE` into an owner-only temp
+   * file under the data directory (row group by row group, so memory stays flat), which is then read
+   * out in 1 MiB pieces and removed, also when the client goes away. A statement without its own
+   * FORMAT clause (format from `default_format`) is answered whole.
    */
-  private async *streamThroughFile(statement: string, format: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
-    const dir = joinPath(this.dataDir, 'outgoing');
+  private async *streamViaFile(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
+    const dir = join(this.dataDir, 'tmp-results');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = joinPath(dir, `${randomUUID()}.${format.toLowerCase()}`);
+    const file = join(dir, `${randomUUID()}.out`);
+    const target = intoOutfile(sql, quoteString(file));
+    if (!target) {
+      yield await this.query(sql, options);
+      return;
+    }
     try {
-      await this.query(`${statement}\nINTO OUTFILE ${quoteString(file)} FORMAT ${format}`, options);
-      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+      await this.query(target, options);
+      for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) yield piece as Buffer;
     } finally {
       rmSync(file, { force: true });
     }

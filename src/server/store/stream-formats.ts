@@ -9,17 +9,21 @@ export type ChunkJoin =
   | { kind: 'concat' }
   /** Text formats whose first `lines` lines are names (and types): drop them from every later chunk. */
   | { kind: 'strip-header'; lines: number }
-  /** Formats that are one document (binary files with a footer, one JSON object): no streaming. */
+  /** Binary file formats (Parquet, Arrow, ORC, Avro): the engine writes them to a temp file, which streams. */
+  | { kind: 'file' }
+  /** Other one-document formats (one JSON object, a pretty table): answered whole. */
   | { kind: 'whole' };
 
+const FILE = new Set(['parquet', 'arrow', 'orc', 'avro']);
 const WHOLE = new Set([
-  'parquet', 'arrow', 'orc', 'avro', 'json', 'jsoncompact', 'jsonstrings', 'jsoncompactstrings',
+  'json', 'jsoncompact', 'jsonstrings', 'jsoncompactstrings',
   'jsoncolumns', 'jsoncompactcolumns', 'jsoncolumnswithmetadata', 'jsonobjecteachrow', 'xml', 'pretty',
   'prettycompact', 'prettyspace', 'prettynoescapes', 'prettycompactmonoblock', 'markdown', 'npy',
 ]);
 
 export function chunkJoin(format: string): ChunkJoin {
   const f = format.toLowerCase();
+  if (FILE.has(f)) return { kind: 'file' };
   if (WHOLE.has(f)) return { kind: 'whole' };
   // RowBinaryWithNames… carry their header in binary; the client reads it once, so they go whole too.
   if (f.startsWith('rowbinary') && f.includes('withnames')) return { kind: 'whole' };
@@ -43,21 +47,14 @@ export function dropHeaderLines(chunk: Uint8Array, lines: number): Uint8Array {
   return chunk.subarray(chunk.length);
 }
 
-/** Binary one-document formats the engine can write to a file as it computes (chdb.ts streams that file). */
-const SPOOLABLE = new Set(['parquet', 'arrow', 'orc', 'avro']);
-const TRAILING_FORMAT = /\s+FORMAT\s+(\w+)\s*;?\s*$/i;
-
 /**
- * The statement without its trailing `FORMAT x`, and the format, when the result is a binary one-document
- * format that ends the statement (nothing such as SETTINGS after it, where adding INTO OUTFILE would
- * change the grammar). Undefined otherwise: such results are then produced whole.
+ * The statement with `INTO OUTFILE '<file>'` in front of its trailing FORMAT clause (what the engine
+ * needs to write the whole result as one file, streaming to disk), or undefined when the statement
+ * names no format itself.
  */
-export function spoolableOutput(sql: string, defaultFormat: string | undefined): { statement: string; format: string } | undefined {
-  const text = sql.replace(/(\s*--[^\n]*)+\s*$/, '').trimEnd();
-  const m = TRAILING_FORMAT.exec(text);
-  const format = m?.[1] ?? (/\bFORMAT\b/i.test(text) ? undefined : defaultFormat);
-  if (!format || !SPOOLABLE.has(format.toLowerCase())) return undefined;
-  const statement = m ? text.slice(0, m.index) : text.replace(/;\s*$/, '');
-  if (/\bINTO\s+OUTFILE\b/i.test(statement)) return undefined;
-  return { statement, format };
+export function intoOutfile(sql: string, quotedFile: string): string | undefined {
+  const text = sql.replace(/(--[^\n]*\s*)+$/g, '').trimEnd();
+  const m = /\bFORMAT\s+\w+\s*(?:SETTINGS\s+[^;]*)?;?\s*$/i.exec(text);
+  if (!m) return undefined;
+  return `${text.slice(0, m.index)}INTO OUTFILE ${quotedFile} ${text.slice(m.index).replace(/;\s*$/, '')}`;
 }

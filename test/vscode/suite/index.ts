@@ -5,6 +5,7 @@ import { registerCommandsSuite } from './commands.suite';
 import { registerChapterSuite } from './chapter.suite';
 import { registerClaudeSettingsSuite } from './claude-settings.suite';
 import { registerLifecycleSuite } from './lifecycle.suite';
+import { registerDataLifecycleSuite } from './data-lifecycle.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -15,6 +16,7 @@ export function run(): Promise<void> {
   registerChapterSuite();
   registerClaudeSettingsSuite();
   registerLifecycleSuite();
+  registerDataLifecycleSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });

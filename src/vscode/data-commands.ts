@@ -1,0 +1,190 @@
+/**
+ * Export Data, Delete My Data and Weekly Report: thin adapters over src/stack/export-data.ts,
+ * delete-data.ts and report-data.ts (the same cores as `npm run export` / `npm run report`).
+ * Each takes an argument object that skips the questions (tests, scripts, keybindings).
+ *
+ * Where the data is: `dataTarget()` — today the local store's ClickHouse HTTP URL (reads anonymous,
+ * deletions with the backend's writer credential). Central mode will return the team server's URL
+ * and the member's credential here; nothing else changes.
+ */
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { localHttpUrl } from '../core/otel-env';
+import { EXPORT_FORMATS, FILE_EXTENSION, planExport, type ExportFormat } from '../core/data/export-plan';
+import { EXPORT_TABLES } from '../core/data/tables';
+import { planDeletion, summarizeCounts } from '../core/data/delete-plan';
+import { formatBytes } from '../core/data/format-bytes';
+import { lastFullWeek, parseIsoWeek } from '../core/report/iso-week';
+import type { DataTarget } from '../stack/export-data';
+import type { TableCounts } from '../stack/delete-data';
+import type { Controller } from './controller';
+
+export interface ExportArgs { table: string; from?: string; to?: string; format: string; out: string }
+export interface ExportOutcome { out?: string; rows?: number; bytes?: number; cancelled?: boolean; error?: string }
+
+async function dataTarget(c: Controller, withWriter: boolean): Promise<DataTarget> {
+  const e = c.endpoints ?? c.config.endpoints;
+  const url = localHttpUrl(e.host, e.httpPort);
+  if (!withWriter) return { url };
+  const creds = await (await c.currentBackend(false)).writerCredentials?.();
+  if (!creds) throw new Error('the store\'s writer credential was not found; start collection once so the store creates it');
+  return { url, auth: { user: creds.user, password: creds.password } };
+}
+
+function day(offsetDays: number): string {
+  return new Date(Date.now() - offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+async function askExport(): Promise<ExportArgs | undefined> {
+  const table = await vscode.window.showQuickPick(EXPORT_TABLES.map((t) => ({ label: t.id, description: t.label })), { title: 'Export Data: what', placeHolder: 'Which table?' });
+  if (!table) return undefined;
+  const range = await vscode.window.showQuickPick([
+    { label: 'Everything', from: undefined, to: undefined },
+    { label: 'Last 7 days', from: day(6), to: day(0) },
+    { label: 'Last 30 days', from: day(29), to: day(0) },
+    { label: 'Last 90 days', from: day(89), to: day(0) },
+    { label: 'Custom range…', from: '', to: '' },
+  ], { title: 'Export Data: which days (UTC)' });
+  if (!range) return undefined;
+  let { from, to } = range;
+  if (from === '') {
+    const valid = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : 'A day as YYYY-MM-DD');
+    from = await vscode.window.showInputBox({ title: 'First day (YYYY-MM-DD)', value: day(29), validateInput: valid });
+    if (!from) return undefined;
+    to = await vscode.window.showInputBox({ title: 'Last day (YYYY-MM-DD)', value: day(0), validateInput: valid });
+    if (!to) return undefined;
+  }
+  const format = await vscode.window.showQuickPick(EXPORT_FORMATS.map((f) => ({ label: f, description: { csv: 'CSV with a header line', parquet: 'Parquet', jsonl: 'JSON Lines' }[f] })), { title: 'Export Data: format' });
+  if (!format) return undefined;
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const name = `${table.label}${from ? `-${from}_${to}` : ''}.${FILE_EXTENSION[format.label as ExportFormat]}`;
+  const uri = await vscode.window.showSaveDialog({ title: 'Export Data: where', defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined, saveLabel: 'Export' });
+  if (!uri) return undefined;
+  return { table: table.label, from, to, format: format.label, out: uri.fsPath };
+}
+
+export async function exportDataCommand(c: Controller, arg?: unknown): Promise<ExportOutcome> {
+  const args = isObject(arg) ? (arg as unknown as ExportArgs) : await askExport();
+  if (!args) return { cancelled: true };
+  try {
+    planExport(args);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Chapter Telemetry: ${(e as Error).message}`);
+    return { error: (e as Error).message };
+  }
+  const target = await dataTarget(c, false);
+  const { exportData } = await import('../stack/export-data');
+  return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${args.table}`, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    let lastPct = 0;
+    try {
+      const r = await exportData({
+        ...args, target, signal: abort.signal,
+        onProgress: (p) => {
+          const pct = p.totalRows > 0 && p.rowsCounted ? Math.min(100, (p.rows / p.totalRows) * 100) : 0;
+          progress.report({ message: `${p.rowsCounted ? `${p.rows.toLocaleString()} of ` : ''}${p.totalRows.toLocaleString()} rows, ${formatBytes(p.bytes)}`, increment: pct - lastPct });
+          lastPct = pct;
+        },
+      });
+      c.output.info(`Exported ${r.rows} rows (${formatBytes(r.bytes)}) of ${args.table} to ${r.out}`);
+      if (!isObject(arg)) {
+        void vscode.window.showInformationMessage(`Chapter Telemetry: exported ${r.rows.toLocaleString()} rows (${formatBytes(r.bytes)}) to ${r.out}.`, 'Reveal').then((a) => {
+          if (a) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(r.out));
+        });
+      }
+      return { out: r.out, rows: r.rows, bytes: r.bytes };
+    } catch (e) {
+      if (abort.signal.aborted) {
+        c.output.info(`Export of ${args.table} cancelled; nothing written to ${args.out}`);
+        return { cancelled: true };
+      }
+      void vscode.window.showErrorMessage(`Chapter Telemetry: export failed: ${(e as Error).message}`);
+      return { error: (e as Error).message };
+    }
+  });
+}
+
+export interface DeleteOutcome { user: string; before?: TableCounts[]; after?: TableCounts[]; deleted?: boolean; error?: string }
+
+function describeCounts(counts: TableCounts[]): string {
+  const s = summarizeCounts(counts);
+  const lines = counts.filter((x) => x.count.rows > 0).map((x) => `${x.label}: ${x.count.rows.toLocaleString()}`);
+  return `${s.rows.toLocaleString()} rows${s.first ? ` from ${s.first.slice(0, 10)} to ${s.last.slice(0, 10)}` : ''}.\n\n${lines.join('\n')}`;
+}
+
+/** `arg`: `{confirmed: true}` skips the modal (tests, scripts); the counts are still shown in the output. */
+export async function deleteMyDataCommand(c: Controller, arg?: unknown): Promise<DeleteOutcome> {
+  const user = c.config.userId;
+  const { countAuthorRows, deleteAuthorRows } = await import('../stack/delete-data');
+  try {
+    const plan = planDeletion(user);
+    const read = await dataTarget(c, false);
+    const before = await countAuthorRows(read, plan);
+    const total = summarizeCounts(before).rows;
+    c.output.info(`Delete My Data (${user}): ${before.map((x) => `${x.table}=${x.count.rows}`).join(' ')}`);
+    if (total === 0) {
+      if (!isObject(arg)) void vscode.window.showInformationMessage(`Chapter Telemetry: the store holds no rows of "${user}".`);
+      return { user, before, after: before, deleted: false };
+    }
+    const confirmed = isObject(arg) && (arg as { confirmed?: unknown }).confirmed === true;
+    if (!confirmed) {
+      const choice = await vscode.window.showWarningMessage(`Delete all telemetry of "${user}" from the local store? This cannot be undone.`,
+        { modal: true, detail: describeCounts(before) }, 'Delete');
+      if (choice !== 'Delete') return { user, before, deleted: false };
+    }
+    const write = await dataTarget(c, true);
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Deleting the rows of ${user}` }, async (progress) => {
+      await deleteAuthorRows(write, plan, (t) => progress.report({ message: t }));
+    });
+    const after = await countAuthorRows(read, plan);
+    const left = summarizeCounts(after).rows;
+    c.output.info(`Delete My Data (${user}) done: ${after.map((x) => `${x.table}=${x.count.rows}`).join(' ')}`);
+    const msg = left === 0 ? `Chapter Telemetry: deleted ${total.toLocaleString()} rows of "${user}"; every table now holds 0 of them.` : `Chapter Telemetry: ${left} rows of "${user}" are still there (see Show Logs).`;
+    if (!isObject(arg)) void (left === 0 ? vscode.window.showInformationMessage(msg) : vscode.window.showWarningMessage(msg));
+    return { user, before, after, deleted: true };
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Chapter Telemetry: Delete My Data failed: ${(e as Error).message}`);
+    return { user, error: (e as Error).message };
+  }
+}
+
+export interface ReportArgs { week?: string; all?: boolean; dir?: string; show?: boolean }
+export interface ReportOutcome { files?: string[]; error?: string }
+
+/** Writes `<dir>/<week>.md` and `.html` (default dir: `reports/` in the first workspace folder) and shows the HTML in a panel. */
+export async function weeklyReportCommand(c: Controller, arg?: unknown): Promise<ReportOutcome> {
+  const a: ReportArgs = isObject(arg) ? (arg as ReportArgs) : {};
+  let weekId = a.week;
+  if (!isObject(arg)) {
+    weekId = await vscode.window.showInputBox({ title: 'Weekly Report: ISO week', value: lastFullWeek(Date.now()).id, validateInput: (v) => (parseIsoWeek(v) ? undefined : 'An ISO week like 2026-W48') });
+    if (!weekId) return {};
+  }
+  const week = weekId ? parseIsoWeek(weekId) : lastFullWeek(Date.now());
+  if (!week) return { error: `not an ISO week: ${weekId}` };
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const dir = a.dir ?? (folder ? join(folder, 'reports') : undefined);
+  if (!dir) {
+    void vscode.window.showWarningMessage('Chapter Telemetry: open a folder first; the report goes into its reports/ folder.');
+    return { error: 'no folder' };
+  }
+  try {
+    const { fetchWeeklyReport, writeReport } = await import('../stack/report-data');
+    const report = await fetchWeeklyReport(await dataTarget(c, false), week, { user: a.all ? '' : c.config.userId, all: a.all === true });
+    const files = [await writeReport(report, dir, 'md'), await writeReport(report, dir, 'html')];
+    if (a.show ?? !isObject(arg)) {
+      const { renderHtml } = await import('../core/report/render-html');
+      const panel = vscode.window.createWebviewPanel('chapterTelemetry.weeklyReport', `Weekly Report ${week.id}`, vscode.ViewColumn.Active, { enableScripts: false });
+      panel.webview.html = renderHtml(report);
+    }
+    c.output.info(`Weekly report ${week.id} written: ${files.join(', ')}`);
+    return { files };
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Chapter Telemetry: weekly report failed: ${(e as Error).message}`);
+    return { error: (e as Error).message };
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !(v instanceof vscode.Uri);
+}

@@ -1,0 +1,70 @@
+// The data-lifecycle commands in a real VS Code (code-server) against a real embedded server fed with
+// two authors: Export Data's argument form writes a file holding what SQL holds, Weekly Report writes
+// the same Markdown as `npm run report`, Delete My Data removes alice's rows and leaves bob's, and the retention
+// settings become the store's TTLs.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { launchVSCode, repoRoot } from '../support/codeserver';
+import { startServer, type RunningServer } from '../support/server';
+import { feedAuthor } from '../support/lifecycle-data';
+
+const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
+const workspace = mkdtempSync(join(tmpdir(), 'ct-data-ws-'));
+const out = mkdtempSync(join(tmpdir(), 'ct-data-out-'));
+let srv: RunningServer;
+
+before(async () => {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+  writeFileSync(join(workspace, 'README.md'), '# a book\n');
+  srv = await startServer();
+  await feedAuthor(srv, 'alice', 1);
+  await feedAuthor(srv, 'bob', 2);
+});
+after(async () => {
+  await srv?.stop();
+  for (const d of [workspace, out, srv?.dataDir]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+const count = async (sql: string) => Number((await srv.sql(sql)).trim());
+
+test('Export Data, Weekly Report and Delete My Data from the extension host', async () => {
+  const bobBefore = await count("SELECT count() FROM telemetry_events WHERE user_id = 'bob'");
+  const eventsInRange = await count("SELECT count() FROM telemetry_events WHERE toDate(timestamp) BETWEEN '2026-11-16' AND '2026-11-29'");
+  const dailyRows = await count('SELECT count() FROM (SELECT 1 FROM daily_metrics GROUP BY day, user_id, chapter, model)');
+  const cliDir = join(out, 'cli');
+  execFileSync(process.execPath, [join(repoRoot, 'dist', 'report-cli.js'), '--url', srv.httpUrl, '--user', 'alice', '--week', '2026-W48', '--format', 'md', '--out', cliDir]);
+
+  const vs = await launchVSCode({
+    workspace, extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'data-lifecycle',
+    settings: { 'chapterTelemetry.httpPort': srv.httpPort, 'chapterTelemetry.host': '127.0.0.1', 'chapterTelemetry.dataDir': srv.dataDir, 'chapterTelemetry.userId': 'alice' },
+    env: { CT_SUITE_GREP: 'data lifecycle', CT_DATA_LIFECYCLE_OUT: out },
+  });
+  try {
+    const r = await vs.runTests(600_000);
+    writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'data-lifecycle-mocha.log'), r.log);
+    assert.equal(r.exitCode, 0, r.log);
+    assert.match(r.log, /5 passing/);
+  } finally {
+    await vs.close();
+  }
+  const csv = parse(readFileSync(join(out, 'events.csv')), { columns: true }) as Record<string, string>[];
+  assert.equal(csv.length, eventsInRange);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(results.exportParquet.rows, dailyRows);
+  assert.equal(readFileSync(join(out, 'reports', '2026-W48.md'), 'utf8'), readFileSync(join(cliDir, '2026-W48.md'), 'utf8'), 'the command and the CLI write the same report');
+  assert.match(readFileSync(join(out, 'reports', '2026-W48.html'), 'utf8'), /<svg/);
+  for (const t of ['telemetry_events', 'chapter_focus', 'session_summaries', 'daily_metrics', 'events_15m']) {
+    assert.equal(await count(`SELECT count() FROM ${t} WHERE user_id = 'alice'`), 0, t);
+  }
+  assert.equal(await count("SELECT count() FROM otel_logs WHERE ResourceAttributes['user_id'] = 'alice'"), 0);
+  assert.equal(await count("SELECT count() FROM telemetry_events WHERE user_id = 'bob'"), bobBefore);
+  const ttl = async (t: string) => (await srv.sql(`SELECT create_table_query FROM system.tables WHERE database = 'default' AND name = '${t}' FORMAT TSVRaw`));
+  assert.match(await ttl('telemetry_events'), /toIntervalDay\(30\)/);
+  assert.match(await ttl('otel_logs'), /toIntervalDay\(30\)/);
+  assert.match(await ttl('session_summaries'), /toIntervalDay\(60\)/);
+});
