@@ -18,6 +18,8 @@ export interface ServerConfig {
   allowHosts: string[];
   /** Browser origins served (`--allow-origin`, repeatable); none by default. */
   allowOrigins: string[];
+  /** Free space kept on the data dir's file system before exports are refused (`--min-free-mb`; 0 = no guard); default in disk-guard.ts. */
+  minFreeBytes?: number;
 }
 
 export class UsageError extends Error {
@@ -27,7 +29,7 @@ export class UsageError extends Error {
 export const USAGE = `usage: npm start -- [--data-dir DIR] [--host 127.0.0.1] [--grpc-port 4317] [--otlp-http-port 4318]
                   [--http-port 8123] [--clickhouse-url URL] [--state-file FILE]
                   [--retention-days 90] [--session-retention-days 365]
-                  [--allow-host NAME …] [--allow-origin ORIGIN …]`;
+                  [--allow-host NAME …] [--allow-origin ORIGIN …] [--min-free-mb N]`;
 
 /** Where a user's data lives by default: XDG on Linux, the platform's app-data folder elsewhere. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, os: string = platform(), home: string = homedir()): string {
@@ -48,11 +50,17 @@ function days(name: string, value: string): number {
   return n;
 }
 
+function megabytes(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || value.trim() === '') throw new UsageError(`${name} must be a number of MiB (0 or more), got "${value}"`);
+  return Math.round(n * 1024 * 1024);
+}
+
 const OPTIONS = {
   'data-dir': { type: 'string' }, host: { type: 'string' }, 'grpc-port': { type: 'string' }, 'otlp-http-port': { type: 'string' },
   'http-port': { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'state-file': { type: 'string' },
   'retention-days': { type: 'string' }, 'session-retention-days': { type: 'string' },
-  'allow-host': { type: 'string', multiple: true }, 'allow-origin': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+  'min-free-mb': { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, 'allow-origin': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -78,6 +86,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     maxBodyBytes: 32 * 1024 * 1024,
     allowHosts: values['allow-host'] ?? [],
     allowOrigins: values['allow-origin'] ?? [],
+    minFreeBytes: values['min-free-mb'] !== undefined ? megabytes('--min-free-mb', values['min-free-mb']) : undefined,
   };
   for (const o of cfg.allowOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o) && o !== 'null') throw new UsageError(`--allow-origin takes an origin such as http://localhost:3000, got "${o}"`);

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { StoreError, type Identity, type QueryOptions, type Store } from './types';
+import { StoreError, type Identity, type InsertOptions, type QueryOptions, type Store } from './types';
 import { splitInsertStatement } from './sql-text';
 import { SessionPool } from './session-pool';
 import { quoteIdent, quoteString } from './sql-quote';
 import { engineLimits, type EngineLimits } from './engine-limits';
+import { dedupSettings } from './dedup-settings';
 
 type ChdbModule = typeof import('chdb');
 type Session = InstanceType<ChdbModule['Session']>;
@@ -195,11 +196,13 @@ export class ChdbStore implements Store {
     return Buffer.alloc(0);
   }
 
-  async insertJsonEachRow(table: string, ndjson: Buffer): Promise<void> {
+  async insertJsonEachRow(table: string, ndjson: Buffer, options: InsertOptions = {}): Promise<void> {
     if (this.closed) throw new StoreError('the engine is closed', undefined, true);
     try {
       // Skip fields a table version does not have, so one receiver serves several schema versions.
-      await this.ingest.insert({ table, format: 'JSONEachRow', values: ndjson, settings: { input_format_skip_unknown_fields: 1 } });
+      const settings: Record<string, string | number> = { input_format_skip_unknown_fields: 1 };
+      if (options.dedupToken) Object.assign(settings, dedupSettings(options.dedupToken));
+      await this.ingest.insert({ table, format: 'JSONEachRow', values: ndjson, settings });
     } catch (err) {
       throw toStoreError(err);
     }
