@@ -209,7 +209,7 @@ async function collectionLatencyBench(): Promise<string> {
     `### Collection while queries run (${LATENCY_SAMPLES} exports of 50 records, one at a time, request → acknowledgement)`,
     '',
     `Long query on the reader pool: \`${LONG_QUERY}\` (minutes of work; cancelled after the samples).`,
-    `Heavy writer statement (as the writer, `max_execution_time=30`): \`${HEAVY_WRITE}\`.`,
+    `Heavy writer statement (as the writer, \`max_execution_time=30\`): \`${HEAVY_WRITE}\`.`,
     'Both were still running when the last sample was acknowledged.',
     '',
     table(['server state', 'p50 ms', 'p99 ms', 'p50 vs idle', 'p99 vs idle', 'target p99 ≤ 100 ms'], [
