@@ -3,7 +3,8 @@
  * read — while a long query started before it is still running. Order of completion only, no
  * timing: the query is seen running in `system.processes` before the export is sent, and still
  * unfinished (its response has not arrived, `system.processes` still lists it) after the export's
- * acknowledgement and after its rows were read back. The long query then is cancelled.
+ * acknowledgement and after its rows were read back. Then the client leaves (the engine finishes the
+ * query, a few seconds of work here, before the server stops; KILL is not offered over HTTP).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
