@@ -3,10 +3,11 @@
  *
  * Why the engine's commit is the acknowledgement point, not an fsynced journal drained later
  * (issue 15 offered both): the inserts run on the store's own ingest session, which no query ever
- * uses, so a long query does not hold an export (measured: p50/p99 during a long query stay at the
- * idle level, BENCHMARKS.md); and an acknowledged export is then in every table and view at once,
- * which the extension's Verify, the sidebar and the tests rely on (a journal would acknowledge rows
- * no query can see yet). Batching comes from group commit below, idempotency from the tokens.
+ * uses, so a query never holds an export; and an acknowledged export is then in every table and
+ * view at once, which the extension's Verify, the sidebar and the tests rely on (a journal would
+ * acknowledge rows no query can see yet). Measured price (BENCHMARKS.md): the insert shares the
+ * cores with a running query (p50/p99 ~4× idle on a loaded 2-core machine), and few senders give the
+ * group commit small batches. docs/ARCHITECTURE.md weighs the journal that would remove both.
  *
  * Batching: each export waits for the insert that carries its rows; while one insert per table is
  * running, later exports queue up and go together in the next one. A quiet server inserts at once
