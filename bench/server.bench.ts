@@ -267,7 +267,7 @@ async function fill(store: ChdbStore, n: number): Promise<void> {
 async function queryBench(n: number): Promise<string> {
   const dir = tmp('ct-bench-q-');
   const queries = seedQueries();
-  let store = await ChdbStore.open(dir);
+  const store = await ChdbStore.open(dir);
   await applyMigrations(store, migrationsDir());
   const fillMs = await timeMs(() => fill(store, n));
   // Bare engine first (this process holds the data dir), then the server on the same dir.

@@ -20,6 +20,8 @@ done
 npm run build --silent
 # Types are checked too: esbuild strips them without a look.
 npx tsc -p . --noEmit
+# Lint: typescript-eslint's recommended rules and the import boundaries (eslint.config.mjs); a few seconds.
+npx eslint .
 
 files=()
 for t in "${tiers[@]}"; do

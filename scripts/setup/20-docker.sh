@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Docker tier needs: Debian's Docker Engine, compose 1.29 (to check our compose file and that it sees
 # our project), the registry (to exercise the real image-pull path), and the locally built stand-in
-# images (nothing can be pulled here). Idempotent; does nothing unless tier docker or vscode runs.
+# images (nothing can be pulled here), and libxml2's xmllint (a real XML parser for the ClickHouse
+# users.d / config.d files we cannot load into a real ClickHouse server here). Idempotent; does nothing unless tier docker or vscode runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/setup/lib.sh
@@ -11,7 +12,7 @@ case " ${CT_TEST_TIERS:-docker} " in
   *) exit 0 ;;
 esac
 
-apt_install docker.io docker-compose docker-registry
+apt_install docker.io docker-compose docker-registry libxml2-utils
 
 # Debian's docker.io ships /usr/bin/docker; another client earlier on PATH is fine (same API).
 if ! docker version >/dev/null 2>&1; then

@@ -5,10 +5,11 @@
  * The patterns may come from a cloned repository's workspace settings, and a JavaScript regex
  * can backtrack for minutes (`^(?<chapter>(a+)+)/$` on a long folder name). Matching runs on
  * the extension host's only thread, so it is bounded: paths are cut to MAX_MATCH_PATH chars,
- * and each match runs under node:vm's timeout, which interrupts a runaway regex; a pattern
- * that runs out of time is dropped for good and reported.
+ * and each match runs through a `RegexExec` the caller gives — the extension's
+ * (`src/vscode/bounded-regex.ts`) runs it under node:vm's timeout, which interrupts a runaway
+ * regex; a pattern that runs out of time is dropped for good and reported. (Core does no I/O and
+ * imports no Node module, so the time-limited executor lives with the adapters.)
  */
-import { Script, createContext } from 'node:vm';
 
 /** Defaults, tried in order; the first pattern that matches wins. */
 export const DEFAULT_CHAPTER_PATTERNS: readonly string[] = [
@@ -56,36 +57,23 @@ export function normalizePath(path: string): string {
 
 /** Longer paths are cut: chapter folders sit near the start, and the cut bounds the regex input. */
 export const MAX_MATCH_PATH = 1024;
-/** How long one pattern may take on one path; a book's patterns need microseconds. */
-export const MATCH_TIMEOUT_MS = 100;
+/** Runs `re.exec(path)`, or answers 'timeout' when it had to be interrupted. */
+export type RegexExec = (re: RegExp, path: string) => RegExpExecArray | null | 'timeout';
 
-const sandbox = createContext({ re: undefined as RegExp | undefined, path: '' });
-/** Compiled once; each match only runs it. */
-const execInSandbox = new Script('re.lastIndex = 0, re.exec(path)');
-
-/** `re.exec(path)` under a time limit: 'timeout' when the regex had to be interrupted. */
-export function boundedExec(re: RegExp, path: string, timeoutMs = MATCH_TIMEOUT_MS): RegExpExecArray | null | 'timeout' {
-  sandbox.re = re;
-  sandbox.path = path;
-  try {
-    return execInSandbox.runInContext(sandbox, { timeout: timeoutMs }) as RegExpExecArray | null;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
-    throw e;
-  } finally {
-    sandbox.re = undefined;
-    sandbox.path = '';
-  }
-}
+/** Unbounded matching, for patterns the author wrote (tests, the defaults). */
+export const plainExec: RegexExec = (re, path) => {
+  re.lastIndex = 0;
+  return re.exec(path);
+};
 
 /**
  * The chapter of a path, or undefined when no pattern matches (the caller keeps the last chapter).
  * `onTimeout` hears of each pattern that ran out of time (it is skipped for this path).
  */
-export function chapterOf(path: string, patterns: readonly RegExp[], onTimeout?: (re: RegExp) => void): string | undefined {
+export function chapterOf(path: string, patterns: readonly RegExp[], onTimeout?: (re: RegExp) => void, exec: RegexExec = plainExec): string | undefined {
   const p = normalizePath(path).slice(0, MAX_MATCH_PATH);
   for (const re of patterns) {
-    const m = boundedExec(re, p);
+    const m = exec(re, p);
     if (m === 'timeout') {
       onTimeout?.(re);
       continue;
@@ -102,7 +90,7 @@ export class ChapterState {
   private manual: string | undefined;
 
   /** `onSlowPattern` hears of a pattern dropped because it ran out of time (ReDoS guard). */
-  constructor(private patterns: readonly RegExp[], private readonly onSlowPattern?: (source: string) => void) {}
+  constructor(private patterns: readonly RegExp[], private readonly onSlowPattern?: (source: string) => void, private readonly exec: RegexExec = plainExec) {}
 
   get current(): string | undefined {
     return this.manual ?? this.detected;
@@ -122,7 +110,7 @@ export class ChapterState {
     const found = chapterOf(path, this.patterns, (re) => {
       this.patterns = this.patterns.filter((r) => r !== re);
       this.onSlowPattern?.(re.source);
-    });
+    }, this.exec);
     if (found !== undefined) this.detected = found;
     return this.current !== before;
   }

@@ -1,7 +1,10 @@
 /**
  * What Verify Collection and the status-bar tooltip count, over the ClickHouse HTTP interface
  * (the same in embedded and docker mode). Claude Code's records are everything not sent by us.
+ * Pure: the query and the reading of its row; `src/vscode/store-counts.ts` runs it.
  */
+import type { BoundQuery } from './queries/types';
+
 export const COUNTS_SQL = `
 SELECT
   (SELECT count() FROM default.otel_logs
@@ -16,8 +19,7 @@ SELECT
   + (SELECT count() FROM default.otel_metrics_histogram WHERE TimeUnix >= now() - toIntervalMinute({minutes:UInt32})) AS metric_points,
   greatest(
     (SELECT toUnixTimestamp64Milli(max(Timestamp)) FROM default.otel_logs WHERE ServiceName != 'chapter-telemetry'),
-    (SELECT toUnixTimestamp64Milli(max(TimeUnix)) FROM default.otel_metrics_sum)) AS last_ms
-FORMAT JSONEachRow`;
+    (SELECT toUnixTimestamp64Milli(max(TimeUnix)) FROM default.otel_metrics_sum)) AS last_ms`;
 
 export interface Counts {
   events: number;
@@ -27,9 +29,14 @@ export interface Counts {
   lastReceivedAt?: Date;
 }
 
-export function parseCounts(body: string): Counts {
-  const row = JSON.parse(body.trim().split('\n')[0] ?? '{}') as Record<string, string | number>;
-  const n = (k: string) => Number(row[k] ?? 0) || 0;
+export type CountsRow = Record<string, string | number | null>;
+
+export function countsQuery(userId: string, minutes = 15): BoundQuery<CountsRow> {
+  return { name: 'collection-counts', sql: COUNTS_SQL, params: { minutes, user: userId } };
+}
+
+export function countsFromRow(row: CountsRow | undefined): Counts {
+  const n = (k: string) => Number(row?.[k] ?? 0) || 0;
   const last = n('last_ms');
   return {
     events: n('events'),
@@ -38,15 +45,4 @@ export function parseCounts(body: string): Counts {
     metricPoints: n('metric_points'),
     lastReceivedAt: last > 0 ? new Date(last) : undefined,
   };
-}
-
-/** Runs COUNTS_SQL against `http://host:port/`; throws with ClickHouse's message on failure. */
-export async function fetchCounts(httpUrl: string, userId: string, minutes = 15, timeoutMs = 5000): Promise<Counts> {
-  const u = new URL(httpUrl);
-  u.searchParams.set('param_minutes', String(minutes));
-  u.searchParams.set('param_user', userId);
-  const res = await fetch(u, { method: 'POST', body: COUNTS_SQL, signal: AbortSignal.timeout(timeoutMs) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`ClickHouse answered ${res.status}: ${text.trim().slice(0, 300)}`);
-  return parseCounts(text);
 }

@@ -18,7 +18,11 @@ export interface TooltipView {
   eventsToday?: number;
   attached?: boolean;
   error?: string;
+  /** Budget figures ("$4.10 of $5.00 today"), worst first, and the worst state; absent when no limit is set. */
+  budget?: { state: 'ok' | 'warning' | 'over'; lines: string[] };
 }
+
+const BUDGET_WORDS = { ok: 'Budget', warning: 'Budget — nearly reached', over: 'Budget — reached' } as const;
 
 export function tooltipMarkdown(v: TooltipView): string {
   const parts = [
@@ -29,6 +33,7 @@ export function tooltipMarkdown(v: TooltipView): string {
   parts.push(`Chapter: ${v.chapter ? escapeMarkdown(v.chapter) : '—'}${v.manualChapter ? ' (set manually)' : ''}`);
   if (v.eventsToday !== undefined) parts.push(`Events today: ${v.eventsToday}`);
   if (v.error) parts.push(escapeMarkdown(v.error));
+  if (v.budget && v.budget.lines.length > 0) parts.push(`${BUDGET_WORDS[v.budget.state]}: ${v.budget.lines.map(escapeMarkdown).join(' · ')}`);
   parts.push(`Click to turn collection ${v.state === 'on' ? 'off' : 'on'}.`);
   return parts.join('\n\n');
 }

@@ -47,12 +47,16 @@ function hostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/** `http://host:port` a client on this machine uses for a server bound to `host` (IPv6 in brackets, wildcards → loopback). */
+export function localHttpUrl(host: string, port: number): string {
+  return `http://${hostForUrl(clientHost(host))}:${port}`;
+}
+
 /** The OTLP endpoint for a protocol: gRPC on the gRPC port, http/* on the OTLP HTTP port. */
 export function otlpEndpoint(input: Pick<OtelEnvInput, 'protocol' | 'endpoint' | 'host' | 'grpcPort' | 'otlpHttpPort'>): string {
   const explicit = input.endpoint?.trim();
   if (explicit) return explicit.replace(/\/+$/, '');
-  const port = input.protocol === 'grpc' ? input.grpcPort : input.otlpHttpPort;
-  return `http://${hostForUrl(clientHost(input.host))}:${port}`;
+  return localHttpUrl(input.host, input.protocol === 'grpc' ? input.grpcPort : input.otlpHttpPort);
 }
 
 /**

@@ -2,7 +2,7 @@
  * The extension's own `chapter_focus` record as an OTLP/HTTP JSON ExportLogsServiceRequest, so
  * the focus timeline travels the same pipeline as Claude Code's events in every mode.
  */
-import { clientHost } from './otel-env';
+import { localHttpUrl } from './otel-env';
 
 export const FOCUS_SERVICE_NAME = 'chapter-telemetry';
 export const FOCUS_EVENT_NAME = 'chapter_focus';
@@ -78,6 +78,5 @@ export function focusLogsUrl(opts: { protocol: string; endpoint?: string; host: 
     u.port = String(opts.otlpHttpPort);
     return `${u.origin}/v1/logs`;
   }
-  const h = clientHost(opts.host);
-  return `http://${h.includes(':') ? `[${h}]` : h}:${opts.otlpHttpPort}/v1/logs`;
+  return `${localHttpUrl(opts.host, opts.otlpHttpPort)}/v1/logs`;
 }

@@ -78,11 +78,6 @@ export function undoSteps(done: readonly SwitchStep[], i: Pick<SwitchInput, 'sou
   return undo;
 }
 
-export interface TableCount {
-  table: string;
-  rows: number;
-}
-
 /** The choices offered once both stores are counted; the first is the default. */
 export interface CarryChoice {
   carry: boolean;

@@ -45,6 +45,10 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     }
   } catch (err) {
     if (err instanceof HttpError) throw err;
+    // A body that does not inflate stops the pipe half way: read the rest and drop it, or the connection stalls
+    // (the next request on a kept-alive socket is never parsed) until the server's keep-alive timeout resets it.
+    req.unpipe();
+    req.resume();
     throw new HttpError(400, `could not read the request body: ${(err as Error).message}`);
   }
   return Buffer.concat(chunks, total);

@@ -95,6 +95,11 @@ export class Ingest {
    */
   constructor(private readonly store: Store, private readonly maxPendingBytes = 256 * 1024 * 1024, private readonly guard?: DiskGuard) {}
 
+  /** Bytes of accepted rows not yet committed (the team server's /metrics queue depth). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
   /** Resolves once every row of this export is committed; rejects with a StoreError otherwise. */
   async write(rows: TableRows): Promise<void> {
     if (rows.size === 0) return;

@@ -5,7 +5,8 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { Socket } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { parseArgs, isLoopback, servedHosts, UsageError, type ServerConfig } from './config';
 import { ensureCredentials, type HostPolicy } from './local-access';
@@ -21,25 +22,25 @@ import { applyMigrations, migrationsDir } from './migrations';
 import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
+import { pidAlive } from './pid';
+import { openTeamServing, type TeamServing } from './team/serving';
+import { createTeamQueryServer } from './team/query-gate';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
 
-/** Exit codes: documented in docs/ARCHITECTURE.md; the extension maps them to messages. */
-export const EXIT = { ok: 0, usage: 2, dataDirLocked: 3, portInUse: 4, engineFailed: 5 } as const;
+/**
+ * Exit codes: documented in docs/ARCHITECTURE.md; the extension maps them to messages. 5 is also the
+ * exit after an unexpected error while serving (the extension restarts the server then).
+ */
+export const EXIT = { ok: 0, usage: 2, dataDirLocked: 3, portInUse: 4, engineFailed: 5, unexpected: 5 } as const;
+
+/** Files that say "a server runs here" (state file, pid file): removed on every exit we control. */
+const ownFiles = new Set<string>();
 
 class Fatal extends Error {
   constructor(readonly exitCode: number, message: string) {
     super(message);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -53,6 +54,12 @@ const VIRTUAL_FS: Record<number, string> = { 0x9fa0: 'proc', 0x62656572: 'sysfs'
  */
 function prepareDataDir(dataDir: string): void {
   const unusable = (why: string) => new Fatal(EXIT.usage, `cannot use ${dataDir} as the data directory: ${why}. Choose another with --data-dir DIR.`);
+  // Look before making it: Node's recursive mkdir never returns under /proc (it retries ENOENT for ever).
+  let existing = resolve(dataDir);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  const aboveType = VIRTUAL_FS[statfsSync(existing).type];
+  if (aboveType) throw unusable(`it is on the ${aboveType} file system, which cannot hold files`);
+  if (existing !== resolve(dataDir) && !statSync(existing).isDirectory()) throw unusable('a file is in the way');
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
@@ -132,20 +139,34 @@ async function openStore(cfg: ServerConfig): Promise<Store> {
 export async function runServer(argv: string[]): Promise<void> {
   const cfg = parseArgs(argv);
   const started = Date.now();
-  if (!isLoopback(cfg.host)) {
-    process.stderr.write(`warning: listening on ${cfg.host}, not loopback: anyone who can reach this machine can send telemetry and read it over SQL. Use --host 127.0.0.1 unless you mean it.\n`);
+  let team: TeamServing | undefined;
+  if (cfg.team) {
+    try {
+      team = openTeamServing(cfg.team, (line) => process.stderr.write(`${line}\n`));
+    } catch (err) {
+      throw new Fatal(EXIT.usage, `cannot serve the team in ${cfg.team}: ${(err as Error).message}`);
+    }
+    // The team directory's ports unless given as flags; its host names are this server's names.
+    if (!cfg.portFlags.grpc) cfg.grpcPort = team.config.ports.grpc;
+    if (!cfg.portFlags.otlpHttp) cfg.otlpHttpPort = team.config.ports.otlpHttp;
+    if (!cfg.portFlags.http) cfg.httpPort = team.config.ports.http;
+    cfg.allowHosts = [...cfg.allowHosts, ...team.config.hostnames];
+  } else if (!isLoopback(cfg.host)) {
+    // Without TLS and credentials anyone on the network could send as anyone and read everything.
+    throw new Fatal(EXIT.usage, `refusing to listen on ${cfg.host} without TLS: beyond loopback the server runs only as a team server (npm run team -- init --dir DIR, then --team DIR). Use --host 127.0.0.1 for a local server.`);
   }
   prepareDataDir(cfg.dataDir);
   const pidFile = cfg.clickhouseUrl ? undefined : claimDataDir(cfg.dataDir);
+  if (pidFile) ownFiles.add(pidFile);
   try {
-    await serve(cfg, started, pidFile);
+    await serve(cfg, started, pidFile, team);
   } catch (err) {
     if (pidFile) rmSync(pidFile, { force: true });
     throw err;
   }
 }
 
-async function serve(cfg: ServerConfig, started: number, pidFile: string | undefined): Promise<void> {
+async function serve(cfg: ServerConfig, started: number, pidFile: string | undefined, team: TeamServing | undefined): Promise<void> {
 
   let store: Store | undefined;
   let ready = false;
@@ -159,15 +180,20 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const credentials = ensureCredentials(cfg.dataDir);
   const hostPolicy: HostPolicy = { allowHosts: servedHosts(cfg), allowOrigins: cfg.allowOrigins };
   const startedAt = new Date(started).toISOString();
-  const chServer = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: VERSION, hostPolicy, credentials });
+  // Error texts name the engine's version, as ClickHouse's do (read once the engine is open).
+  let engineVersion = VERSION;
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }) });
-  const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady });
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
+    metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
+  const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
+  // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
+  const chServer: HttpServer = team ? (createTeamQueryServer(chInner, team) as unknown as HttpServer) : chInner;
 
   // Ports first: a busy port is the commonest failure and costs nothing to find out.
   await listenHttp(chServer, cfg.host, cfg.httpPort, 'ClickHouse HTTP');
   await listenHttp(otlpHttp, cfg.host, cfg.otlpHttpPort, 'OTLP HTTP');
-  await bindGrpc(grpcServer, cfg.host, cfg.grpcPort).catch((err: Error) => {
+  await bindGrpc(grpcServer, cfg.host, cfg.grpcPort, team?.tls).catch((err: Error) => {
     throw portError(err, cfg.host, cfg.grpcPort, 'OTLP gRPC');
   });
 
@@ -183,17 +209,24 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   }
   // The guard watches the engine's own disk; a remote ClickHouse watches its own.
   ingest = new Ingest(store, undefined, cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes));
+  engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
 
   const stateFile = cfg.stateFile;
   if (stateFile) {
+    ownFiles.add(stateFile);
     writeFileSync(stateFile, JSON.stringify({
       pid: process.pid, host: cfg.host, grpcPort: cfg.grpcPort, otlpHttpPort: cfg.otlpHttpPort, httpPort: cfg.httpPort,
       dataDir: cfg.dataDir, clickhouseUrl: cfg.clickhouseUrl, startedAt, version: VERSION, credentialsFile: credentials.file,
     }, null, 2), { mode: 0o600 });
   }
   const where = cfg.clickhouseUrl ? `store=${cfg.clickhouseUrl}` : `data=${cfg.dataDir}`;
-  process.stdout.write(
+  if (team) {
+    process.stdout.write(
+      `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: team "${team.config.name}" (privacy ${team.config.privacy}) over TLS: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=https://${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=https://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
+        `members connect with the bundle from: npm run team -- add-member NAME --dir ${team.dir}\n`,
+    );
+  } else process.stdout.write(
     `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=http://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
       `credentials: ${credentials.file} (the writer; anonymous SQL is read-only)\n` +
       `# Paste into the shell where you run claude:\n${exportLines(cfg).join('\n')}\n`,
@@ -233,31 +266,54 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
-  watchParent(() => void shutdown('parent gone'));
+  // The parent's death after a signal already started the stop is not a second Ctrl-C.
+  watchParent(() => {
+    if (!stopping) void shutdown('parent gone');
+  });
 }
 
 /**
  * `npm start` (scripts/start.mjs) hands the server a pipe on the fd named by CHAPTER_TELEMETRY_PARENT_FD
  * and never writes to it: it closes only when that parent dies, however it dies.
+ * Read as a socket (non-blocking, in the event loop), never with fs streams: an fs read of a pipe blocks a
+ * libuv pool thread, and `process.exit` then waits for that thread forever (the server printed `stopped`
+ * and hung until the parent died).
  */
 function watchParent(onGone: () => void): void {
   const fd = Number(process.env.CHAPTER_TELEMETRY_PARENT_FD);
   if (!Number.isInteger(fd) || fd < 3) return;
   try {
-    const { createReadStream } = require('node:fs') as typeof import('node:fs');
-    const pipe = createReadStream('', { fd, autoClose: true });
+    const pipe = new Socket({ fd, readable: true, writable: false });
     pipe.on('data', () => undefined);
+    pipe.on('end', onGone);
     pipe.on('close', onGone);
     pipe.on('error', onGone);
+    // Watching must never keep the process alive by itself.
+    pipe.unref();
   } catch {
-    // No such descriptor: started some other way, nothing to watch.
+    // No such descriptor (or not a pipe): started some other way, nothing to watch.
   }
 }
 
+/**
+ * An error nothing handled: the server's state is unknown (a half-done insert, a listener gone), so it does
+ * not go on serving. One plain line (the error and where it was thrown), the state and pid files removed,
+ * exit code 5. Every acknowledged export was committed before its answer, so nothing acknowledged is lost;
+ * the extension restarts the server, and a sender retries what was not acknowledged.
+ */
+function exitOnUnexpected(err: unknown): never {
+  const e = err instanceof Error ? err : new Error(`a non-error value was thrown: ${String(err)}`);
+  const where = /\n\s+at (?:.*? \()?([^()\s]+:\d+:\d+)\)?/.exec(e.stack ?? '')?.[1];
+  const what = `${e.name}: ${e.message}`.replace(/\s*\n\s*/g, ' ');
+  process.stderr.write(`fatal: unexpected ${what}${where ? ` (at ${where})` : ''}; the server stops (exit code ${EXIT.unexpected}) and must be started again.\n`);
+  for (const f of ownFiles) rmSync(f, { force: true });
+  process.exit(EXIT.unexpected);
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<void> {
-  // Input can never crash the server; anything unforeseen is logged and the server keeps serving.
-  process.on('uncaughtException', (err) => process.stderr.write(`unexpected error (still serving): ${err.stack ?? err}\n`));
-  process.on('unhandledRejection', (err) => process.stderr.write(`unexpected error (still serving): ${(err as Error)?.stack ?? err}\n`));
+  // Bad input is answered where it arrives (4xx); what still escapes to here is a bug, not input.
+  process.on('uncaughtException', exitOnUnexpected);
+  process.on('unhandledRejection', exitOnUnexpected);
   try {
     await runServer(argv);
   } catch (err) {

@@ -4,15 +4,19 @@
  * success, a google.rpc.Status on failure; 503 + Retry-After when the engine cannot commit.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { OtlpInputError, type Encoding, type Signal } from './otlp/decode';
 import { encodeRpcStatus } from './otlp/proto';
 import type { ExportHandler } from './otlp/export';
 import { HttpError, readBody } from './http-body';
 import { refusal, type HostPolicy } from './local-access';
+import type { TeamServing } from './team/serving';
+import type { TeamPolicy } from './team/privacy';
+import { refusePlainText } from './team/plain-text-refusal';
 
 const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 // google.rpc.Code values used in error bodies.
-const RPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14, UNIMPLEMENTED: 12, NOT_FOUND: 5 };
+const RPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14, UNIMPLEMENTED: 12, NOT_FOUND: 5, UNAUTHENTICATED: 16 };
 
 export interface OtlpHttpOptions {
   maxBodyBytes: number;
@@ -21,6 +25,10 @@ export interface OtlpHttpOptions {
   health(): object;
   /** Which Host and Origin headers are served (local-access.ts). */
   hostPolicy: HostPolicy;
+  /** Team server: TLS, a member credential on every export, the member's identity and limits. */
+  team?: TeamServing;
+  /** Team server: the Prometheus text for `GET /metrics` (admin members only). */
+  metricsText?(): Promise<string>;
 }
 
 function encodingOf(req: IncomingMessage): Encoding | undefined {
@@ -53,9 +61,13 @@ function plainReply(res: ServerResponse, status: number, text: string, headers: 
 }
 
 export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptions): Server {
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((err) => plainReply(res, 500, `internal error: ${(err as Error).message}`));
-  });
+  };
+  if (!opts.team) return createServer(listener);
+  const server = createHttpsServer({ cert: opts.team.tls.cert, key: opts.team.tls.key }, listener);
+  refusePlainText(server, 'OTLP/HTTP');
+  return server as unknown as Server;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refused = refusal(req, opts.hostPolicy);
@@ -66,7 +78,18 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health' || path === '/') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ status: opts.isReady() ? 'ok' : 'starting', ...opts.health() }));
+      // A team server is reachable from the network: no pid or traffic counts for anonymous callers.
+      res.end(JSON.stringify({ status: opts.isReady() ? 'ok' : 'starting', ...(opts.team ? {} : opts.health()) }));
+      return;
+    }
+    if (path === '/metrics' && opts.team && opts.metricsText) {
+      req.resume();
+      const who = await opts.team.authenticate(req.headers.authorization);
+      if (!who || who.role !== 'admin') {
+        return plainReply(res, who ? 403 : 401, who ? '/metrics is for team admins' : 'a team admin credential is required', who ? {} : { 'WWW-Authenticate': 'Basic realm="chapter-telemetry team"' });
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(await opts.metricsText());
       return;
     }
     const signal = PATHS[path];
@@ -87,6 +110,17 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       req.resume();
       return reply(res, 503, encoding, RPC.UNAVAILABLE, 'the telemetry store is starting or stopping; retry shortly', { 'Retry-After': '1' });
     }
+    let team: TeamPolicy | undefined;
+    let member: Awaited<ReturnType<TeamServing['authenticate']>>;
+    if (opts.team) {
+      member = await opts.team.authenticate(req.headers.authorization);
+      if (!member) {
+        opts.team.metrics.rejected('unknown', 'unauthenticated');
+        req.resume();
+        return reply(res, 401, encoding, RPC.UNAUTHENTICATED, 'missing, wrong or revoked team credential: send Authorization: Bearer <secret> (OTEL_EXPORTER_OTLP_HEADERS)', { 'WWW-Authenticate': 'Bearer realm="chapter-telemetry team"' });
+      }
+      team = opts.team.policyFor(member);
+    }
     let body: Buffer;
     try {
       body = await readBody(req, opts.maxBodyBytes);
@@ -94,8 +128,12 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       const e = err as HttpError;
       return reply(res, e.status ?? 400, encoding, e.status === 413 ? RPC.RESOURCE_EXHAUSTED : RPC.INVALID_ARGUMENT, e.message);
     }
+    if (opts.team && member) {
+      const a = opts.team.admit(member, body.length);
+      if (!a.ok) return reply(res, 429, encoding, RPC.RESOURCE_EXHAUSTED, `${member.name} is sending too fast (${a.reason}); retry after ${a.retryAfterSeconds} s`, { 'Retry-After': String(a.retryAfterSeconds) });
+    }
     try {
-      await handler.handle(signal, body, encoding);
+      await handler.handle(signal, body, encoding, team);
       reply(res, 200, encoding, undefined, '');
     } catch (err) {
       if (err instanceof OtlpInputError) return reply(res, 400, encoding, RPC.INVALID_ARGUMENT, err.message);

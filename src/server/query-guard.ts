@@ -35,6 +35,21 @@ const STRING_LITERAL = /'(?:[^'\\]|\\[\s\S])*'/g;
 /** Backquoted and double-quoted identifiers: a table named `file` is not a call. */
 const QUOTED_IDENT = /`(?:[^`\\]|\\[\s\S])*`|"(?:[^"\\]|\\[\s\S])*"/g;
 
+/**
+ * Settings the guard relies on: with them the writer's `VALUES` rows could carry function calls
+ * (`file(…)`) the guard never sees, since it checks the statement and not the data. Refused from the
+ * URL, in `SET` and in a `SETTINGS` clause.
+ */
+const GUARDED_SETTINGS = ['input_format_values_interpret_expressions', 'input_format_values_deduce_templates_of_expressions'];
+const GUARDED_SETTINGS_RE = new RegExp(`\\b(${GUARDED_SETTINGS.join('|')})\\b`, 'i');
+
+/** Refuses URL settings the guard depends on (see GUARDED_SETTINGS); throws a StoreError (code 497). */
+export function checkSettings(names: Iterable<string>): void {
+  for (const name of names) {
+    if (GUARDED_SETTINGS.includes(name.toLowerCase())) refuse(497, `the setting ${name} is fixed on this server: VALUES rows hold literals only`);
+  }
+}
+
 export interface GuardVerdict {
   /** The statement's first keyword, upper case (`SELECT`, `INSERT`, …). */
   kind: string;
@@ -49,16 +64,24 @@ function refuse(code: number, message: string): never {
   throw new StoreError(`Code: ${code}. DB::Exception: ${message}. (${CODE_NAMES[code]})`, code, false);
 }
 
-/** Checks one normalised statement for an identity; throws a StoreError (code 164/497) when refused. */
-export function checkStatement(normalized: string, identity: Identity): GuardVerdict {
+/**
+ * Checks one normalised statement for an identity; throws a StoreError (code 164/497) when refused.
+ * `inSession`: the request names a session (`session_id`), whose own state `SET` and `USE` change, as in
+ * ClickHouse; pooled sessions are shared, so there they stay refused.
+ */
+export function checkStatement(normalized: string, identity: Identity, inSession = false): GuardVerdict {
   const bare = normalized.replace(STRING_LITERAL, "''");
   const kind = (/^\s*(\(|[A-Za-z]+)/.exec(bare)?.[1] ?? '').toUpperCase();
   const reads = READ_KINDS.has(kind);
-  if (!reads && !(identity === 'writer' && WRITE_KINDS.has(kind))) {
+  const sessionState = inSession && identity === 'writer' && (kind === 'SET' || kind === 'USE');
+  if (!reads && !sessionState && !(identity === 'writer' && WRITE_KINDS.has(kind))) {
     if (identity === 'reader') refuse(164, `Cannot execute query in readonly mode: ${kind || 'this statement'} needs the writer identity (docs/SECURITY.md), anonymous requests are read-only`);
     refuse(497, `${kind || 'this statement'} is not offered over the local HTTP endpoint (SET/USE: send settings as URL parameters and the database as ?database=; SYSTEM, KILL, BACKUP, RESTORE, GRANT: not available)`);
   }
   if (/\bINTO\s+OUTFILE\b/i.test(bare)) refuse(497, 'INTO OUTFILE is not allowed: read the result from the HTTP response instead');
+  if (/\bFROM\s+INFILE\b/i.test(bare)) refuse(497, 'FROM INFILE is not allowed: send the rows in the request body instead');
+  const guarded = GUARDED_SETTINGS_RE.exec(bare);
+  if (guarded) refuse(497, `the setting ${guarded[1]} is fixed on this server: VALUES rows hold literals only`);
   const reach = OUTSIDE_REACH_RE.exec(bare.replace(QUOTED_IDENT, '``'));
   if (reach) refuse(497, `${reach[1]}(…) is not allowed here: queries may not reach files, URLs, other servers or programs from the telemetry server`);
   if (kind === 'ATTACH' && /\bFROM\s*''/i.test(bare)) refuse(497, 'ATTACH … FROM a path is not allowed here');

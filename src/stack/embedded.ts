@@ -27,10 +27,18 @@ export interface EmbeddedOptions {
   stopTimeoutMs?: number;
 }
 
-/** The server's exit codes (ARCHITECTURE.md) turned into what the user reads. */
-export function errorForExit(code: number | null, signal: string | null, lastLines: string[], o: Pick<EmbeddedOptions, 'dataDir' | 'endpoints'>): StackError {
+/**
+ * The server's exit codes (ARCHITECTURE.md) turned into what the user reads. `wasRunning`: it had been
+ * ready and serving, so the codes about starting (port, lock, engine) do not apply: code 5 then means
+ * an unexpected error, named by its last line.
+ */
+export function errorForExit(code: number | null, signal: string | null, lastLines: string[], o: Pick<EmbeddedOptions, 'dataDir' | 'endpoints'>, wasRunning = false): StackError {
   const said = lastLines.at(-1) ?? '';
   const detail = lastLines.join('\n');
+  if (wasRunning) {
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    return new StackError('crashed', `The telemetry server stopped unexpectedly (${how})${said.trim() && code !== null ? `: ${said.trim()}` : ''}.`, 'Open Show Logs to see why, then Restart.', detail);
+  }
   switch (code) {
     case 3:
       return new StackError('data-dir-locked', `The telemetry data folder ${o.dataDir} is held by another process.`, 'Stop the other Chapter Telemetry server (another window, or `npm start` in a terminal), then choose Restart.', detail);
@@ -142,7 +150,7 @@ export class EmbeddedBackend implements StackBackend {
       if (this.startedPid === child.pid && this.startedPid !== undefined && code !== 0 && signal !== 'SIGTERM') {
         this.startedPid = undefined;
         this.tail.poll();
-        const err = errorForExit(code, signal, readTail(this.logFile, logStart), this.o);
+        const err = errorForExit(code, signal, readTail(this.logFile, logStart), this.o, true);
         for (const l of this.exitListeners) l(err);
       }
     });

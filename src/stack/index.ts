@@ -25,6 +25,28 @@ export interface BackendOptions {
 /** What `src/stack/docker/index.ts` must export (lazy-loaded). */
 export interface DockerModule {
   createDockerBackend(options: BackendOptions): StackBackend;
+  findDockerStacks(): Promise<FoundDockerStack[] | undefined>;
+}
+
+/** A docker stack found by its labels (see src/stack/docker/find.ts). */
+export interface FoundDockerStack {
+  project: string;
+  running: boolean;
+  endpoints: Partial<StackEndpoints>;
+}
+
+/**
+ * Chapter Telemetry's docker stacks on this Docker Engine, whatever their project name; undefined
+ * when Docker does not answer or this build has no docker mode.
+ */
+export async function findDockerStacks(): Promise<FoundDockerStack[] | undefined> {
+  let mod: DockerModule;
+  try {
+    mod = loadDockerModule();
+  } catch {
+    return undefined;
+  }
+  return await mod.findDockerStacks();
 }
 
 export async function createBackend(mode: StackMode, options: BackendOptions): Promise<StackBackend> {
@@ -50,6 +72,6 @@ function loadDockerModule(): DockerModule {
     }
     if (typeof mod.createDockerBackend === 'function') return mod as DockerModule;
   }
-  // TODO(docker backend): src/stack/docker/index.ts exporting createDockerBackend is being written in its own issue.
+  // Neither the bundle nor the source is there: a build made without the docker backend.
   throw new StackError('engine-missing', 'The docker mode is not available in this build.', 'Set chapterTelemetry.mode to "embedded", or install a build that includes the docker backend.');
 }

@@ -7,6 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { clientHost } from '../core/otel-env';
 import { StackError, type StackEndpoints, type WriterCredentials } from './types';
+import { pidAlive } from '../server/pid';
 
 export interface ServerState extends StackEndpoints {
   pid: number;
@@ -60,15 +61,7 @@ export function removeServerState(file: string): void {
   rmSync(file, { force: true });
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: alive but someone else's.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive };
 
 /** GET /ping on the ClickHouse HTTP port answers `Ok.`. */
 export async function ping(host: string, httpPort: number, timeoutMs = 1500): Promise<boolean> {

@@ -1,6 +1,7 @@
 /** Follows the active editor and turns its file into the chapter in focus (core does the matching). */
 import * as vscode from 'vscode';
 import { ChapterState, compileChapterPatterns } from '../core/chapter';
+import { boundedRegexExec } from './bounded-regex';
 
 export interface ChapterChange {
   chapter: string | undefined;
@@ -20,7 +21,7 @@ export class ChapterTracker implements vscode.Disposable {
 
   constructor(patterns: string[], private readonly warn: (msg: string) => void) {
     this.state = new ChapterState(this.compile(patterns), (source) =>
-      this.warn(`Chapter pattern /${source}/ took too long on a file name and is no longer used (it could freeze the editor). Simplify it in the chapterTelemetry.chapterPatterns setting.`));
+      this.warn(`Chapter pattern /${source}/ took too long on a file name and is no longer used (it could freeze the editor). Simplify it in the chapterTelemetry.chapterPatterns setting.`), boundedRegexExec);
     this.subs.push(vscode.window.onDidChangeActiveTextEditor((e) => this.observe(e?.document.uri)));
     this.observe(vscode.window.activeTextEditor?.document.uri);
   }

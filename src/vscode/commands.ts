@@ -1,5 +1,6 @@
 /** The `chapterTelemetry.*` commands. Heavy parts (stack, verify) load on first use. */
 import * as vscode from 'vscode';
+import type { BudgetMonitor } from './budget-monitor';
 import type { Controller } from './controller';
 
 export interface Stats {
@@ -16,7 +17,7 @@ export interface Stats {
   error?: { code: string; message: string; hint: string };
 }
 
-export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, activationTimeMs: () => number): void {
+export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, activationTimeMs: () => number, budget?: BudgetMonitor): void {
   const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
   reg('chapterTelemetry.start', () => c.start());
@@ -67,6 +68,11 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
     } catch (e) {
       void vscode.window.showErrorMessage(`Chapter Telemetry: ${(e as Error).message}`);
     }
+  });
+  // Not in the palette: checks the budget now and returns what it found and which notifications this window showed.
+  reg('chapterTelemetry.internal.budget', async () => {
+    const evaluation = await budget?.check();
+    return { evaluation, shown: budget?.shown ?? [], now: budget?.now().toISOString() };
   });
   reg('chapterTelemetry.internal.stats', (): Stats => ({
     activationTimeMs: activationTimeMs(),

@@ -1,6 +1,7 @@
 /** The `chapterTelemetry.*` settings, read into one typed object. */
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
+import { parseLimits, type BudgetLimits } from '../core/budget';
 import { DEFAULT_CHAPTER_PATTERNS } from '../core/chapter';
 import { OTLP_PROTOCOLS, type OtlpProtocol } from '../core/otel-env';
 import { userOnlyValue, type UserOnlySetting } from '../core/user-only-settings';
@@ -22,6 +23,8 @@ export interface Config {
   dataDir: string;
   /** Docker mode: empty values fall back to the environment, then to the compose file's defaults. */
   docker: { clickhouseImage: string; collectorImage: string; projectName: string };
+  /** Spend limits (`chapterTelemetry.budget.*`); 0 / empty = off. */
+  budget: BudgetLimits;
   /** User-only settings (src/core/user-only-settings.ts) a workspace tried to set; their values were ignored. */
   ignoredWorkspaceSettings: UserOnlySetting[];
 }
@@ -77,6 +80,7 @@ export function readConfig(): Config {
       collectorImage: text('docker.collectorImage'),
       projectName: text('docker.projectName'),
     },
+    budget: parseLimits(c.get('budget.dailyUsd'), c.get('budget.weeklyUsd'), c.get('budget.chapterUsd')),
     ignoredWorkspaceSettings: ignored,
   };
 }

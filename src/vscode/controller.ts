@@ -1,6 +1,8 @@
 /**
- * The extension's state machine: off → starting → on | error. Owns the backend (loaded lazily),
- * the terminal env, the status bar, the chapter timeline and the user-facing messages.
+ * The extension's state machine: off → starting → on | error; on → restarting → on | error when the
+ * embedded server dies on its own (restarted with backoff, see src/core/restart-policy.ts). Owns the
+ * backend (loaded lazily), the terminal env, the status bar, the chapter timeline and the user-facing
+ * messages.
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -17,6 +19,7 @@ import { TerminalEnv } from './terminal-env';
 import { StackError, type StackBackend, type StackEndpoints, type StackMode } from '../stack/types';
 import { withDocker, withStackProgress } from './docker-mode';
 import { BackendSubscriptions } from './backend-subscriptions';
+import { RestartPolicy, type RestartDecision } from '../core/restart-policy';
 
 const ENABLED_KEY = 'chapterTelemetry.enabled';
 
@@ -27,10 +30,15 @@ export class Controller implements vscode.Disposable {
   lastError: StackError | undefined;
   eventsToday: number | undefined;
   focusSent = 0;
+  /** Set by the budget monitor (src/vscode/budget-monitor.ts); shown in the status bar. */
+  budget: { state: 'ok' | 'warning' | 'over'; lines: string[] } | undefined;
   private backend: StackBackend | undefined;
   private backendKey = '';
   /** The current backend's log and exit subscriptions; replaced (old ones disposed) with the backend. */
   private readonly subs = new BackendSubscriptions();
+  /** Unexpected server exits: restarted with backoff, until too many come within a minute. */
+  private readonly restarts = new RestartPolicy();
+  private restartTimer: NodeJS.Timeout | undefined;
   private health: NodeJS.Timeout | undefined;
   private envAppliedAt = 0;
   private busy: Promise<unknown> = Promise.resolve();
@@ -159,7 +167,7 @@ export class Controller implements vscode.Disposable {
     if (this.backend && key === this.backendKey) return this.backend;
     const b = await this.makeBackend(this.cfg.mode, this.cfg.endpoints, { forStart });
     this.backendKey = key;
-    this.backend = this.subs.attach(b, (l) => this.output.appendLine(l), (e) => this.fail(e));
+    this.backend = this.subs.attach(b, (l) => this.output.appendLine(l), (e) => this.serverExited(e));
     return b;
   }
 
@@ -168,8 +176,11 @@ export class Controller implements vscode.Disposable {
   }
 
   /** Start's body; only inside exclusive() or start(). */
-  async startNow(opts: { quiet?: boolean } = {}): Promise<boolean> {
-    this.state = 'starting';
+  async startNow(opts: { quiet?: boolean; restarting?: boolean } = {}): Promise<boolean> {
+    this.cancelRestart();
+    // A Start the author asked for begins a fresh count of crashes.
+    if (!opts.restarting) this.restarts.reset();
+    this.state = opts.restarting ? 'restarting' : 'starting';
     this.lastError = undefined;
     this.render();
     try {
@@ -201,9 +212,43 @@ export class Controller implements vscode.Disposable {
         if (!opts.quiet) void vscode.window.showInformationMessage(`Chapter Telemetry: ${err.message} ${err.hint}`);
         return false;
       }
-      this.fail(err, opts.quiet);
+      // A restart that fails counts as another crash: try again later, or give up with Error.
+      if (opts.restarting) this.serverExited(err);
+      else this.fail(err, opts.quiet);
       return false;
     }
+  }
+
+  /**
+   * The server this window started died on its own (a crash, kill -9, exit code 5 after an unexpected
+   * error). Collection was on, so the author expects it to stay on: start it again after a pause that
+   * grows with each crash, and give up with Error (the last log lines, a Restart action) when it keeps
+   * crashing. Terminals keep their env meanwhile: the restarted server takes the same ports.
+   */
+  private serverExited(e: StackError): void {
+    if (this.state !== 'on' && this.state !== 'restarting') return;
+    this.stopHealthChecks();
+    this.output.error(`${e.message}${e.detail ? `\n${e.detail}` : ''}`);
+    const d = this.restarts.onCrash(Date.now());
+    if (d.action === 'give-up') {
+      this.fail(crashLoopError(e, d));
+      return;
+    }
+    this.state = 'restarting';
+    this.render();
+    this.output.warn(`Restarting the telemetry server in ${d.delayMs / 1000} s (unexpected exit ${d.attempt} within a minute).`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.serialize(async () => {
+        // Stop (or a Start, or the mode switch) came first: nothing to restart.
+        if (this.state === 'restarting') await this.startNow({ quiet: true, restarting: true });
+      });
+    }, d.delayMs);
+  }
+
+  private cancelRestart(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
   }
 
   /**
@@ -212,6 +257,7 @@ export class Controller implements vscode.Disposable {
    */
   async stopBackendOnly(): Promise<void> {
     this.stopHealthChecks();
+    this.cancelRestart();
     if (this.state === 'on') {
       this.state = 'starting';
       this.render();
@@ -229,8 +275,11 @@ export class Controller implements vscode.Disposable {
   }
 
   stop(): Promise<void> {
+    this.cancelRestart();
     return this.serialize(async () => {
       this.stopHealthChecks();
+      this.cancelRestart();
+      this.restarts.reset();
       await this.ctx.globalState.update(ENABLED_KEY, false);
       try {
         await this.backend?.stop();
@@ -255,13 +304,14 @@ export class Controller implements vscode.Disposable {
   }
 
   async toggle(): Promise<void> {
-    if (this.state === 'on' || this.state === 'starting') await this.stop();
+    if (this.state === 'on' || this.state === 'starting' || this.state === 'restarting') await this.stop();
     else await this.start();
   }
 
   /** Error state + a message with Show Logs / Restart (the env stays, so Restart fixes it without new terminals). */
   fail(e: StackError, quiet = false): void {
     this.stopHealthChecks();
+    this.cancelRestart();
     this.state = 'error';
     this.lastError = e;
     this.output.error(`${e.message} ${e.hint}${e.detail ? `\n${e.detail}` : ''}`);
@@ -363,8 +413,8 @@ export class Controller implements vscode.Disposable {
   private async refreshEventsToday(): Promise<void> {
     if (!this.endpoints) return;
     try {
-      const { fetchCounts } = await import('../core/collection-counts');
-      this.eventsToday = (await fetchCounts(`http://127.0.0.1:${this.endpoints.httpPort}/`, this.cfg.userId)).eventsToday;
+      const { fetchCounts } = await import('./store-counts');
+      this.eventsToday = (await fetchCounts(this.endpoints.host, this.endpoints.httpPort, this.cfg.userId)).eventsToday;
     } catch {
       this.eventsToday = undefined;
     }
@@ -380,14 +430,32 @@ export class Controller implements vscode.Disposable {
       eventsToday: this.eventsToday,
       attached: this.attached,
       error: this.lastError ? `${this.lastError.message} ${this.lastError.hint}` : undefined,
+      budget: this.budget,
     });
   }
 
   dispose(): void {
     this.stopHealthChecks();
+    this.cancelRestart();
     this.subs.detach();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** Error after too many unexpected exits: what happened, the server's last words, and what to do. */
+function crashLoopError(last: StackError, d: Extract<RestartDecision, { action: 'give-up' }>): StackError {
+  const lines = (last.detail ?? '').split('\n').map((l) => l.trim()).filter(Boolean).slice(-3);
+  return new StackError(
+    'crashed',
+    `The telemetry server stopped unexpectedly ${d.crashes} times within ${within(d.windowMs)} and is no longer restarted automatically. The last time: ${last.message}${lines.length ? ` Last log lines: ${lines.join(' | ')}` : ''}`,
+    'Open Show Logs to see why, then choose Restart.',
+    last.detail,
+  );
+}
+
+function within(ms: number): string {
+  if (ms === 60_000) return 'a minute';
+  return ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${Math.round(ms / 1000)} seconds`;
 }
 
 function toStackError(e: unknown): StackError {

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { progressIncrements } from '../core/progress';
 import type { DockerBackendOptions } from '../stack/docker/backend';
 import type { BackendOptions } from '../stack/index';
 import type { ProgressReport, StackMode } from '../stack/types';
@@ -52,17 +53,8 @@ export async function withStackProgress<T>(
   }
   return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     token.onCancellationRequested(() => ac.abort());
-    let shown = 0;
-    const onProgress = (p: ProgressReport) => {
-      // The notification's bar only moves forward, by increments; a new pull starts again at 0.
-      let increment: number | undefined;
-      if (p.percent !== undefined) {
-        if (p.percent < shown) shown = 0;
-        increment = p.percent > shown ? p.percent - shown : undefined;
-        shown = Math.max(shown, p.percent);
-      }
-      progress.report({ message: p.message, increment });
-    };
+    const increment = progressIncrements();
+    const onProgress = (p: ProgressReport) => progress.report({ message: p.message, increment: increment(p.percent) });
     // A cancel that comes after the work finished changes nothing: the stack is up.
     return await task(onProgress, ac.signal);
   });

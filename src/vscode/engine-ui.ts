@@ -1,5 +1,6 @@
 /** Finds the chDB engine or fetches it with a progress notification (embedded mode only, on Start). */
 import * as vscode from 'vscode';
+import { progressIncrements } from '../core/progress';
 import { chdbVersionOf, fetchEngine, locateEngine } from '../stack/engine';
 
 /** The node_modules folder to give the server as NODE_PATH. Throws StackError (unsupported platform, corrupt download…). */
@@ -17,15 +18,15 @@ export async function ensureEngine(ctx: vscode.ExtensionContext, settingPath: st
     async (progress, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
-      let last = 0;
+      const increment = progressIncrements();
       return await fetchEngine({
         storageDir,
         chdbVersion,
         signal: ac.signal,
-        onProgress: (p) => {
-          const inc = p.percent !== undefined && p.percent > last ? p.percent - last : undefined;
-          if (p.percent !== undefined) last = Math.max(last, p.percent);
-          progress.report({ message: p.message, increment: inc });
+        onProgress: (p) => progress.report({ message: p.message, increment: increment(p.percent) }),
+        onNotice: (line) => {
+          log(line);
+          void vscode.window.showWarningMessage(`Chapter Telemetry: ${line}`);
         },
       });
     },

@@ -3,9 +3,13 @@
  * collection starts. Its own duration is recorded for the activation bench.
  */
 import * as vscode from 'vscode';
+import { localHttpUrl } from '../core/otel-env';
+import { BudgetMonitor } from './budget-monitor';
 import { registerCommands } from './commands';
+import { readConfig } from './config';
 import { Controller } from './controller';
 import { StatusBar } from './status-bar';
+import { httpRunner, type HttpRunner } from './webviews/connection';
 import { registerAnalyticsFor } from './webviews/index';
 
 let activationTimeMs = -1;
@@ -17,7 +21,8 @@ export function activate(ctx: vscode.ExtensionContext): { activationTimeMs: numb
   const bar = new StatusBar();
   controller = new Controller(ctx, output, bar);
   ctx.subscriptions.push(output, bar, controller);
-  registerCommands(ctx, controller, () => activationTimeMs);
+  const budget = budgetMonitor(ctx, controller);
+  registerCommands(ctx, controller, () => activationTimeMs, budget);
   // Terminal ages for Verify's "relaunch the terminal" diagnosis.
   void import('./verify').then((v) => ctx.subscriptions.push(v.trackTerminals()));
   const c = controller;
@@ -27,6 +32,39 @@ export function activate(ctx: vscode.ExtensionContext): { activationTimeMs: numb
   activationTimeMs = performance.now() - t0;
   output.info(`Activated in ${activationTimeMs.toFixed(1)} ms`);
   return { activationTimeMs };
+}
+
+/** The budget reads the local store the controller runs (team mode will hand it the team store's runner instead). */
+function budgetMonitor(ctx: vscode.ExtensionContext, c: Controller): BudgetMonitor {
+  let runner: HttpRunner | undefined;
+  const monitor = new BudgetMonitor({
+    runner: () => {
+      if (c.state !== 'on' || !c.endpoints) return undefined;
+      const url = localHttpUrl(c.endpoints.host, c.endpoints.httpPort);
+      if (runner?.url !== url) {
+        void runner?.close();
+        runner = httpRunner(url, { application: 'chapter-telemetry-budget' });
+      }
+      return runner;
+    },
+    // Read afresh: this check may run before the controller has seen a settings change.
+    userId: () => readConfig().userId,
+    limits: () => readConfig().budget,
+    // Test-only (docs/ARCHITECTURE.md): the user's value only, so a workspace can never move the budget's clock.
+    testNow: () => {
+      const v = vscode.workspace.getConfiguration('chapterTelemetry').inspect<unknown>('budget.testOnlyNow')?.globalValue;
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    },
+    memento: ctx.globalState,
+    show: (view) => {
+      if (JSON.stringify(view) === JSON.stringify(c.budget)) return;
+      c.budget = view;
+      c.render();
+    },
+    log: (l) => c.output.info(l),
+  });
+  ctx.subscriptions.push(monitor, { dispose: () => void runner?.close() });
+  return monitor;
 }
 
 export function deactivate(): void {

@@ -1,8 +1,9 @@
-/** The status-bar item: Off / Starting… / On / Error, with the chapter in focus; click toggles. */
+/** The status-bar item: Off / Starting… / On / Restarting… / Error, with the chapter in focus and the budget's colour; click toggles. */
 import * as vscode from 'vscode';
 import { tooltipMarkdown } from '../core/markdown-text';
 
-export type UiState = 'off' | 'starting' | 'on' | 'error';
+/** `restarting`: the embedded server died on its own and is being started again (terminals keep their env). */
+export type UiState = 'off' | 'starting' | 'on' | 'restarting' | 'error';
 
 export interface StatusView {
   state: UiState;
@@ -13,6 +14,7 @@ export interface StatusView {
   eventsToday?: number;
   attached?: boolean;
   error?: string;
+  budget?: { state: 'ok' | 'warning' | 'over'; lines: string[] };
 }
 
 export class StatusBar implements vscode.Disposable {
@@ -36,9 +38,18 @@ export class StatusBar implements vscode.Disposable {
         return `$(sync~spin) Telemetry Starting…${ch}`;
       case 'on':
         return `$(pulse) Telemetry${ch}`;
+      case 'restarting':
+        return `$(sync~spin) Telemetry Restarting…${ch}`;
       case 'error':
         return `$(warning) Telemetry Error${ch}`;
     }
+  }
+
+  /** A reached budget is an error colour; a nearly reached one, or a stack error, a warning colour. */
+  static background(v: StatusView): string | undefined {
+    if (v.budget?.state === 'over') return 'statusBarItem.errorBackground';
+    if (v.budget?.state === 'warning' || v.state === 'error') return 'statusBarItem.warningBackground';
+    return undefined;
   }
 
   update(v: StatusView): void {
@@ -47,9 +58,9 @@ export class StatusBar implements vscode.Disposable {
     // uses none), so `$(name)` in a folder name is never drawn as an icon.
     const md = new vscode.MarkdownString(tooltipMarkdown(v), false);
     this.item.tooltip = md;
-    this.item.backgroundColor =
-      v.state === 'error' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: `Chapter Telemetry ${v.state}${v.chapter ? `, chapter ${v.chapter}` : ''}` };
+    this.item.backgroundColor = StatusBar.background(v) ? new vscode.ThemeColor(StatusBar.background(v)!) : undefined;
+    const budget = v.budget && v.budget.state !== 'ok' ? `, budget ${v.budget.state === 'over' ? 'reached' : 'nearly reached'}` : '';
+    this.item.accessibilityInformation = { label: `Chapter Telemetry ${v.state}${v.chapter ? `, chapter ${v.chapter}` : ''}${budget}` };
   }
 
   dispose(): void {

@@ -6,10 +6,13 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { localHttpUrl } from '../core/otel-env';
+import { progressIncrements } from '../core/progress';
 import { carryChoices, copySummary, planSwitch, undoSteps, type SwitchStep, type UndoStep } from '../core/switch-plan';
 import type { MigrateHistoryResult } from '../stack/migrate-history';
 import { StackError, type StackBackend, type StackEndpoints, type StackMode, type WriterCredentials } from '../stack/types';
 import type { Controller } from './controller';
+import { httpRunner } from './webviews/connection';
 import { withStackProgress } from './docker-mode';
 
 export interface SwitchArgs {
@@ -68,7 +71,7 @@ async function tempEndpoints(avoid: StackEndpoints): Promise<StackEndpoints> {
 
 /** The ClickHouse HTTP URL of a store (credentials never go into it: see credentialsOf). */
 function storeUrl(e: StackEndpoints): string {
-  return `http://127.0.0.1:${e.httpPort}/`;
+  return `${localHttpUrl(e.host, e.httpPort)}/`;
 }
 
 /**
@@ -84,21 +87,21 @@ async function credentialsOf(mode: StackMode, b: StackBackend): Promise<WriterCr
   return undefined;
 }
 
-async function storeRows(url: string, signal?: AbortSignal): Promise<number> {
+/** How many rows the copied tables hold: a read, so anonymous, over @clickhouse/client like every query of the extension. */
+async function storeRows(url: string): Promise<number> {
   const { sourceTables } = await import('../stack/migrate-history');
-  const tables = await sourceTables(url, signal);
+  const tables = await sourceTables(url);
   if (tables.length === 0) return 0;
-  const q = `SELECT ${tables.map((t) => `(SELECT count() FROM default.\`${t}\`)`).join(' + ')} FORMAT TabSeparated`;
-  const u = new URL(url);
-  const headers: Record<string, string> = {};
-  if (u.username) headers['X-ClickHouse-User'] = decodeURIComponent(u.username);
-  if (u.password) headers['X-ClickHouse-Key'] = decodeURIComponent(u.password);
-  u.username = '';
-  u.password = '';
-  const res = await fetch(u, { method: 'POST', body: q, headers, signal });
-  const text = await res.text();
-  if (!res.ok) throw new StackError('engine-failed', `Could not count the records at ${u.origin}: ${text.trim().slice(0, 200)}`, 'Check that the stack is healthy (Verify Collection), then try the switch again.');
-  return Number(text.trim());
+  const runner = httpRunner(url, { application: 'chapter-telemetry-switch' });
+  try {
+    const sql = `SELECT ${tables.map((t) => `(SELECT count() FROM default.\`${t}\`)`).join(' + ')} AS n`;
+    const [row] = await runner.rows<{ n: number | string }>({ name: 'store-rows', sql, params: {} });
+    return Number(row?.n ?? 0);
+  } catch (err) {
+    throw new StackError('engine-failed', `Could not count the records at ${url}: ${(err as Error).message.slice(0, 200)}`, 'Check that the stack is healthy (Verify Collection), then try the switch again.');
+  } finally {
+    await runner.close();
+  }
 }
 
 async function saveMode(mode: StackMode): Promise<void> {
@@ -199,18 +202,14 @@ async function runSwitch(c: Controller, from: StackMode, to: StackMode, args: Sw
             async (progress, token) => {
               const ac = new AbortController();
               token.onCancellationRequested(() => ac.abort());
-              let shown = 0;
+              const increment = progressIncrements();
               return await migrateHistory({
                 from: storeUrl(sourceEndpoints),
                 to: storeUrl(targetEndpoints!),
                 fromAuth,
                 toAuth,
                 signal: ac.signal,
-                onProgress: (p) => {
-                  const inc = p.percent !== undefined && p.percent > shown ? p.percent - shown : undefined;
-                  shown = Math.max(shown, p.percent ?? 0);
-                  progress.report({ message: p.message, increment: inc });
-                },
+                onProgress: (p) => progress.report({ message: p.message, increment: increment(p.percent) }),
               });
             },
           );

@@ -1,9 +1,10 @@
 /** Verify Collection: counts from the stack, one plain diagnosis, details in the output channel. */
 import * as vscode from 'vscode';
-import { fetchCounts, type Counts } from '../core/collection-counts';
+import type { Counts } from '../core/collection-counts';
 import { diagnose, type Diagnosis } from '../core/diagnosis';
 import { ping } from '../stack/server-state';
 import type { Controller } from './controller';
+import { fetchCounts } from './store-counts';
 
 export interface VerifyResult {
   diagnosis: Diagnosis;
@@ -24,7 +25,7 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
   let queryError: string | undefined;
   if (reachable) {
     try {
-      counts = await fetchCounts(`http://127.0.0.1:${e.httpPort}/`, c.config.userId);
+      counts = await fetchCounts(e.host, e.httpPort, c.config.userId);
     } catch (err) {
       queryError = (err as Error).message;
     }

@@ -2,11 +2,12 @@
 // can be pulled on the test machines). Base: this machine's node binary + the glibc libraries it
 // and chDB link against + the chdb packages, imported as a rootfs tarball (no registry, no apt),
 // cached by content. Stand-ins: the base + dist/server.js + a role entrypoint.
-//   chapter-telemetry/standin-clickhouse:test  ClickHouse HTTP on 8123 (the embedded server over chDB)
+//   chapter-telemetry/standin-clickhouse:test  ClickHouse HTTP on 8123 (the embedded server over chDB,
+//                                              behind the mounted users.d writer and config.d Host rule)
 //   chapter-telemetry/standin-collector:test   OTLP on 4317/4318 into http://clickhouse:8123
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -112,7 +113,8 @@ async function buildStandin(base, role) {
   const server = join(root, 'dist', 'server.js');
   const migrations = join(root, 'telemetry-server', 'clickhouse', 'migrations');
   const ctx = mkdtempSync(join(tmpdir(), `ct-standin-${role}-`));
-  const name = `chapter-telemetry/standin-${role}:test`;
+  // CT_STANDIN_TAG: several checkouts sharing one Docker daemon each keep their own stand-ins.
+  const name = `chapter-telemetry/standin-${role}:${process.env.CT_STANDIN_TAG || 'test'}`;
   const content = createHash('sha256').update(base).update(readFileSync(server)).update(readFileSync(join(here, 'entry.js')))
     .update(readFileSync(join(here, 'wget.js'))).update(readFileSync(here + '/build.mjs')).digest('hex').slice(0, 16);
   const existing = await imageExists(name);
@@ -128,12 +130,8 @@ async function buildStandin(base, role) {
     copyFileSync(join(here, 'wget.js'), join(ctx, 'usr/bin/wget'));
     execFileSync('chmod', ['755', join(ctx, 'usr/bin/wget')]);
     mkdirSync(join(ctx, 'app/telemetry-server/clickhouse'), { recursive: true });
-    if (role === 'clickhouse') {
-      // The official image runs /docker-entrypoint-initdb.d on first start; ours applies the same files.
-      symlinkSync('/docker-entrypoint-initdb.d', join(ctx, 'app/telemetry-server/clickhouse/migrations'));
-    } else {
-      cpSync(migrations, join(ctx, 'app/telemetry-server/clickhouse/migrations'), { recursive: true });
-    }
+    // The ClickHouse stand-in links the mounted migrations in at start (entry.js), as the official image applies them.
+    if (role !== 'clickhouse') cpSync(migrations, join(ctx, 'app/telemetry-server/clickhouse/migrations'), { recursive: true });
     writeFileSync(join(ctx, 'Dockerfile'), [
       `FROM ${base}`,
       'COPY app /app',

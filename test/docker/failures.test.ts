@@ -5,14 +5,14 @@
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerBackend } from '../../src/stack/docker/backend';
 import { StackError } from '../../src/stack/types';
 import { freePort } from '../support/ports';
-import { composeFile, leftovers, purge, STANDIN_CLICKHOUSE, testStack, uniqueProject, nofileHere } from './helpers';
+import { composeFile, leftovers, purge, repoRoot, STANDIN_CLICKHOUSE, testStack, uniqueProject, nofileHere } from './helpers';
 
 async function startError(p: Promise<unknown>): Promise<StackError> {
   try {
@@ -50,7 +50,8 @@ describe('docker stack failures', () => {
   test('a container that never gets healthy: its last log lines in the message, everything removed', async () => {
     // A compose file like ours whose healthcheck can never pass (it probes a port nobody serves).
     const dir = mkdtempSync(join(tmpdir(), 'ct-unhealthy-'));
-    mkdirSync(join(dir, 'clickhouse', 'migrations'), { recursive: true });
+    // The compose file mounts the access files and the init script next to it.
+    cpSync(join(repoRoot, 'telemetry-server', 'clickhouse'), join(dir, 'clickhouse'), { recursive: true });
     const text = readFileSync(composeFile, 'utf8').replace('http://127.0.0.1:8123/ping', 'http://127.0.0.1:1/ping').replace('retries: 60', 'retries: 2');
     writeFileSync(join(dir, 'docker-compose.yml'), text);
     const stack = await testStack('unhealthy', { composeFile: join(dir, 'docker-compose.yml') });
@@ -101,9 +102,10 @@ describe('docker stack failures', () => {
 
   test('a container that exits while starting: "crashed" with its output, nothing left', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-crash-'));
-    mkdirSync(join(dir, 'clickhouse', 'migrations'), { recursive: true });
+    // The compose file mounts the access files and the init script next to it.
+    cpSync(join(repoRoot, 'telemetry-server', 'clickhouse'), join(dir, 'clickhouse'), { recursive: true });
     // The stand-in's ClickHouse role is swapped for an unknown one: the server rejects its arguments and exits.
-    writeFileSync(join(dir, 'docker-compose.yml'), readFileSync(composeFile, 'utf8').replace('CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "1"', 'CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "1"\n      STANDIN_ROLE: clickhouse-broken\n      STANDIN_CLICKHOUSE_URL: "not a url"'));
+    writeFileSync(join(dir, 'docker-compose.yml'), readFileSync(composeFile, 'utf8').replace('CLICKHOUSE_SKIP_USER_SETUP: "1"', 'CLICKHOUSE_SKIP_USER_SETUP: "1"\n      STANDIN_ROLE: clickhouse-broken\n      STANDIN_CLICKHOUSE_URL: "not a url"'));
     const stack = await testStack('crash', { composeFile: join(dir, 'docker-compose.yml'), env: { CLICKHOUSE_IMAGE: STANDIN_CLICKHOUSE, CLICKHOUSE_NOFILE: nofileHere() } });
     projects.push(stack.project);
     const err = await startError(stack.backend.start());

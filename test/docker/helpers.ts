@@ -2,8 +2,10 @@
  * Shared by the docker tier: a DockerBackend on the stand-in images, with a unique compose project
  * and free host ports (never 4317/4318/8123), and checks that a project left nothing behind.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { DockerBackend, type DockerBackendOptions } from '../../src/stack/docker/backend';
@@ -11,8 +13,10 @@ import { freePort } from '../support/ports';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const composeFile = join(repoRoot, 'telemetry-server', 'docker-compose.yml');
-export const STANDIN_CLICKHOUSE = 'chapter-telemetry/standin-clickhouse:test';
-export const STANDIN_COLLECTOR = 'chapter-telemetry/standin-collector:test';
+/** CT_STANDIN_TAG: the tag `npm run docker:standins` built (default `test`). */
+const STANDIN_TAG = process.env.CT_STANDIN_TAG || 'test';
+export const STANDIN_CLICKHOUSE = `chapter-telemetry/standin-clickhouse:${STANDIN_TAG}`;
+export const STANDIN_COLLECTOR = `chapter-telemetry/standin-collector:${STANDIN_TAG}`;
 export const docker = new Docker();
 
 /**
@@ -39,7 +43,10 @@ export interface TestStack {
   project: string;
   ports: { grpcPort: number; otlpHttpPort: number; httpPort: number };
   logs: string[];
+  /** Anonymous (read-only) SQL over the published ClickHouse HTTP port. */
   sql(query: string): Promise<string>;
+  /** The same as the generated writer (HTTP basic auth, as @clickhouse/client sends it). */
+  writerSql(query: string): Promise<string>;
 }
 
 export async function testStack(tag: string, options: Partial<DockerBackendOptions> = {}): Promise<TestStack> {
@@ -50,21 +57,29 @@ export async function testStack(tag: string, options: Partial<DockerBackendOptio
     ...options,
     projectName: project,
     endpoints: ports,
+    // Never the developer's own per-user folder.
+    secretsDir: options.secretsDir ?? mkdtempSync(join(tmpdir(), 'ct-docker-secrets-')),
     env: standinEnv(options.env),
     engine: { healthTimeoutMs: 120_000, ...options.engine },
   });
   const logs: string[] = [];
   backend.onLog((l) => logs.push(l));
+  const post = async (query: string, headers: Record<string, string>) => {
+    const res = await fetch(`http://127.0.0.1:${ports.httpPort}/`, { method: 'POST', body: query, headers });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
+    return text;
+  };
   return {
     backend,
     project,
     ports,
     logs,
-    async sql(query: string) {
-      const res = await fetch(`http://127.0.0.1:${ports.httpPort}/`, { method: 'POST', body: query });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
-      return text;
+    sql: (query: string) => post(query, {}),
+    async writerSql(query: string) {
+      const creds = await backend.writerCredentials();
+      if (!creds) throw new Error('no writer credential generated yet');
+      return post(query, { authorization: `Basic ${Buffer.from(`${creds.user}:${creds.password}`).toString('base64')}` });
     },
   };
 }
@@ -99,4 +114,21 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`${what} never happened${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Runs the built `npm run stack` (dist/stack-cli.js) with the stand-in images; its exit code and output. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'dist', 'stack-cli.js'), ...args], { env: { ...process.env, ...standinEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A container that only sleeps, on a stand-in image (the only images this machine has). */
+export function sleeperSpec(extra: Partial<Docker.ContainerCreateOptions> = {}): Docker.ContainerCreateOptions {
+  return { Image: STANDIN_CLICKHOUSE, Entrypoint: ['/usr/local/bin/node', '-e', 'setInterval(() => {}, 1e6)'], ...extra, HostConfig: { Init: true, ...extra.HostConfig } };
 }

@@ -3,6 +3,7 @@
  * image that is not in the engine; starting the stack pulls it with aggregated progress. An
  * unreachable registry and a cancelled pull end in clear StackErrors with nothing left behind.
  */
+import { Readable } from 'node:stream';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,7 +43,7 @@ describe('image pulls through the docker backend', () => {
     writeFileSync(join(ctx, 'Dockerfile'), `FROM ${STANDIN_CLICKHOUSE}\nCOPY nonce /nonce\n`);
     image = `127.0.0.1:${registryPort}/chapter-telemetry/clickhouse:pull-${randomBytes(3).toString('hex')}`;
     const tar = spawnSync('tar', ['-C', ctx, '-cf', '-', '.'], { maxBuffer: 64 << 20 }).stdout;
-    await follow(await docker.buildImage(tar as unknown as NodeJS.ReadableStream, { t: image }));
+    await follow(await docker.buildImage(Readable.from([tar]), { t: image }));
     await follow(await docker.getImage(image).push({ authconfig: { serveraddress: `127.0.0.1:${registryPort}` } }));
     await docker.getImage(image).remove();
   });

@@ -67,7 +67,7 @@ describe('docker stack lifecycle (stand-in images, real engine)', () => {
   });
 
   test("Debian's docker-compose 1.29 lists the project", () => {
-    const out = execFileSync('docker-compose', ['-f', composeFile, '-p', stack.project, 'ps'], { encoding: 'utf8', env: { ...process.env, ...standinEnv() } });
+    const out = execFileSync('docker-compose', ['-f', composeFile, '-p', stack.project, 'ps'], { encoding: 'utf8', env: { ...process.env, ...standinEnv(), CHAPTER_TELEMETRY_SECRETS: stack.backend.secretsDir } });
     assert.match(out, new RegExp(`${stack.project}-clickhouse-1 .*Up \\(healthy\\)`));
     assert.match(out, new RegExp(`${stack.project}-otel-collector-1 .*Up`));
   });
@@ -98,11 +98,12 @@ describe('docker stack lifecycle (stand-in images, real engine)', () => {
   test('a changed service config recreates that container and keeps the data', async () => {
     const before = (await stack.sql('SELECT count() FROM otel_logs')).trim();
     const oldId = (await docker.getContainer(`${stack.project}-clickhouse-1`).inspect()).Id;
-    const changed = await testStack('life', { projectName: stack.project, endpoints: stack.ports });
+    const secretsDir = stack.backend.secretsDir;
+    const changed = await testStack('life', { projectName: stack.project, endpoints: stack.ports, secretsDir });
     // Same file and variables give the same hash: nothing to do.
     await changed.backend.start();
     assert.equal((await docker.getContainer(`${stack.project}-clickhouse-1`).inspect()).Id, oldId);
-    const recreated = await testStack('life', { projectName: stack.project, endpoints: stack.ports, env: { CLICKHOUSE_NOFILE: String(Number(standinEnv().CLICKHOUSE_NOFILE) - 1) } });
+    const recreated = await testStack('life', { projectName: stack.project, endpoints: stack.ports, secretsDir, env: { CLICKHOUSE_NOFILE: String(Number(standinEnv().CLICKHOUSE_NOFILE) - 1) } });
     const progress2: string[] = [];
     await recreated.backend.start({ onProgress: (p) => progress2.push(p.message) });
     assert.ok(progress2.some((m) => /Recreating clickhouse/.test(m)), progress2.join('\n'));

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,6 +185,51 @@ describe('remote ClickHouse store', () => {
     } finally {
       await front.stop();
       await backing.stop();
+    }
+  });
+});
+
+describe('unusable data directories', () => {
+  // Each case once printed a stack trace (a file in the way) or hung with no output (/proc).
+  const scratch = mkdtempSync(join(tmpdir(), 'ct-baddir-'));
+  const file = join(scratch, 'a-file');
+  writeFileSync(file, 'not a directory');
+  const locked = join(scratch, 'locked');
+  mkdirSync(locked, { mode: 0o500 });
+  const cases: Array<[string, string, RegExp]> = [
+    ['a file', '/etc/passwd', /a file is in the way|not a directory/],
+    ['a folder under a file', join(file, 'data'), /a file is in the way/],
+    ['under /proc', '/proc/self/ct-data', /not allowed to create it|proc file system/],
+    ['the /proc file system itself', '/proc/self', /proc file system/],
+  ];
+  // As root every folder is writable, so the permission case only means something for other users.
+  if (process.getuid?.() !== 0) cases.push(['a folder without write permission', join(locked, 'data'), /not allowed/]);
+  for (const [what, dir, says] of cases) {
+    test(`${what}: one plain line and exit 2`, async () => {
+      const r = await runToExit([...(await portArgs(dir))]);
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, says);
+      assert.match(r.out, /Choose another with --data-dir DIR/);
+      assert.equal(r.out.trim().split('\n').length, 1, `one line: ${r.out}`);
+      assert.doesNotMatch(r.out, /\n\s+at /, 'no stack trace');
+    });
+  }
+});
+
+describe('database switches stay with their own request', () => {
+  // `USE` is session state: with one shared session, a query could land in another request's database.
+  test('concurrent requests with and without ?database= each see their own database', async () => {
+    const srv = await startServer();
+    try {
+      const jobs = Array.from({ length: 40 }, async (_, i) => {
+        const db = i % 2 === 0 ? 'system' : undefined;
+        const url = `${srv.httpUrl}/${db ? `?database=${db}` : ''}`;
+        const res = await fetch(url, { method: 'POST', body: 'SELECT currentDatabase()' });
+        assert.equal(await res.text(), `${db ?? 'default'}\n`, `request ${i}`);
+      });
+      await Promise.all(jobs);
+    } finally {
+      await srv.stop();
     }
   });
 });

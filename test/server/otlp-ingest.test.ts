@@ -5,6 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { startServer, type RunningServer } from '../support/server';
@@ -171,6 +173,46 @@ describe('metrics and traces', () => {
 });
 
 describe('bad input', () => {
+  test('a body that does not inflate gets 400 and its kept-alive connection serves the next export', async () => {
+    // One socket for both requests: the second is parsed only if the server read the first body to its end.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (body: Buffer, headers: Record<string, string>) => new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
+      const req = request(`${srv.otlpHttpUrl}/v1/logs`, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': String(body.length), ...headers } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    try {
+      const good = encodeLogs(logsRequest([{ name: 'user_prompt' }]));
+      // Incompressible, so most of the body is still on its way when the inflater gives up.
+      const gz = gzipSync(Buffer.concat([good, randomBytes(1_000_000)]));
+      gz[20] ^= 0xff;
+      const first = await post(gz, { 'content-encoding': 'gzip' });
+      assert.equal(first.status, 400);
+      const second = await post(good, {});
+      assert.equal(second.status, 200);
+      assert.equal(second.socket, first.socket, 'the same kept-alive connection');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('values of the wrong type or range are the sender\'s error (400), never a store failure to retry (503)', async () => {
+    const t = nowNanos();
+    const withPoint = (point: object) => JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'h', exponentialHistogram: { aggregationTemporality: 1, dataPoints: [{ timeUnixNano: t, count: 1, ...point }] } }] }] }] });
+    for (const point of [{ positive: { offset: { a: 1 } } }, { count: 2.5 }, { positive: { offset: 0, bucketCounts: [1.5] } }, { timeUnixNano: '99999999999999999999' }, { scale: 2 ** 40 }]) {
+      const r = await postOtlp(srv.otlpHttpUrl, 'metrics', withPoint(point), 'application/json');
+      assert.equal(r.status, 400, `${JSON.stringify(point)} → ${r.status} ${r.body.toString()}`);
+    }
+    const sum = JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 's', sum: { aggregationTemporality: '99999999999999999999999', dataPoints: [{ timeUnixNano: t, asInt: 1 }] } }] }] }] });
+    assert.equal((await postOtlp(srv.otlpHttpUrl, 'metrics', sum, 'application/json')).status, 200, 'an unknown enum value is unspecified, as for a newer sender');
+    const lone = JSON.stringify(logsRequest([{ name: 'user_prompt', attributes: { prompt: 'a\ud800b' } }], { 'service.name': 'claude-code', user_id: 'lone-surrogate' }));
+    assert.equal((await postOtlp(srv.otlpHttpUrl, 'logs', lone, 'application/json')).status, 200);
+    assert.equal((await srv.sql("SELECT LogAttributes['prompt'] FROM otel_logs WHERE ResourceAttributes['user_id'] = 'lone-surrogate' FORMAT TSV")).trim(), 'a\uFFFDb');
+  });
+
   test('each kind of bad request gets its status and a message, and nothing is stored', async () => {
     const before = await srv.sql('SELECT count() FROM otel_logs');
     const good = encodeLogs(logsRequest([{ name: 'user_prompt', attributes: { prompt: '<REDACTED>' } }]));

@@ -10,7 +10,7 @@ import { EmbeddedBackend } from '../../src/stack/embedded';
 import { createBackend } from '../../src/stack/index';
 import { pidAlive, ping } from '../../src/stack/server-state';
 import { StackError, type StackEndpoints } from '../../src/stack/types';
-import { fetchCounts } from '../../src/core/collection-counts';
+import { fetchCounts } from '../../src/vscode/store-counts';
 import { buildFocusLogRequest } from '../../src/core/otlp-log';
 import { freePort } from '../support/ports';
 import { serverScript } from '../support/server';
@@ -67,7 +67,7 @@ describe('EmbeddedBackend with the real server', () => {
       body: JSON.stringify(buildFocusLogRequest({ chapter: 'ch07', userId: 'alice', workspace: 'book', file: 'ch07/a.md' })),
     });
     assert.equal(res.status, 200, await res.text());
-    const counts = await fetchCounts(`http://127.0.0.1:${e.httpPort}/`, 'alice');
+    const counts = await fetchCounts(e.host, e.httpPort, 'alice');
     assert.equal(counts.events, 0);
     const focus = await (await fetch(`http://127.0.0.1:${e.httpPort}/?query=${encodeURIComponent("SELECT chapter, user_id, file FROM chapter_focus FORMAT TSV")}`)).text();
     assert.equal(focus.trim(), 'ch07\talice\tch07/a.md');

@@ -75,6 +75,8 @@ export interface RunClaudeOptions extends OtelEnvOptions {
   extraArgs?: string[];
   /** Deadline after which the CLI is killed and the run rejects with its output (default 120 s). */
   deadlineMs?: number;
+  /** A command the CLI runs under, e.g. `['unshare', '--mount', …]`; the CLI path and its arguments follow it. */
+  wrapper?: string[];
 }
 
 export interface ClaudeRun {
@@ -99,7 +101,8 @@ export async function runClaude(o: RunClaudeOptions): Promise<ClaudeRun> {
   };
   const sessionId = o.sessionId ?? randomUUID();
   const args = ['-p', o.prompt, '--model', o.model ?? defaultModel, '--session-id', sessionId, ...(o.extraArgs ?? [])];
-  const child = spawn(claudeBin, args, { cwd: o.cwd ?? home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [bin, ...binArgs] = o.wrapper && o.wrapper.length > 0 ? [...o.wrapper, claudeBin, ...args] : [claudeBin, ...args];
+  const child = spawn(bin!, binArgs, { cwd: o.cwd ?? home, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

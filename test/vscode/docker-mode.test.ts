@@ -251,7 +251,9 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
 
   test("Debian's docker-compose lists the project", () => {
     const env = { ...process.env, CLICKHOUSE_IMAGE: STANDIN_CLICKHOUSE, OTELCOL_IMAGE: STANDIN_COLLECTOR, CLICKHOUSE_NOFILE: nofileHere(), OTELCOL_NOFILE: nofileHere(),
-      OTLP_GRPC_PORT: String(ports.grpc), OTLP_HTTP_PORT: String(ports.otlpHttp), CLICKHOUSE_HTTP_PORT: String(ports.http) };
+      OTLP_GRPC_PORT: String(ports.grpc), OTLP_HTTP_PORT: String(ports.otlpHttp), CLICKHOUSE_HTTP_PORT: String(ports.http),
+      // The compose file names the writer's secrets folder (telemetry-server/README.md); `ps` reads no mount, any path does.
+      CHAPTER_TELEMETRY_SECRETS: '/nonexistent-secrets-folder' };
     const out = execFileSync('docker-compose', ['-f', composeFile, '-p', project, 'ps'], { encoding: 'utf8', env });
     assert.match(out, new RegExp(`${project}-clickhouse-1 .*Up \\(healthy\\)`));
     assert.match(out, new RegExp(`${project}-otel-collector-1 .*Up`));

@@ -91,7 +91,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
 const onText = /^Telemetry( · .+)?$/;
 
 describe('extension UI in a real VS Code', () => {
-  let leftoverPids: number[] = [];
+  const leftoverPids: number[] = [];
   before(async () => {
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
     writeBook();

@@ -4,3 +4,4 @@ export * from './rates';
 export * from './csv';
 export * from './errors';
 export * from './time';
+export * from './budget';

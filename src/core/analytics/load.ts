@@ -1,7 +1,7 @@
 /** Runs each view's query set (in parallel) and shapes the rows into what the view shows. */
 import {
   PERIOD_KEYS, affectedSessions, chapterBoard, chapterComplexity, chapterSessions, chapterTotalsOf, costByChapter, costByModel,
-  dailyCost, dailyCostByModel, hasEvents, dailyErrorRate, dailyTokensByType, errorsByTypeAndStatus, latestOccurrences,
+  dailyCost, dailyCostByChapter, dailyCostByModel, hasEvents, dailyErrorRate, dailyTokensByType, errorsByTypeAndStatus, latestOccurrences,
   periodTotals, topChaptersOf, topErrorMessages, TOTALS_COLUMNS,
   type ChapterSessionRow, type ErrorOccurrenceRow, type Filter, type PeriodKey, type QueryRunner, type Scope, type TotalsRow,
 } from '../queries';
@@ -111,7 +111,9 @@ export async function loadOccurrences(run: QueryRunner, who: Who, spec: RangeSpe
 
 export async function loadChapters(run: QueryRunner, who: Who, spec: RangeSpec): Promise<ChaptersData> {
   const range = resolveRange(spec, who.now);
-  return { range, chapters: await run.rows(chapterComplexity(baseFilter(who, spec.scope, range.fromMs, range.toMs))) };
+  const f = baseFilter(who, spec.scope, range.fromMs, range.toMs);
+  const [chapters, dailyCost] = await Promise.all([run.rows(chapterComplexity(f)), run.rows(dailyCostByChapter(f))]);
+  return { range, chapters, dailyCost };
 }
 
 export async function loadChapterSessions(run: QueryRunner, who: Who, spec: RangeSpec, chapter: string): Promise<ChapterSessionRow[]> {

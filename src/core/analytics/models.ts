@@ -3,10 +3,12 @@
  * Shared by the host, the webviews (type-only) and the tests.
  */
 import type {
-  AffectedSessionRow, ChapterComplexityRow, ChapterCostRow, ChapterCostTokensRow, ChapterSessionRow, ChapterTotalsRow,
+  AffectedSessionRow, ChapterComplexityRow, DayChapterCostRow, ChapterCostRow, ChapterCostTokensRow, ChapterSessionRow, ChapterTotalsRow,
   DayCostRow, DayErrorRateRow, DayErrorRow, DayModelCostRow, DayTokensRow, ErrorMessageRow, ErrorOccurrenceRow,
   ModelCostRow, PeriodKey, Scope, TotalsRow,
 } from '../queries';
+import type { CostLimits } from '../budget';
+import type { ManuscriptProgress } from '../manuscript';
 
 export interface PeriodTotals extends TotalsRow {
   cache_hit_rate: number;
@@ -46,6 +48,8 @@ export interface ResolvedRange {
 
 export interface CostData {
   range: ResolvedRange;
+  /** The budget limits to draw (absent when none is set or the host did not add them). */
+  limits?: CostLimits;
   daily: DayModelCostRow[];
   models: string[];
   chapters: ChapterCostTokensRow[];
@@ -63,7 +67,11 @@ export interface ErrorsData {
 
 export interface ChaptersData {
   range: ResolvedRange;
+  /** Words, cost per 1,000 words, tokens per word added (absent when the host has no workspace to count). */
+  progress?: ManuscriptProgress;
   chapters: ChapterComplexityRow[];
+  /** Cost per day and chapter (the per-chapter trend). */
+  dailyCost: DayChapterCostRow[];
 }
 
 export type { ErrorOccurrenceRow, ChapterSessionRow };

@@ -1,4 +1,4 @@
-import { WINDOW_AND_USER, filterParams, localTime } from './filter';
+import { DAY, WINDOW_AND_USER, filterParams, localTime } from './filter';
 import { bind, type BoundQuery, type Filter } from './types';
 
 /** The seed's chapter-complexity question plus cost: one row per attributed chapter. */
@@ -48,4 +48,18 @@ WHERE chapter = {chapter:String} AND ${WINDOW_AND_USER}
 GROUP BY session_id
 ORDER BY last_seen DESC
 LIMIT {limit:UInt32}`, { ...filterParams(f), chapter, limit: Math.max(1, Math.floor(limit)) });
+}
+
+/** Cost per local day and chapter: each chapter's cost trend, drawn beside its words added per day. */
+export interface DayChapterCostRow {
+  day: string;
+  chapter: string;
+  cost: number;
+}
+export function dailyCostByChapter(f: Filter): BoundQuery<DayChapterCostRow> {
+  return bind('chapters.dailyCost', `SELECT ${DAY} AS day, chapter, toFloat64(sum(cost_usd)) AS cost
+FROM events_attributed
+WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+GROUP BY day, chapter
+ORDER BY day, chapter`, filterParams(f));
 }

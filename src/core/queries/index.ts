@@ -4,3 +4,4 @@ export * from './sidebar';
 export * from './cost';
 export * from './errors';
 export * from './chapters';
+export * from './budget';

@@ -1,12 +1,14 @@
 import { decodeExport, type Encoding, type Signal } from './decode';
 import type { Ingest } from '../ingest';
 import type { ReceiverStats } from '../receiver-stats';
+import { applyTeamPolicy, type TeamPolicy } from '../team/privacy';
 
 /** Decode, store, count: the transport-independent part of an OTLP Export call. */
 export class ExportHandler {
   constructor(private readonly ingest: Ingest, readonly stats: ReceiverStats) {}
 
-  async handle(signal: Signal, body: Uint8Array, encoding: Encoding): Promise<number> {
+  /** `team`: on a team server, the sender's identity and the team's privacy level, applied before storage. */
+  async handle(signal: Signal, body: Uint8Array, encoding: Encoding, team?: TeamPolicy): Promise<number> {
     let decoded;
     try {
       decoded = decodeExport(signal, body, encoding);
@@ -14,8 +16,10 @@ export class ExportHandler {
       this.stats.rejected[signal]++;
       throw err;
     }
-    await this.ingest.write(decoded.rows);
+    const filtered = team ? applyTeamPolicy(decoded.rows, team) : undefined;
+    await this.ingest.write(filtered ? filtered.rows : decoded.rows);
     this.stats.accepted(signal, decoded.items);
+    team?.onStored?.(decoded.items, filtered!.dropped);
     return decoded.items;
   }
 }

@@ -5,7 +5,7 @@
  * Each row is one JSONEachRow line.
  */
 import {
-  anyValueToString, attributesToMap, enumNumber, idToHex, isZeroNanos, nanosToDateTime64, toNumber,
+  anyValueToString, attributesToMap, enumNumber, idToHex, isZeroNanos, nanosToDateTime64, toCount, toInt32, toNumber, toNumbers, toText, toUInt32,
   type AnyValue, type Int64, type KeyValue,
 } from './values';
 
@@ -29,16 +29,16 @@ interface ScopeContext {
 
 function resourceContext(resource: Resource | null | undefined, schemaUrl: string | null | undefined): ResourceContext {
   const attrs = attributesToMap(resource?.attributes);
-  return { ResourceAttributes: attrs, ResourceSchemaUrl: schemaUrl ?? '', ServiceName: attrs['service.name'] ?? '' };
+  return { ResourceAttributes: attrs, ResourceSchemaUrl: toText(schemaUrl), ServiceName: toText(attrs['service.name']) };
 }
 
 function scopeContext(scope: Scope | null | undefined, schemaUrl: string | null | undefined): ScopeContext {
   return {
-    ScopeName: scope?.name ?? '',
-    ScopeVersion: scope?.version ?? '',
+    ScopeName: toText(scope?.name),
+    ScopeVersion: toText(scope?.version),
     ScopeAttributes: attributesToMap(scope?.attributes),
-    ScopeSchemaUrl: schemaUrl ?? '',
-    ScopeDroppedAttrCount: scope?.droppedAttributesCount ?? 0,
+    ScopeSchemaUrl: toText(schemaUrl),
+    ScopeDroppedAttrCount: toUInt32(scope?.droppedAttributesCount),
   };
 }
 
@@ -60,12 +60,21 @@ function nowNanos(): string {
   return (BigInt(Date.now()) * 1_000_000n).toString();
 }
 
+/**
+ * JSON.stringify writes a lone UTF-16 surrogate (possible in OTLP/JSON text, never in valid UTF-8) as a `\udXXX`
+ * escape, which the engine refuses for the whole insert; as String.prototype.toWellFormed does, it becomes U+FFFD.
+ * Only lone surrogates are ever escaped that way, so every such escape (not itself after an escaped backslash) is one.
+ */
+function wellFormed(line: string): string {
+  return line.includes('\\ud') ? line.replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi, '$1\\ufffd') : line;
+}
+
 function push(out: TableRows, table: string, row: Record<string, unknown>): void {
   let list = out.get(table);
   if (!list) out.set(table, (list = []));
   const slim: Record<string, unknown> = {};
   for (const k in row) if (!isDefault(row[k])) slim[k] = row[k];
-  list.push(JSON.stringify(slim));
+  list.push(wellFormed(JSON.stringify(slim)));
 }
 
 // ---------------------------------------------------------------- logs
@@ -105,13 +114,13 @@ export function logsToRows(req: LogsRequest, out: TableRows = new Map()): number
         n++;
         const attrs = attributesToMap(r.attributes);
         // The exporter version we follow has no EventName column: keep OTLP's event_name as the attribute.
-        if (r.eventName && attrs['event.name'] === undefined) attrs['event.name'] = r.eventName;
+        if (r.eventName && attrs['event.name'] === undefined) attrs['event.name'] = toText(r.eventName);
         push(out, 'otel_logs', {
           Timestamp: nanosToDateTime64(!isZeroNanos(r.timeUnixNano) ? r.timeUnixNano : !isZeroNanos(r.observedTimeUnixNano) ? r.observedTimeUnixNano : nowNanos()),
           TraceId: idToHex(r.traceId),
           SpanId: idToHex(r.spanId),
-          TraceFlags: (r.flags ?? 0) & 0xff,
-          SeverityText: r.severityText ?? '',
+          TraceFlags: toNumber(r.flags) & 0xff,
+          SeverityText: toText(r.severityText),
           SeverityNumber: enumNumber(r.severityNumber, SEVERITY_NAMES),
           ServiceName: res.ServiceName,
           Body: anyValueToString(r.body),
@@ -191,7 +200,7 @@ function pointCommon(base: object, p: PointBase): Record<string, unknown> {
     Attributes: attributesToMap(p.attributes),
     StartTimeUnix: nanosToDateTime64(p.startTimeUnixNano),
     TimeUnix: nanosToDateTime64(isZeroNanos(p.timeUnixNano) ? nowNanos() : p.timeUnixNano),
-    Flags: p.flags ?? 0,
+    Flags: toUInt32(p.flags),
     ...exemplarColumns(p.exemplars),
   };
 }
@@ -203,7 +212,7 @@ export function metricsToRows(req: MetricsRequest, out: TableRows = new Map()): 
     for (const sm of rm.scopeMetrics ?? []) {
       const sc = scopeContext(sm.scope, sm.schemaUrl);
       for (const m of sm.metrics ?? []) {
-        const base = { ...res, ...sc, MetricName: m.name ?? '', MetricDescription: m.description ?? '', MetricUnit: m.unit ?? '' };
+        const base = { ...res, ...sc, MetricName: toText(m.name), MetricDescription: toText(m.description), MetricUnit: toText(m.unit) };
         if (m.sum) {
           const temporality = enumNumber(m.sum.aggregationTemporality, TEMPORALITY_NAMES);
           for (const p of m.sum.dataPoints ?? []) {
@@ -221,9 +230,9 @@ export function metricsToRows(req: MetricsRequest, out: TableRows = new Map()): 
             n++;
             push(out, 'otel_metrics_histogram', {
               ...pointCommon(base, p),
-              Count: toNumber(p.count), Sum: p.sum ?? 0,
-              BucketCounts: (p.bucketCounts ?? []).map(toNumber), ExplicitBounds: p.explicitBounds ?? [],
-              Min: p.min ?? 0, Max: p.max ?? 0, AggregationTemporality: temporality,
+              Count: toCount(p.count), Sum: toNumber(p.sum),
+              BucketCounts: toNumbers(p.bucketCounts, toCount), ExplicitBounds: toNumbers(p.explicitBounds),
+              Min: toNumber(p.min), Max: toNumber(p.max), AggregationTemporality: temporality,
             });
           }
         } else if (m.exponentialHistogram) {
@@ -232,10 +241,10 @@ export function metricsToRows(req: MetricsRequest, out: TableRows = new Map()): 
             n++;
             push(out, 'otel_metrics_exponential_histogram', {
               ...pointCommon(base, p),
-              Count: toNumber(p.count), Sum: p.sum ?? 0, Scale: p.scale ?? 0, ZeroCount: toNumber(p.zeroCount),
-              PositiveOffset: p.positive?.offset ?? 0, PositiveBucketCounts: (p.positive?.bucketCounts ?? []).map(toNumber),
-              NegativeOffset: p.negative?.offset ?? 0, NegativeBucketCounts: (p.negative?.bucketCounts ?? []).map(toNumber),
-              Min: p.min ?? 0, Max: p.max ?? 0, AggregationTemporality: temporality,
+              Count: toCount(p.count), Sum: toNumber(p.sum), Scale: toInt32(p.scale), ZeroCount: toCount(p.zeroCount),
+              PositiveOffset: toInt32(p.positive?.offset), PositiveBucketCounts: toNumbers(p.positive?.bucketCounts, toCount),
+              NegativeOffset: toInt32(p.negative?.offset), NegativeBucketCounts: toNumbers(p.negative?.bucketCounts, toCount),
+              Min: toNumber(p.min), Max: toNumber(p.max), AggregationTemporality: temporality,
             });
           }
         } else if (m.summary) {
@@ -244,9 +253,9 @@ export function metricsToRows(req: MetricsRequest, out: TableRows = new Map()): 
             const q = p.quantileValues ?? [];
             push(out, 'otel_metrics_summary', {
               ...pointCommon(base, p),
-              Count: toNumber(p.count), Sum: p.sum ?? 0,
-              'ValueAtQuantiles.Quantile': q.map((v) => v.quantile ?? 0),
-              'ValueAtQuantiles.Value': q.map((v) => v.value ?? 0),
+              Count: toCount(p.count), Sum: toNumber(p.sum),
+              'ValueAtQuantiles.Quantile': q.map((v) => toNumber(v.quantile)),
+              'ValueAtQuantiles.Value': q.map((v) => toNumber(v.value)),
             });
           }
         }
@@ -301,8 +310,8 @@ export function tracesToRows(req: TracesRequest, out: TableRows = new Map()): nu
           TraceId: idToHex(s.traceId),
           SpanId: idToHex(s.spanId),
           ParentSpanId: idToHex(s.parentSpanId),
-          TraceState: s.traceState ?? '',
-          SpanName: s.name ?? '',
+          TraceState: toText(s.traceState),
+          SpanName: toText(s.name),
           SpanKind: SPAN_KINDS[enumNumber(s.kind, SPAN_KIND_NAMES)] ?? 'Unspecified',
           ServiceName: res.ServiceName,
           ResourceAttributes: res.ResourceAttributes,
@@ -311,13 +320,13 @@ export function tracesToRows(req: TracesRequest, out: TableRows = new Map()): nu
           SpanAttributes: attributesToMap(s.attributes),
           Duration: durationNanos(s.startTimeUnixNano, s.endTimeUnixNano),
           StatusCode: STATUS_CODES[enumNumber(s.status?.code, STATUS_NAMES)] ?? 'Unset',
-          StatusMessage: s.status?.message ?? '',
+          StatusMessage: toText(s.status?.message),
           'Events.Timestamp': events.map((e) => nanosToDateTime64(e.timeUnixNano)),
-          'Events.Name': events.map((e) => e.name ?? ''),
+          'Events.Name': events.map((e) => toText(e.name)),
           'Events.Attributes': events.map((e) => attributesToMap(e.attributes)),
           'Links.TraceId': links.map((l) => idToHex(l.traceId)),
           'Links.SpanId': links.map((l) => idToHex(l.spanId)),
-          'Links.TraceState': links.map((l) => l.traceState ?? ''),
+          'Links.TraceState': links.map((l) => toText(l.traceState)),
           'Links.Attributes': links.map((l) => attributesToMap(l.attributes)),
         });
       }

@@ -71,6 +71,8 @@ export function idToHex(id: Uint8Array | string | null | undefined): string {
 export function nanosToDateTime64(n: Int64): string {
   const s = n == null ? '0' : String(n);
   if (!/^\d+$/.test(s)) return '0000000000.000000000';
+  // DateTime64(9) ends in 2262 (signed 64-bit nanoseconds); a later time is a malformed request, not a store failure.
+  if (s.length > 19 || (s.length === 19 && s > '9223372036854775807')) throw new TypeError(`time ${s.slice(0, 25)} ns is beyond 2262`);
   const padded = s.padStart(19, '0');
   return `${padded.slice(0, -9)}.${padded.slice(-9)}`;
 }
@@ -79,18 +81,49 @@ export function isZeroNanos(n: Int64): boolean {
   return n == null || String(n) === '0' || String(n) === '';
 }
 
-export function toNumber(n: Int64 | number): number {
-  return n == null ? 0 : Number(String(n));
+/**
+ * A numeric column's value: a number, a 64-bit integer from protobufjs (Long) or OTLP/JSON (decimal string), or
+ * absent (0). Anything else is a malformed request, refused here (→ 400): passed on, it would make the engine
+ * refuse the whole insert, which the receiver must report as "retry later", and the sender would retry forever.
+ */
+export function toNumber(n: unknown): number {
+  if (n == null) return 0;
+  const v = typeof n === 'number' ? n : typeof n === 'string' || (typeof n === 'object' && !Array.isArray(n)) ? Number(String(n)) : NaN;
+  if (!Number.isFinite(v)) throw new TypeError(`expected a number, got ${String(JSON.stringify(n)).slice(0, 40)}`);
+  return v;
+}
+
+/** An integer column's value (counts are UInt64, offsets and scales Int32, flags UInt32): toNumber, whole and in range. */
+function integer(min: number, max: number): (n: unknown) => number {
+  return (n) => {
+    const v = toNumber(n);
+    if (!Number.isInteger(v) || v < min || v > max) throw new TypeError(`expected an integer from ${min} to ${max}, got ${v}`);
+    return v;
+  };
+}
+export const toCount = integer(0, Number.MAX_SAFE_INTEGER);
+export const toInt32 = integer(-(2 ** 31), 2 ** 31 - 1);
+export const toUInt32 = integer(0, 2 ** 32 - 1);
+
+/** A list of numbers (bucket counts, bounds, quantiles), each read by `one`. */
+export function toNumbers(list: unknown, one: (n: unknown) => number = toNumber): number[] {
+  if (list == null) return [];
+  if (!Array.isArray(list)) throw new TypeError(`expected a list of numbers, got ${String(JSON.stringify(list)).slice(0, 40)}`);
+  return list.map((n) => one(n));
+}
+
+/** A string column's value, or '' when absent; anything else is a malformed request (as for toNumber). */
+export function toText(s: unknown): string {
+  if (s == null) return '';
+  if (typeof s === 'string') return s;
+  throw new TypeError(`expected a string, got ${String(JSON.stringify(s)).slice(0, 40)}`);
 }
 
 /** OTLP/JSON enums may arrive as names ("SEVERITY_NUMBER_INFO") or numbers. */
 export function enumNumber(v: unknown, names: readonly string[]): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') {
-    const i = names.indexOf(v);
-    if (i >= 0) return i;
-    const n = Number(v);
-    return Number.isFinite(n) ? n : 0;
-  }
-  return 0;
+  const i = typeof v === 'string' ? names.indexOf(v) : -1;
+  if (i >= 0) return i;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : 0;
+  // Unknown values become 0 (unspecified), as for an enum value a newer sender knows and we do not.
+  return Number.isInteger(n) && n >= 0 && n < 256 ? n : 0;
 }

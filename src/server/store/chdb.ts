@@ -1,7 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { StoreError, type Identity, type InsertOptions, type QueryOptions, type Store } from './types';
-import { splitInsertStatement } from './sql-text';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type Store } from './types';
+import { formatClause, splitInsertStatement } from './sql-text';
+import { chunkJoin, dropHeaderLines, spoolableOutput } from './stream-formats';
 import { SessionPool } from './session-pool';
+import { NamedSessions } from './named-sessions';
+import { withInfile, withSpooledFile } from './spooled-insert';
+import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
 import { engineLimits, type EngineLimits } from './engine-limits';
 import { dedupSettings } from './dedup-settings';
@@ -26,6 +32,19 @@ function codeFromText(text: string | undefined): number | undefined {
 const RAW_INSERT_FORMATS = new Set(['JSONEachRow', 'JSONCompactEachRow', 'CSV', 'CSVWithNames', 'TSV', 'TabSeparated', 'TSVWithNames', 'TabSeparatedWithNames']);
 
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PLAIN_COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A borrowed session and how to give it back once the statement is over. */
+interface Borrowed {
+  s: Session;
+  /** `clean`: the statement completed (no error, no cancel). */
+  done(clean: boolean): Promise<void>;
+}
+
+function summaryOf(res: { rowsRead: number; bytesRead: number; elapsed: number }): QuerySummary {
+  // chDB's rowsRead/bytesRead count the result (measured: sum() over 100000 rows reports 1 row, 8 bytes).
+  return { result_rows: res.rowsRead, result_bytes: res.bytesRead, elapsed_ns: Math.round(res.elapsed * 1e9) };
+}
 
 function toBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -50,6 +69,7 @@ export class ChdbStore implements Store {
   private readonly writers: SessionPool<Session>;
   private readonly internal: SessionPool<Session>;
   private readonly parser: SessionPool<Session>;
+  private readonly named: NamedSessions<Session>;
 
   private constructor(private readonly chdb: ChdbModule, private readonly ingest: Session, readonly dataDir: string, readonly limits: EngineLimits) {
     this.description = `chDB at ${dataDir}`;
@@ -63,15 +83,22 @@ export class ChdbStore implements Store {
       }
       return s;
     };
-    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0`;
+    // Parquet row groups of 64k rows (ClickHouse's default is 1M): the engine holds one row group before
+    // writing it, so this bounds a Parquet export's memory (measured: ~240 → ~95 MB for 2M rows).
+    const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, output_format_parquet_row_group_size = 65536`;
     // Order matters: readonly last, since once it is 1 no setting can change any more.
-    this.readers = new SessionPool('reader', open([common, 'SET readonly = 1']), limits.readerSessions);
+    const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
-    this.writers = new SessionPool('writer', open([`${common}, input_format_values_interpret_expressions = 0, input_format_values_deduce_templates_of_expressions = 0`]), limits.writerSessions);
+    const openWriter = open([`${common}, input_format_values_interpret_expressions = 0, input_format_values_deduce_templates_of_expressions = 0`]);
+    this.readers = new SessionPool('reader', openReader, limits.readerSessions);
+    this.writers = new SessionPool('writer', openWriter, limits.writerSessions);
+    this.named = new NamedSessions((identity) => (identity === 'reader' ? openReader() : openWriter()));
     this.internal = new SessionPool('internal', open([]), 1);
     this.parser = new SessionPool('parser', open(['SET implicit_select = 0, readonly = 1']), 1);
   }
 
+  // The engine (~180 MB, native) loads only when a store opens, never when this module is imported.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   static async open(dataDir: string, limits: EngineLimits = engineLimits(), chdb: ChdbModule = require('chdb')): Promise<ChdbStore> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
@@ -90,19 +117,64 @@ export class ChdbStore implements Store {
   }
 
   /**
-   * `database` and URL settings become session state (`USE`, `SET`) on the borrowed session, as
-   * ClickHouse applies them to the query's context; such a session is then discarded, never reused.
+   * A session for one statement: a pooled one, or the client's own (`session_id`). `database`, URL
+   * settings and `param_` values become session state (`USE`, `SET`, `SET param_x`: the engine then
+   * parses a value exactly as ClickHouse parses `param_x`); a pooled session that took any is then
+   * discarded, never reused. On a client's session they apply to this statement only, as in ClickHouse:
+   * the previous database and setting values are put back afterwards.
    */
+  private async borrow(options: QueryOptions): Promise<Borrowed> {
+    if (this.closed) throw new StoreError('the engine is closed', undefined, true);
+    const ref = options.session;
+    if (!ref) {
+      const pool = this.poolFor(options.identity);
+      const s = await pool.acquire();
+      let changed = true;
+      try {
+        changed = await this.prepare(s, options);
+      } catch (err) {
+        pool.release(s, true);
+        throw toStoreError(err);
+      }
+      return { s, done: async (clean) => pool.release(s, !clean || changed) };
+    }
+    const identity = options.identity ?? 'writer';
+    const s = await this.named.acquire(identity, ref);
+    let restore: string[] = [];
+    try {
+      restore = await saveState(s, options);
+      await this.prepare(s, options);
+    } catch (err) {
+      this.named.release(identity, ref, !(await settle(s)));
+      throw toStoreError(err);
+    }
+    return {
+      s,
+      done: async (clean) => {
+        let ok = clean || (await settle(s));
+        try {
+          for (const stmt of restore) await s.queryAsync(stmt);
+        } catch {
+          ok = false;
+        }
+        this.named.release(identity, ref, !ok);
+      },
+    };
+  }
+
   private async prepare(s: Session, options: QueryOptions): Promise<boolean> {
     let changed = false;
     if (options.database && options.database !== 'default') {
       await s.queryAsync(`USE ${quoteIdent(options.database)}`);
       changed = true;
     }
-    const entries = Object.entries(options.settings ?? {});
+    const entries = [
+      ...Object.entries(options.settings ?? {}),
+      ...Object.entries(options.params ?? {}).map(([k, v]) => [`param_${k}`, v] as [string, string]),
+    ];
     if (entries.length > 0) {
       for (const [k] of entries) {
-        if (!SETTING_NAME.test(k)) throw new StoreError(`Code: 115. DB::Exception: Unknown setting '${k}'`, 115, false);
+        if (!SETTING_NAME.test(k)) throw new StoreError(`Code: 115. DB::Exception: Unknown setting '${k}'. (UNKNOWN_SETTING)`, 115, false);
       }
       // A quoted value is parsed by the engine as the setting's type, as URL settings are.
       await s.queryAsync(`SET ${entries.map(([k, v]) => `${k} = ${quoteString(v)}`).join(', ')}`);
@@ -111,53 +183,100 @@ export class ChdbStore implements Store {
     return changed;
   }
 
+  /**
+   * Tags a statement so it can be found in `system.processes` and cancelled when its client goes away.
+   * chDB's own abort only acts between result chunks: a query that has produced none yet (an aggregate
+   * over a huge range) would run on, holding a session, until its time limit. `KILL QUERY` from another
+   * session stops it at once (measured: ~0.6 s).
+   */
+  private cancellable(sql: string, signal: AbortSignal | undefined): { sql: string; done(): void } {
+    if (!signal) return { sql, done: () => undefined };
+    const marker = `ct-query ${randomUUID()}`;
+    const kill = () => {
+      void this.internal.use((k) => k.queryBindAsync('KILL QUERY WHERE position(query, {m:String}) > 0 ASYNC', { m: marker }, { format: 'TabSeparated' })).catch(() => undefined);
+    };
+    if (signal.aborted) kill();
+    else signal.addEventListener('abort', kill, { once: true });
+    // In front: an INSERT's inline VALUES run to the end of the text, where a tag would read as data.
+    return { sql: `/* ${marker} */\n${sql}`, done: () => signal.removeEventListener('abort', kill) };
+  }
+
   async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
-    if (this.closed) throw new StoreError('the engine is closed', undefined, true);
-    const pool = this.poolFor(options.identity);
-    const s = await pool.acquire();
-    let discard = true;
+    const b = await this.borrow(options);
+    let clean = false;
+    const tagged = options.data ? { sql, done: () => undefined } : this.cancellable(sql, options.signal);
+    sql = tagged.sql;
     try {
-      const changed = await this.prepare(s, options);
       let out: Buffer;
-      if (options.data && options.data.length > 0) out = await this.insertData(s, sql, options.data);
+      let summary: QuerySummary;
+      if (options.data) ({ out, summary } = await this.insertData(b.s, sql, options.data));
       else {
-        const opts = { format: options.format ?? 'TabSeparated' };
-        const res = options.params && Object.keys(options.params).length > 0
-          ? await s.queryBindAsync(sql, options.params, opts)
-          : await s.queryAsync(sql, opts);
+        const res = await b.s.queryAsync(sql, { format: options.format ?? 'TabSeparated' });
         out = Buffer.from(toBuffer(res.bytes()));
+        summary = summaryOf(res);
       }
-      discard = changed;
+      clean = true;
+      options.onSummary?.(summary);
       return out;
     } catch (err) {
       throw toStoreError(err);
     } finally {
-      pool.release(s, discard);
+      tagged.done();
+      await b.done(clean);
     }
   }
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
-    if (this.closed) throw new StoreError('the engine is closed', undefined, true);
-    const pool = this.poolFor(options.identity);
-    const s = await pool.acquire();
-    let discard = true;
+    const join = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
+    if (join.kind === 'whole') {
+      // One document (Parquet, JSON…): chDB would make each chunk a document of its own.
+      const spool = spoolableOutput(sql, options.format);
+      if (spool) yield* this.streamThroughFile(spool.statement, spool.format, options);
+      else yield await this.query(sql, options);
+      return;
+    }
+    const b = await this.borrow(options);
+    let clean = false;
+    const tagged = this.cancellable(sql, options.signal);
+    sql = tagged.sql;
     try {
-      const changed = await this.prepare(s, options);
-      const opts = { format: options.format ?? 'TabSeparated', signal: options.signal };
-      const st = options.params && Object.keys(options.params).length > 0 ? s.queryStreamBind(sql, options.params, opts) : s.queryStream(sql, opts);
+      const st = b.s.queryStream(sql, { format: options.format ?? 'TabSeparated', signal: options.signal });
       try {
+        let first = true;
         for await (const chunk of st) {
           // Copied: the chunk's memory belongs to the engine once the next one is pulled.
-          yield Buffer.from(chunk.raw());
+          const raw = join.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), join.lines) : chunk.raw();
+          first = false;
+          yield Buffer.from(raw);
         }
       } finally {
         if (!st.closed) st.cancel();
       }
-      discard = changed;
+      clean = !options.signal?.aborted;
     } catch (err) {
       throw toStoreError(err);
     } finally {
-      pool.release(s, discard);
+      tagged.done();
+      await b.done(clean);
+    }
+  }
+
+  /**
+   * A binary one-document result (Parquet, Arrow, ORC, Avro) is written by the engine into an owner-only
+   * file of ours — the engine streams its own output, row group by row group — and that file is then
+   * sent and removed, so a result of any size never sits whole in this process. The statement is the
+   * client's (already through the guard, which refuses `INTO OUTFILE` in client SQL); only the server
+   * adds the clause, naming a path of its own.
+   */
+  private async *streamThroughFile(statement: string, format: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
+    const dir = joinPath(this.dataDir, 'outgoing');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = joinPath(dir, `${randomUUID()}.${format.toLowerCase()}`);
+    try {
+      await this.query(`${statement}\nINTO OUTFILE ${quoteString(file)} FORMAT ${format}`, options);
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+    } finally {
+      rmSync(file, { force: true });
     }
   }
 
@@ -175,25 +294,30 @@ export class ChdbStore implements Store {
     }
   }
 
-  /** `INSERT INTO t [(cols)] FORMAT X` with its rows in a separate payload (ClickHouse HTTP style). */
-  private async insertData(s: Session, sql: string, data: Buffer): Promise<Buffer> {
+  /**
+   * `INSERT INTO t [(cols)] FORMAT X` with its rows in a separate payload (ClickHouse HTTP style). Text
+   * formats chDB takes as a raw payload go straight in; everything else (binary formats, Values, column
+   * lists such as `(* EXCEPT (c))`) through a spooled file (spooled-insert.ts). No rows: nothing to do,
+   * as in ClickHouse.
+   */
+  private async insertData(s: Session, sql: string, data: Buffer): Promise<{ out: Buffer; summary: QuerySummary }> {
+    const empty = Buffer.alloc(0);
+    if (data.length === 0) return { out: empty, summary: { written_rows: 0, written_bytes: 0 } };
     const ins = splitInsertStatement(sql);
-    if (!ins) throw new StoreError(`Code: 62. DB::Exception: data was sent with a statement that is not INSERT … FORMAT <format>: ${sql.slice(0, 120)}`, 62, false);
-    if (RAW_INSERT_FORMATS.has(ins.format)) {
-      await s.insert({
+    // The engine parses a SETTINGS clause itself (values may hold commas and quotes): spooled path.
+    if (ins && RAW_INSERT_FORMATS.has(ins.format) && !ins.settings && (ins.columns ?? []).every((c) => PLAIN_COLUMN.test(c))) {
+      const res = await s.insert({
         table: ins.table,
         format: ins.format as 'JSONEachRow',
         values: data,
         ...(ins.columns ? { columns: ins.columns } : {}),
-        ...(ins.settings ? { settings: ins.settings } : {}),
       });
-    } else if (!data.includes(0)) {
-      // Text formats chDB does not take as a raw payload (Values, JSONCompact…): inline them.
-      await s.queryAsync(`${sql}\n${data.toString('utf8')}`);
-    } else {
-      throw new StoreError(`Code: 73. DB::Exception: binary insert format ${ins.format} is not supported by the embedded server; send JSONEachRow, CSV or TabSeparated`, 73, false);
+      return { out: empty, summary: { written_rows: res.rowsWritten, written_bytes: res.bytesWritten, elapsed_ns: Math.round(res.elapsed * 1e9) } };
     }
-    return Buffer.alloc(0);
+    const normalized = await this.normalize(sql);
+    const res = await withSpooledFile(this.dataDir, data, (path) => s.queryAsync(withInfile(normalized, path)));
+    // For INSERT … FROM INFILE the engine's row count is the rows it read from the file and inserted.
+    return { out: empty, summary: { written_rows: res.rowsRead, written_bytes: res.bytesRead, elapsed_ns: Math.round(res.elapsed * 1e9) } };
   }
 
   async insertJsonEachRow(table: string, ndjson: Buffer, options: InsertOptions = {}): Promise<void> {
@@ -212,6 +336,7 @@ export class ChdbStore implements Store {
     if (this.closed) return;
     this.closed = true;
     for (const p of [this.readers, this.writers, this.internal, this.parser]) p.close();
+    this.named.close();
     this.ingest.close();
     void this.chdb;
   }

@@ -54,6 +54,12 @@ export class RemoteStore implements Store {
       url.searchParams.set('query', sql);
       body = options.data;
     }
+    // A client session lives on the remote server, one per identity (this store uses one ClickHouse user).
+    if (options.session) {
+      url.searchParams.set('session_id', `${options.identity ?? 'writer'}-${options.session.id}`);
+      url.searchParams.set('session_timeout', String(options.session.timeoutSeconds));
+      if (options.session.check) url.searchParams.set('session_check', '1');
+    }
     // The server's own readonly mode, applied before it parses anything: the reader cannot lift it.
     if (options.identity === 'reader') url.searchParams.set('readonly', '1');
     return { url, body };
@@ -61,7 +67,18 @@ export class RemoteStore implements Store {
 
   async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
     const { url, body } = this.urlFor(sql, options);
-    return Buffer.from(await (await this.send(url, body, options.signal)).arrayBuffer());
+    const res = await this.send(url, body, options.signal);
+    const out = Buffer.from(await res.arrayBuffer());
+    const summary = res.headers.get('x-clickhouse-summary');
+    if (summary && options.onSummary) {
+      try {
+        const s = JSON.parse(summary) as Record<string, string>;
+        options.onSummary(Object.fromEntries(['result_rows', 'result_bytes', 'written_rows', 'written_bytes', 'elapsed_ns'].filter((k) => s[k] !== undefined).map((k) => [k, Number(s[k])])));
+      } catch {
+        // A summary that does not parse is left out, as an unknown one is.
+      }
+    }
+    return out;
   }
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
@@ -72,7 +89,9 @@ export class RemoteStore implements Store {
   }
 
   async normalize(sql: string): Promise<string> {
-    const out = await this.query('SELECT formatQuerySingleLine({q:String}) FORMAT RawBLOB', { params: { q: sql }, identity: 'reader' });
+    // param_ values are escaped text (TabSeparated rules), so the statement's own backslashes are doubled.
+    const escaped = sql.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+    const out = await this.query('SELECT formatQuerySingleLine({q:String}) FORMAT RawBLOB', { params: { q: escaped }, identity: 'reader' });
     return out.toString('utf8').trim();
   }
 

@@ -46,6 +46,15 @@ function stripTrailingComments(sql: string): string {
   return sql.replace(/(--[^\n]*\s*)+$/g, '').trimEnd();
 }
 
+/**
+ * An INSERT whose rows are not in its text (`INSERT INTO t … FORMAT X` ending there): its data is the
+ * request body, possibly empty. Column lists may nest parentheses (`(* EXCEPT (c))`).
+ */
+export function insertAwaitsData(sql: string): boolean {
+  const text = stripTrailingComments(sql);
+  return /^\s*INSERT\s+INTO\b/i.test(text) && /\bFORMAT\s+\w+\s*;?$/i.test(text) && !/\bSELECT\b/i.test(text.replace(/'(?:[^'\\]|\\[\s\S])*'/g, "''"));
+}
+
 const INLINE_INSERT_HEAD = /^\s*INSERT\s+INTO\s+[^;]*?\bFORMAT\s+(\w+)[ \t]*(?:\r?\n|$)/i;
 
 /**

@@ -5,7 +5,10 @@
  * ever talk to a Store, so both work unchanged over either.
  */
 export interface QueryOptions {
-  /** Values for `{name:Type}` placeholders, as ClickHouse's `param_name` strings. */
+  /**
+   * Values for `{name:Type}` placeholders, as ClickHouse's `param_name` text: the engine parses it in
+   * its escaped (TabSeparated) form, so `\N` is NULL and `('a\'b',1)` a tuple.
+   */
   params?: Record<string, string>;
   /** Output format used when the SQL has no FORMAT clause (ClickHouse `default_format`). */
   format?: string;
@@ -22,6 +25,27 @@ export interface QueryOptions {
   identity?: Identity;
   /** Cancels the statement (a client that went away). */
   signal?: AbortSignal;
+  /** A client session (ClickHouse `session_id`): the statement runs where its temporary tables and SETs live. */
+  session?: SessionRef;
+  /** Called once the statement finished, with what the engine counted (ClickHouse `X-ClickHouse-Summary`). */
+  onSummary?(summary: QuerySummary): void;
+}
+
+export interface SessionRef {
+  id: string;
+  /** Seconds of idleness after which the session ends (ClickHouse `session_timeout`). */
+  timeoutSeconds: number;
+  /** Fail with SESSION_NOT_FOUND rather than open it (ClickHouse `session_check=1`). */
+  check: boolean;
+}
+
+/** The engine's own counts for one statement; a field the engine does not report is left out. */
+export interface QuerySummary {
+  result_rows?: number;
+  result_bytes?: number;
+  written_rows?: number;
+  written_bytes?: number;
+  elapsed_ns?: number;
 }
 
 export type Identity = 'reader' | 'writer';

@@ -4,11 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_ENDPOINTS, StackError, type StackBackend, type StackEndpoints, type StackStatus, type StartOptions } from '../types';
+import { defaultDataDir } from '../../server/config';
+import { DEFAULT_ENDPOINTS, StackError, type StackBackend, type StackEndpoints, type StackStatus, type StartOptions, type WriterCredentials } from '../types';
 import { InterpolationError } from './interpolate';
 import { followLogs } from './logs';
 import { loadComposePlan, PlanError, type ComposePlan } from './plan';
 import { ComposeProject, type EngineOptions } from './project';
+import { ensureWriterSecret, readWriterSecret } from './writer-secret';
 
 export const DEFAULT_PROJECT = 'chapter-telemetry';
 
@@ -21,6 +23,17 @@ export interface DockerBackendOptions {
   /** Compose variables on top of process.env (e.g. CLICKHOUSE_IMAGE, OTELCOL_IMAGE). */
   env?: Record<string, string>;
   engine?: EngineOptions;
+  /**
+   * Owner-only folder for the writer's generated password (compose variable CHAPTER_TELEMETRY_SECRETS).
+   * Default: `<stateDir>/docker-secrets/<project>` via createDockerBackend, else under the per-user
+   * data folder `npm start` uses.
+   */
+  secretsDir?: string;
+}
+
+/** Where the writer password of a project lives when the caller names no folder. */
+export function defaultSecretsDir(project: string, stateDir = join(defaultDataDir(), 'stack-state')): string {
+  return join(stateDir, 'docker-secrets', project);
 }
 
 /** Finds telemetry-server/docker-compose.yml above this file (dist/ when bundled, src/stack/docker/ under tsx). */
@@ -43,10 +56,20 @@ export class DockerBackend implements StackBackend {
 
   constructor(private readonly options: DockerBackendOptions = {}) {}
 
-  /** Compose variables: the caller's, then ours for the ports, over the environment. */
+  get projectName(): string {
+    return this.options.projectName ?? DEFAULT_PROJECT;
+  }
+
+  get secretsDir(): string {
+    return this.options.secretsDir ?? defaultSecretsDir(this.projectName);
+  }
+
+  /** Compose variables: the caller's, then ours for the ports and the secrets folder, over the environment. */
   variables(): Record<string, string | undefined> {
     const e = this.options.endpoints ?? {};
     const vars: Record<string, string | undefined> = { ...process.env, ...this.options.env };
+    // Ours, not the environment's: the password the containers get must be the one writerCredentials() reads.
+    vars.CHAPTER_TELEMETRY_SECRETS = this.secretsDir;
     if (e.grpcPort !== undefined) vars.OTLP_GRPC_PORT = String(e.grpcPort);
     if (e.otlpHttpPort !== undefined) vars.OTLP_HTTP_PORT = String(e.otlpHttpPort);
     if (e.httpPort !== undefined) vars.CLICKHOUSE_HTTP_PORT = String(e.httpPort);
@@ -59,7 +82,7 @@ export class DockerBackend implements StackBackend {
       throw new StackError('engine-missing', `The compose file ${file} is missing.`, 'Reinstall the extension (or restore telemetry-server/ in your checkout).');
     }
     try {
-      return loadComposePlan(file, this.options.projectName ?? DEFAULT_PROJECT, this.variables());
+      return loadComposePlan(file, this.projectName, this.variables());
     } catch (err) {
       if (err instanceof PlanError || err instanceof InterpolationError) {
         throw new StackError('engine-failed', `The compose file ${file} cannot be used: ${err.message}.`, 'Fix the file (docker compose config shows the problem too), then start again.');
@@ -89,6 +112,7 @@ export class DockerBackend implements StackBackend {
       const project = this.compose();
       await project.ping();
       const states = await project.services();
+      await project.refuseForeign(states);
       if (states.length === 0 || !states.some((s) => s.running)) return { state: 'stopped' };
       if (await project.isUp()) return { state: 'running', endpoints: this.endpoints(), attached: !this.startedHere };
       return { state: 'starting' };
@@ -101,6 +125,18 @@ export class DockerBackend implements StackBackend {
   async start(options: StartOptions = {}): Promise<StackStatus> {
     const project = this.compose();
     await project.ping();
+    // Before any container starts: ClickHouse reads the writer's users.d file at start-up.
+    const { created } = ensureWriterSecret(this.secretsDir);
+    if (created) {
+      // A new password (first start, or its file was deleted): containers that already exist carry
+      // another one (same mount path, so the same config hash), and would keep refusing our writes.
+      const existing = await project.services();
+      if (existing.length > 0) {
+        await project.refuseForeign(existing);
+        options.onProgress?.({ message: 'Recreating the containers for the new writer password…' });
+        await project.down();
+      }
+    }
     const wasUp = await project.isUp();
     if (!wasUp) {
       await project.up({ onProgress: options.onProgress, signal: options.signal });
@@ -121,6 +157,11 @@ export class DockerBackend implements StackBackend {
     this.detachLogs();
     await this.compose().down(options);
     this.startedHere = false;
+  }
+
+  /** The generated writer (docs/SECURITY.md); undefined until the first docker start made one. */
+  async writerCredentials(): Promise<WriterCredentials | undefined> {
+    return readWriterSecret(this.secretsDir);
   }
 
   onLog(listener: (line: string) => void): { dispose(): void } {

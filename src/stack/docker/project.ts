@@ -6,7 +6,7 @@
 import Docker from 'dockerode';
 import { StackError, type ProgressReport } from '../types';
 import { connectionError, describeError, portFromEngineError, portInUseError } from './errors';
-import { containerLabels, containerName, L, networkLabels, networkName, projectFilter, volumeLabels, volumeName } from './labels';
+import { containerLabels, containerName, isOurs, L, networkLabels, networkName, OWNER_LABEL, projectFilter, volumeLabels, volumeName } from './labels';
 import { lastLogLines } from './logs';
 import type { ComposePlan, ServicePlan } from './plan';
 import { portFree, portRole } from './ports';
@@ -34,6 +34,9 @@ export interface ServiceState {
   running: boolean;
   health?: string;
   configHash?: string;
+  /** Created by Chapter Telemetry (labels.ts OWNER_LABEL); anything else in the project is left alone. */
+  ours: boolean;
+  name: string;
 }
 
 export function createDocker(opts: EngineOptions = {}): { docker: Docker; endpoint: string } {
@@ -76,9 +79,26 @@ export class ComposeProject {
         running: info.State.Running,
         health: info.State.Health?.Status,
         configHash: c.Labels[L.configHash],
+        ours: isOurs(c.Labels),
+        name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
       });
     }
     return out;
+  }
+
+  /**
+   * A workspace may name any Compose project: one that holds containers we did not create is not
+   * ours to start over, stop or remove. Fails with a StackError naming them; never touches them.
+   */
+  async refuseForeign(states?: ServiceState[]): Promise<void> {
+    const foreign = (states ?? (await this.services())).filter((s) => !s.ours);
+    if (foreign.length === 0) return;
+    throw new StackError(
+      'engine-failed',
+      `The Docker Compose project "${this.plan.project}" holds containers Chapter Telemetry did not create (${foreign.map((f) => f.name).join(', ')}); they were left alone.`,
+      `Use another project name (chapterTelemetry.docker.projectName, --project or CHAPTER_TELEMETRY_DOCKER_PROJECT), or remove that project yourself if it is yours (docker compose -p ${this.plan.project} down).`,
+      `containers without the label ${OWNER_LABEL}: ${foreign.map((f) => `${f.name} (${f.containerId.slice(0, 12)})`).join(', ')}`,
+    );
   }
 
   /** Every service runs its current config and is ready. */
@@ -86,7 +106,7 @@ export class ComposeProject {
     const states = await this.services();
     return this.plan.services.every((s) => {
       const st = states.find((x) => x.service === s.name);
-      return !!st && st.running && st.configHash === s.configHash && (!s.healthcheck || st.health === 'healthy');
+      return !!st && st.ours && st.running && st.configHash === s.configHash && (!s.healthcheck || st.health === 'healthy');
     });
   }
 
@@ -95,6 +115,8 @@ export class ComposeProject {
     const signal = options.signal;
     await this.ping();
     const created = { network: false, volumes: [] as string[], containers: [] as string[], started: [] as string[] };
+    // Checked before anything is created, so the rollback below can never touch a foreign container.
+    await this.refuseForeign();
     try {
       const existing = await this.services();
       await this.checkPorts(existing);
@@ -305,6 +327,7 @@ export class ComposeProject {
     await this.ping();
     // Dependents first, so the collector flushes into a ClickHouse that is still up.
     const states = await this.services();
+    await this.refuseForeign(states);
     for (const s of [...this.plan.services].reverse()) {
       for (const st of states.filter((x) => x.service === s.name && x.running)) {
         await this.docker.getContainer(st.containerId).stop({ t: timeoutSeconds }).catch((err: { statusCode?: number }) => {
@@ -314,15 +337,35 @@ export class ComposeProject {
     }
   }
 
-  /** `docker compose down [-v]`: removes containers and the network; volumes only when asked. */
+  /**
+   * `docker compose down [-v]`: removes containers and the network; volumes only when asked. Only
+   * "not found" is ignored (someone removed it first); any other failure (a volume in use, a network
+   * with other containers on it) is reported, so nobody is told data was deleted when it was not.
+   */
   async down(options: { volumes?: boolean } = {}): Promise<void> {
     await this.stop();
-    for (const st of await this.services()) await this.docker.getContainer(st.containerId).remove({ force: true }).catch(() => undefined);
+    const problems: string[] = [];
+    const unlessGone = (what: string) => (err: unknown) => {
+      if ((err as { statusCode?: number }).statusCode === 404) return;
+      problems.push(`${what}: ${describeError(err)}`);
+    };
+    for (const st of await this.services()) await this.docker.getContainer(st.containerId).remove({ force: true }).catch(unlessGone(`container ${st.name}`));
+    const net = networkName(this.plan);
     const nets = await this.docker.listNetworks({ filters: projectFilter(this.plan.project) });
-    for (const n of nets) await this.docker.getNetwork(n.Id).remove().catch(() => undefined);
+    for (const n of nets.filter((x) => x.Name === net)) await this.docker.getNetwork(n.Id).remove().catch(unlessGone(`network ${n.Name}`));
     if (options.volumes) {
+      // Only the volumes our compose file declares, by their Compose names.
+      const ours = new Set(this.plan.volumes.map((k) => volumeName(this.plan, k)));
       const vols = await this.docker.listVolumes({ filters: projectFilter(this.plan.project) });
-      for (const v of vols.Volumes ?? []) await this.docker.getVolume(v.Name).remove().catch(() => undefined);
+      for (const v of (vols.Volumes ?? []).filter((x) => ours.has(x.Name))) await this.docker.getVolume(v.Name).remove().catch(unlessGone(`volume ${v.Name}`));
+    }
+    if (problems.length > 0) {
+      throw new StackError(
+        'engine-failed',
+        `Docker could not remove everything of the project "${this.plan.project}": ${problems.join('; ')}.`,
+        `The rest was removed; see what holds these (docker ps -a --filter volume=NAME, docker network inspect NAME), remove that, then run down again.`,
+        problems.join('\n'),
+      );
     }
   }
 }

@@ -1,4 +1,5 @@
 /** Image pulls with one aggregated progress figure over all layers, cancellable with an AbortSignal. */
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { StackError, type ProgressReport } from '../types';
 import { pullError } from './errors';
@@ -73,9 +74,10 @@ export async function pullImage(
 ): Promise<void> {
   if (signal?.aborted) throw cancelled(image);
   const progress = new LayerProgress();
-  let stream: NodeJS.ReadableStream;
+  let stream: Readable;
   try {
-    stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
+    // dockerode resolves the Engine's HTTP response, a Readable (typed as the wider ReadableStream).
+    stream = (await docker.pull(image, { abortSignal: signal })) as Readable;
   } catch (err) {
     if (signal?.aborted) throw cancelled(image);
     throw pullError(image, err);
@@ -83,7 +85,7 @@ export async function pullImage(
   onProgress({ message: `Downloading ${image}…`, percent: 0 });
   await new Promise<void>((resolve, reject) => {
     const onAbort = () => {
-      (stream as unknown as { destroy?: () => void }).destroy?.();
+      stream.destroy();
       reject(cancelled(image));
     };
     signal?.addEventListener('abort', onAbort, { once: true });

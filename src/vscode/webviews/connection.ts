@@ -10,17 +10,24 @@ export interface HttpRunner extends QueryRunner {
   close(): Promise<void>;
 }
 
-export function httpRunner(url: string): HttpRunner {
+export interface RunnerOptions {
+  /** Default 15 s. */
+  timeoutMs?: number;
+  /** Identifies the caller in the server's query log. */
+  application?: string;
+}
+
+export function httpRunner(url: string, opts: RunnerOptions = {}): HttpRunner {
   // The client loads on the first query, not when the extension activates.
   let client: Promise<ClickHouseClient> | undefined;
   const connect = async (): Promise<ClickHouseClient> => {
     const { ClickHouseLogLevel, createClient } = await import('@clickhouse/client');
     return createClient({
       url,
-      request_timeout: 15_000,
+      request_timeout: opts.timeoutMs ?? 15_000,
       // The store is local; keep-alive sockets would outlive a restarted server and fail the first query.
       keep_alive: { enabled: false },
-      application: 'chapter-telemetry-analytics',
+      application: opts.application ?? 'chapter-telemetry-analytics',
       // Failures reach the caller (and the views) as errors; the client's own console logging is noise.
       log: { level: ClickHouseLogLevel.OFF },
     });

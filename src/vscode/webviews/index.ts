@@ -1,5 +1,7 @@
 /** The analytics entry point the extension's `activate()` calls (lazily imported). */
 import * as vscode from 'vscode';
+import { localHttpUrl } from '../../core/otel-env';
+import { ManuscriptCounter } from '../manuscript';
 import { Panels, PANEL_VIEW_TYPE } from './panels';
 import { AnalyticsService, type AnalyticsDeps } from './service';
 import { SIDEBAR_VIEW_ID, SidebarProvider } from './sidebar-provider';
@@ -26,15 +28,21 @@ export interface ControllerLike {
   tracker: { state: { current?: string } };
   start(): Promise<unknown>;
   output: { show(preserveFocus?: boolean): void; info(line: string): void };
+  config: { budget: import('../../core/budget').BudgetLimits; chapterPatterns: string[] };
 }
 
 /** For `activate()`: one line there, `registerAnalyticsFor(ctx, controller)`. */
 export function registerAnalyticsFor(context: vscode.ExtensionContext, c: ControllerLike): void {
+  // Created now (cheap), started by the first Chapters panel request: the worker and the file scan wait till then.
+  const counter = new ManuscriptCounter(context.asAbsolutePath('dist/manuscript-worker.js'), () => c.config.chapterPatterns, (l) => c.output.info(l));
+  context.subscriptions.push(counter);
   registerAnalytics(context, {
-    getEndpoint: () => (c.state === 'on' && c.endpoints ? { httpUrl: `http://${c.endpoints.host}:${c.endpoints.httpPort}` } : undefined),
+    manuscript: () => counter.snapshot(),
+    getEndpoint: () => (c.state === 'on' && c.endpoints ? { httpUrl: localHttpUrl(c.endpoints.host, c.endpoints.httpPort) } : undefined),
     startStack: async () => { await c.start(); },
     showLogs: () => c.output.show(true),
     currentChapter: () => c.tracker.state.current,
+    budgetLimits: () => c.config.budget,
     log: (l) => c.output.info(l),
   });
 }

@@ -7,7 +7,11 @@ import {
   classifyQueryFailure, loadChapterSessions, loadChapters, loadCost, loadErrors, loadOccurrences, loadSidebar,
   type QueryFailure, type RangeSpec,
 } from '../../core/analytics';
+import { costLimits, hasLimits, type BudgetLimits } from '../../core/budget';
+import { manuscriptProgress } from '../../core/manuscript';
+import type { ManuscriptSnapshot } from '../manuscript';
 import { PERIOD_KEYS, type PeriodKey } from '../../core/queries';
+import { boundedRegexExec } from '../bounded-regex';
 import { ALLOWED_COMMANDS, isRequest, type HostToWebview, type Methods, type RequestMsg } from '../../webview/protocol';
 import { readConfig } from '../config';
 import { httpRunner, type HttpRunner } from './connection';
@@ -20,6 +24,10 @@ export interface AnalyticsDeps {
   startStack(): Promise<void>;
   showLogs(): void;
   currentChapter(): string | undefined;
+  /** Words per chapter and git history of the workspace (the Chapters panel's progress columns). */
+  manuscript?(): Promise<ManuscriptSnapshot>;
+  /** The budget limits (the Cost panel draws them as lines). */
+  budgetLimits?(): BudgetLimits;
 }
 
 type Handler = { [M in keyof Methods]: (p: Methods[M]['params']) => Promise<Methods[M]['result']> };
@@ -54,7 +62,7 @@ export class AnalyticsService implements vscode.Disposable {
     });
     if (deps.onDidChangeState) this.subs.push(deps.onDidChangeState(() => this.watcher.poke()));
     this.subs.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('chapterTelemetry.userId')) this.watcher.poke();
+      if (e.affectsConfiguration('chapterTelemetry.userId') || e.affectsConfiguration('chapterTelemetry.budget')) this.watcher.poke();
     }));
   }
 
@@ -90,10 +98,24 @@ export class AnalyticsService implements vscode.Disposable {
       const listPeriod: PeriodKey = (PERIOD_KEYS as readonly string[]).includes(p.listPeriod) ? p.listPeriod : 'd7';
       return await loadSidebar(this.need(), this.who(), { chapter: this.deps.currentChapter(), listPeriod });
     },
-    cost: async (p) => await loadCost(this.need(), this.who(), validSpec(p)),
+    cost: async (p) => {
+      const d = await loadCost(this.need(), this.who(), validSpec(p));
+      const limits = this.deps.budgetLimits?.();
+      return limits && hasLimits(limits) ? { ...d, limits: costLimits(limits, d.chapters.map((r) => r.chapter), boundedRegexExec) } : d;
+    },
     errors: async (p) => await loadErrors(this.need(), this.who(), validSpec(p)),
     occurrences: async (p) => await loadOccurrences(this.need(), this.who(), validSpec(p), str(p.errorType)),
-    chapters: async (p) => await loadChapters(this.need(), this.who(), validSpec(p)),
+    chapters: async (p) => {
+      const d = await loadChapters(this.need(), this.who(), validSpec(p));
+      if (!this.deps.manuscript) return d;
+      try {
+        const m = await this.deps.manuscript();
+        return { ...d, progress: manuscriptProgress(d.chapters, m.words, m.changes, d.range) };
+      } catch (e) {
+        this.log(`manuscript: ${(e as Error).message}`);
+        return d;
+      }
+    },
     chapterSessions: async (p) => await loadChapterSessions(this.need(), this.who(), validSpec(p), str(p.chapter)),
     copy: async (p) => {
       await vscode.env.clipboard.writeText(str(p.text));

@@ -1,0 +1,160 @@
+/**
+ * `npm run team -- <command> --dir DIR …`: headless team administration (built to dist/team-cli.js).
+ * Output for people on stdout; `error: …` on stderr with exit code 2 (usage) or 1 (refused/failed).
+ * A secret is printed only inside the bundle of the member it belongs to, once.
+ */
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { TEAM_ROLES, type TeamRole } from '../../core/team-bundle';
+import { PRIVACY_LEVELS, type PrivacyLevel } from '../../core/team-privacy';
+import { addMember, initTeam, listMembers, removeMember, rotateMember, setPrivacy, type IssuedMember } from './admin';
+import { TeamFileError } from './members';
+
+export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
+  init --dir DIR [--name TEAM] [--hostname NAME-OR-ADDRESS …] [--tls-cert F --tls-key F [--tls-ca F]]
+       [--privacy all|no-content|aggregates-only] [--admin NAME] [--grpc-port N --otlp-http-port N --http-port N]
+  add-member NAME --dir DIR [--role contributor|coordinator|admin] [--valid-days N] [--json]
+  rotate NAME --dir DIR [--valid-days N] [--json]
+  remove-member NAME --dir DIR
+  list --dir DIR [--json]
+  privacy all|no-content|aggregates-only --dir DIR`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  dir: { type: 'string' },
+  name: { type: 'string' },
+  hostname: { type: 'string', multiple: true },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  privacy: { type: 'string' },
+  admin: { type: 'string' },
+  role: { type: 'string' },
+  'valid-days': { type: 'string' },
+  'grpc-port': { type: 'string' },
+  'otlp-http-port': { type: 'string' },
+  'http-port': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function intOpt(v: string | undefined, what: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${what} must be an integer ${min}..${max}, not "${v}".`);
+  return n;
+}
+
+function printIssued(out: (s: string) => void, m: IssuedMember, json: boolean): void {
+  if (json) {
+    out(JSON.stringify(m));
+    return;
+  }
+  out(`Connection bundle for ${m.member} (${m.role}) of team "${m.team}"${m.expires_at ? `, valid until ${m.expires_at}` : ''}.`);
+  out('It contains the secret: send it privately; it is not stored anywhere and cannot be shown again.');
+  out('Paste it into VS Code: "Chapter Telemetry: Centralize Telemetry".');
+  out('');
+  out(m.bundle);
+}
+
+export async function runTeamCli(argv: string[], out: (s: string) => void = (s) => console.log(s)): Promise<void> {
+  const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [command, arg, ...extra] = positionals;
+  if (v.help || !command) throw new UsageError(USAGE);
+  if (!v.dir) throw new UsageError(`${command} needs --dir DIR (the team directory).\n${USAGE}`);
+  const dir = v.dir;
+  const validDays = intOpt(v['valid-days'], '--valid-days', 0, 3650);
+  const needName = (): string => {
+    if (!arg || extra.length > 0) throw new UsageError(`${command} takes exactly one member NAME.\n${USAGE}`);
+    return arg;
+  };
+  switch (command) {
+    case 'init': {
+      if (arg) throw new UsageError(`init takes no positional argument (got "${arg}").`);
+      if (v.privacy !== undefined && !PRIVACY_LEVELS.includes(v.privacy as PrivacyLevel)) throw new UsageError(`--privacy must be one of ${PRIVACY_LEVELS.join(', ')}.`);
+      const ports: { grpc?: number; otlpHttp?: number; http?: number } = {};
+      const g = intOpt(v['grpc-port'], '--grpc-port', 1, 65535); if (g) ports.grpc = g;
+      const o = intOpt(v['otlp-http-port'], '--otlp-http-port', 1, 65535); if (o) ports.otlpHttp = o;
+      const h = intOpt(v['http-port'], '--http-port', 1, 65535); if (h) ports.http = h;
+      const { config, admin } = await initTeam({
+        dir, name: v.name, hostnames: v.hostname, tlsCert: v['tls-cert'], tlsKey: v['tls-key'], tlsCa: v['tls-ca'],
+        privacy: v.privacy as PrivacyLevel | undefined, admin: v.admin, ports, validDays,
+      });
+      if (v.json) {
+        out(JSON.stringify({ dir, config, admin }));
+        return;
+      }
+      out(`Team "${config.name}" created in ${dir} (privacy: ${config.privacy}; host names: ${config.hostnames.join(', ')}).`);
+      out(`TLS: ${v['tls-cert'] ? 'your certificate' : 'a new private CA and a server certificate'} in ${dir}/tls (keys readable by you only).`);
+      if (isIP(config.hostnames[0]!)) {
+        // Measured with Claude Code 2.1.197: its gRPC exporter sends nothing, silently, to https://<IP literal>.
+        out(`Note: bundles name ${config.hostnames[0]} (the first --hostname). Claude Code's gRPC exporter does not connect to an IP address over TLS; give a DNS name first if authors export over gRPC.`);
+      }
+      out('');
+      printIssued(out, admin, false);
+      out('');
+      out('Next:');
+      out(`  1. Add each author:     npm run team -- add-member NAME --dir ${dir} [--role contributor|coordinator|admin]`);
+      out(`  2. Start the server:    npm start -- --team ${dir} --host 0.0.0.0`);
+      out(`  3. Open the ports ${config.ports.grpc} (OTLP gRPC), ${config.ports.otlpHttp} (OTLP HTTP), ${config.ports.http} (queries) to your authors only.`);
+      return;
+    }
+    case 'add-member': {
+      const name = needName();
+      const role = (v.role ?? 'contributor') as TeamRole;
+      if (!TEAM_ROLES.includes(role)) throw new UsageError(`--role must be one of ${TEAM_ROLES.join(', ')}.`);
+      printIssued(out, await addMember(dir, name, role, { validDays }), v.json);
+      return;
+    }
+    case 'rotate': {
+      const name = needName();
+      printIssued(out, await rotateMember(dir, name, { validDays }), v.json);
+      if (!v.json) out(`\nThe old secret of ${name} no longer works.`);
+      return;
+    }
+    case 'remove-member': {
+      const name = needName();
+      removeMember(dir, name);
+      out(`${name} removed: their secret is refused from now on (a running server re-reads the members file).`);
+      return;
+    }
+    case 'list': {
+      const l = listMembers(dir);
+      if (v.json) {
+        out(JSON.stringify(l));
+        return;
+      }
+      out(`Team "${l.team}", privacy ${l.privacy}, ${l.members.length} member(s):`);
+      for (const m of l.members) out(`  ${m.name.padEnd(20)} ${m.role.padEnd(12)} since ${m.created_at}${m.rotated_at ? `, rotated ${m.rotated_at}` : ''}${m.owner ? ' (owner)' : ''}`);
+      return;
+    }
+    case 'privacy': {
+      if (!arg || !PRIVACY_LEVELS.includes(arg as PrivacyLevel)) throw new UsageError(`privacy takes one of ${PRIVACY_LEVELS.join(', ')}.`);
+      const c = setPrivacy(dir, arg as PrivacyLevel);
+      out(`Team "${c.name}" privacy is now ${c.privacy} (a running server applies it from its next export on).`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}".\n${USAGE}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await runTeamCli(argv);
+    return 0;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (err instanceof UsageError || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      console.error(err instanceof UsageError ? `error: ${e.message}` : `error: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    console.error(`error: ${err instanceof TeamFileError ? e.message : e.message ?? String(err)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
+}

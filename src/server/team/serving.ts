@@ -1,0 +1,73 @@
+/**
+ * What `npm start -- --team DIR` needs from the team directory at run time: TLS material, the live
+ * members file with its authenticator, the privacy level, and per-member rate limits.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TeamRole } from '../../core/team-bundle';
+import { createAuthenticator, type Credentials } from './auth';
+import { MembersFile, type Member } from './members';
+import type { TeamPolicy } from './privacy';
+import { MemberRateLimiter, type Admission } from './rate-limit';
+import { TeamMetrics } from './metrics';
+import { readTeamConfig, teamPath, TEAM_CONFIG_FILE, type TeamConfig } from './team-config';
+
+export interface TeamServing {
+  dir: string;
+  config: TeamConfig;
+  tls: { cert: Buffer; key: Buffer; ca: Buffer };
+  authenticate(credentials: Credentials): Promise<Member | undefined>;
+  /** One request of `bytes` by `member`: ok, or how long to wait (429 / RESOURCE_EXHAUSTED). */
+  admit(member: Member, bytes: number): Admission;
+  /** Identity and privacy applied to what `member` sends. */
+  policyFor(member: Member): TeamPolicy;
+  metrics: TeamMetrics;
+}
+
+export function openTeamServing(dir: string, log: (line: string) => void): TeamServing {
+  const config = readTeamConfig(dir);
+  const tls = {
+    cert: readFileSync(teamPath(dir, config.tls.cert)),
+    key: readFileSync(teamPath(dir, config.tls.key)),
+    ca: readFileSync(teamPath(dir, config.tls.ca)),
+  };
+  const members = new MembersFile(dir, (m) => log(`team: ${m}`));
+  const auth = createAuthenticator(members);
+  const limiter = new MemberRateLimiter(config.limits);
+  // The privacy level follows team.json as it changes (`npm run team -- privacy …`), like members.json:
+  // an admin tightening it should not need a restart. A broken file keeps the last good level.
+  const configPath = join(dir, TEAM_CONFIG_FILE);
+  let privacy = config.privacy;
+  let signature = '';
+  const currentPrivacy = () => {
+    try {
+      const st = statSync(configPath, { bigint: true });
+      const sig = `${st.ino}:${st.size}:${st.mtimeNs}`;
+      if (sig !== signature) {
+        signature = sig;
+        const next = readTeamConfig(dir).privacy;
+        if (next !== privacy) log(`team: privacy is now ${next}`);
+        privacy = next;
+      }
+    } catch (err) {
+      log(`team: ${configPath} unreadable, keeping privacy ${privacy}: ${(err as Error).message}`);
+    }
+    return privacy;
+  };
+  currentPrivacy();
+  const metrics = new TeamMetrics();
+  return {
+    metrics,
+    dir, config, tls,
+    authenticate: (c) => auth.authenticate(c),
+    admit: (m, bytes) => {
+      const a = limiter.take(m.name, bytes);
+      if (!a.ok) metrics.rejected(m.name, 'rate_limited');
+      return a;
+    },
+    policyFor: (m) => ({ member: m.name, privacy: currentPrivacy(), onStored: (items, dropped) => metrics.accepted(m.name, items, dropped) }),
+  };
+}
+
+/** Roles that may read over the ClickHouse HTTP port as things stand (see query-gate.ts). */
+export const UNSCOPED_READ_ROLES: readonly TeamRole[] = ['admin'];

@@ -1,0 +1,61 @@
+/**
+ * Headless weekly report: `npm run report -- [--url http://127.0.0.1:8123] [--user ID | --all]
+ * [--week 2026-W48] [--workspace DIR] --format md|html --out DIR` writes DIR/2026-W48.md or .html. With --workspace,
+ * also the budget now (limits from DIR/.vscode/settings.json) and words / cost per 1,000 words per chapter. Without --week: the
+ * last full ISO week; without --user/--all: the OS user (the extension's default author id).
+ * Exit codes: 0 written, 1 failed, 2 usage.
+ */
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { lastFullWeek, parseIsoWeek } from '../core/report/iso-week';
+import { fetchWeeklyReport, writeReport } from './report-data';
+import { workspaceSection } from './report-workspace';
+
+const USAGE = 'usage: npm run report -- [--url http://127.0.0.1:8123] [--user ID | --all] [--week YYYY-Www] [--workspace DIR] --format md|html --out DIR';
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        url: { type: 'string', default: 'http://127.0.0.1:8123' }, user: { type: 'string' }, all: { type: 'boolean' },
+        week: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+        workspace: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const usage = (m: string) => {
+    process.stderr.write(`${m}\n${USAGE}\n`);
+    return 2;
+  };
+  if (values.format !== 'md' && values.format !== 'html') return usage('--format must be md or html');
+  if (!values.out) return usage('--out DIR is required');
+  if (values.user !== undefined && values.all) return usage('--user and --all exclude each other');
+  const week = values.week === undefined ? lastFullWeek(Date.now()) : parseIsoWeek(values.week);
+  if (!week) return usage(`--week must be an ISO week like 2026-W48, got "${values.week}"`);
+  const user = values.user ?? userInfo().username;
+  try {
+    const workspace = values.workspace === undefined ? undefined : resolve(values.workspace);
+    const report = await fetchWeeklyReport({ url: values.url }, week, { user: values.all ? '' : user, all: values.all === true },
+      workspace === undefined ? undefined : async (run, r) => {
+        r.workspace = await workspaceSection(workspace, run, values.all ? '' : user);
+      });
+    const file = await writeReport(report, resolve(values.out), values.format);
+    process.stdout.write(`wrote ${file}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`report failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+void main().then((code) => process.exit(code));

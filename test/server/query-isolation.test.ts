@@ -1,0 +1,194 @@
+/**
+ * Issue 15's findings against the built server: a slow query holds up neither collection nor short
+ * queries, an abandoned endless query is cancelled and gives its memory and its session back, no byte
+ * of a failed query reaches another answer, and an error after the first bytes still fails the client.
+ * Order of completion is what the tests assert, never a duration.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createClient } from '@clickhouse/client';
+import { basicAuth, startServer, type RunningServer } from '../support/server';
+import { encodeLogs, logsRequest, postOtlp } from '../support/otlp';
+
+let srv: RunningServer;
+before(async () => {
+  srv = await startServer();
+});
+after(async () => {
+  await srv?.stop();
+});
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) * 1024;
+}
+
+/**
+ * POSTs SQL; resolves with status and body. `abortAfterBytes` hangs up once that much arrived; `signal`
+ * hangs up whenever it fires (then resolves with what came).
+ */
+function post(sql: string, opts: { auth?: boolean; search?: string; abortAfterBytes?: number; signal?: AbortSignal } = {}): Promise<{ status: number; body: string; aborted: boolean }> {
+  return new Promise((resolve, reject) => {
+    opts.signal?.addEventListener('abort', () => {
+      req.destroy();
+      resolve({ status: 0, body: '', aborted: true });
+    });
+    const url = new URL(`${srv.httpUrl}/${opts.search ?? ''}`);
+    const req = request(url, { method: 'POST', headers: opts.auth ? basicAuth(srv.credentials) : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      let got = 0;
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        got += c.length;
+        if (opts.abortAfterBytes !== undefined && got >= opts.abortAfterBytes) {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), aborted: true });
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), aborted: false }));
+      res.on('error', () => undefined);
+    });
+    req.on('error', (e) => (opts.abortAfterBytes !== undefined || opts.signal?.aborted ? undefined : reject(e)));
+    req.end(sql);
+  });
+}
+
+/** Waits until exactly `n` running queries contain `fragment` (system.processes), failing after 20 s. */
+async function runningQueries(fragment: string, n: number): Promise<void> {
+  let seen = '';
+  for (let i = 0; i < 400; i++) {
+    seen = await srv.sql(`SELECT count() FROM system.processes WHERE position(query, {f:String}) > 0 AND position(query, 'system.processes') = 0`, { f: fragment });
+    if (seen === `${n}\n`) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`expected ${n} running queries with "${fragment}", saw ${seen.trim()}`);
+}
+
+const SLOW = 'SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) % 7 = 1';
+
+describe('a slow query holds up nothing else', () => {
+  test('while it runs, an export is acknowledged and stored, and short queries answer', async () => {
+    let slowDone = false;
+    const hangUp = new AbortController();
+    const slow = post(SLOW, { signal: hangUp.signal }).finally(() => (slowDone = true));
+    await runningQueries('sipHash64(number) % 7', 1);
+    const r = await postOtlp(srv.otlpHttpUrl, 'logs', encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': 'beside-slow', cost_usd: 0.5 } }])), 'application/x-protobuf');
+    assert.equal(r.status, 200);
+    assert.equal(slowDone, false, 'the export was acknowledged while the slow query still ran');
+    assert.equal((await post("SELECT count() FROM telemetry_events WHERE session_id = 'beside-slow'")).body, '1\n');
+    for (let i = 0; i < 5; i++) assert.equal((await post(`SELECT ${i} + 1`)).body, `${i + 1}\n`);
+    assert.equal(slowDone, false, 'short queries answered while the slow query still ran');
+    // Hang up on the slow query: it is cancelled, not left running.
+    hangUp.abort();
+    await slow;
+    await runningQueries('sipHash64(number) % 7', 0);
+  });
+});
+
+describe('a client that goes away cancels its query', () => {
+  test('endless results hung up on: sessions come back, memory stays bounded', async () => {
+    const baseline = rssBytes(srv.proc.pid!);
+    // More abandoned endless queries than there are reader sessions: if a cancelled query kept its
+    // session, the next read would wait for a free one and fail after the pool's bounded wait.
+    for (let i = 0; i < 6; i++) {
+      const r = await post('SELECT * FROM system.numbers FORMAT JSONEachRow', { abortAfterBytes: 4 * 1024 * 1024 });
+      assert.equal(r.status, 200);
+      assert.ok(r.aborted);
+      assert.match(r.body, /^\{"number":"?0"?\}\n/);
+    }
+    assert.equal((await post('SELECT 42')).body, '42\n');
+    await runningQueries('system.numbers FORMAT', 0);
+    const grown = rssBytes(srv.proc.pid!) - baseline;
+    assert.ok(grown < 300 * 1024 * 1024, `RSS grew by ${Math.round(grown / 1048576)} MiB after six abandoned endless queries`);
+  });
+});
+
+describe('no byte of one answer reaches another', () => {
+  test("a failed query's rows never prefix the next answer (the issue's finding 3)", async () => {
+    const failed = await post("SELECT number n, throwIf(number = 10, 'boom') e FROM system.numbers LIMIT 100 SETTINGS max_block_size = 1 FORMAT JSONEachRow", { auth: true });
+    assert.notEqual(failed.body.slice(0, 1), '');
+    for (let i = 0; i < 8; i++) {
+      const next = await post('SELECT version() AS v FORMAT JSONEachRow', { auth: i % 2 === 0 });
+      assert.equal(next.status, 200);
+      assert.match(next.body, /^\{"v":"[\d.]+"\}\n$/);
+    }
+  });
+
+  test('concurrent clients, queries failing at random points: every good answer is exactly its own', async () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const jobs: Array<Promise<void>> = [];
+    for (let i = 0; i < 60; i++) {
+      const k = i + 1;
+      const fails = rand() < 0.5;
+      const at = Math.floor(rand() * 50);
+      const sql = fails
+        ? `SELECT number * ${k} AS x, throwIf(number = ${at}, 'boom ${k}') FROM numbers(100) SETTINGS max_block_size = 1 FORMAT JSONEachRow`
+        : `SELECT number * ${k} AS x FROM numbers(20) FORMAT JSONEachRow`;
+      jobs.push(post(sql, { auth: true }).then((r) => {
+        if (fails) {
+          assert.match(r.body, new RegExp(`boom ${k}`));
+          return;
+        }
+        assert.equal(r.status, 200);
+        const expected = Array.from({ length: 20 }, (_, n) => JSON.stringify({ x: String(n * k) === String(Number(n * k)) ? n * k : n * k })).join('\n') + '\n';
+        assert.equal(r.body, expected, `answer ${k}`);
+      }));
+    }
+    await Promise.all(jobs);
+  });
+});
+
+describe('an error after the first bytes', () => {
+  test('arrives in the body as ClickHouse marks it, and @clickhouse/client raises', async () => {
+    const sql = "SELECT number, throwIf(number = 300000, 'late boom') AS e FROM numbers(1000000) SETTINGS max_block_size = 8192";
+    const raw = await post(`${sql} FORMAT JSONEachRow`, { auth: true });
+    assert.equal(raw.status, 200, 'the status line went out before the error');
+    assert.match(raw.body, /^\{"number":"?0"?,"e":0\}/);
+    assert.match(raw.body, /__exception__\r\n[0-9a-f]+\r\nCode: 395\. DB::Exception: .*late boom/s);
+    const client = createClient({ url: srv.httpUrl, username: srv.credentials.user, password: srv.credentials.password });
+    try {
+      const rs = await client.query({ query: sql, format: 'JSONEachRow' });
+      await assert.rejects(async () => {
+        for await (const rows of rs.stream()) void rows;
+      }, (e: Error & { code?: string }) => e.code === '395' && /late boom/.test(e.message));
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('limits by default', () => {
+  test('every reader runs under the engine’s memory and time limits, and the engine under a process bound', async () => {
+    const [mem, time, server] = (await post("SELECT getSetting('max_memory_usage'), getSetting('max_execution_time'), getServerSetting('max_server_memory_usage')")).body.trim().split('\t').map(Number);
+    assert.ok(mem! > 0 && time! > 0 && server! > 0, `${mem} ${time} ${server}`);
+    assert.ok(mem! < server!, 'one query cannot take the whole engine');
+    const { totalmem } = await import('node:os');
+    assert.ok(server! < totalmem(), 'the engine stays below what the machine has');
+  });
+
+  test('a query over its memory limit fails with 241 and the server keeps serving', async () => {
+    const r = await post('SELECT groupArray(number) FROM numbers(100000000)', { auth: true, search: '?max_memory_usage=50000000' });
+    assert.notEqual(r.status, 200);
+    assert.match(r.body, /^Code: 241\./);
+    assert.equal((await post('SELECT 1')).body, '1\n');
+  });
+});
+
+describe('binary one-document results', () => {
+  test('a Parquet result is written by the engine to a file of ours, sent whole and correct, and the file is gone', async () => {
+    // Anonymous: the reader's readonly mode must not stop the server's own INTO OUTFILE.
+    const res = await fetch(srv.httpUrl, { method: 'POST', body: 'SELECT number AS n, toString(number) AS s FROM numbers(20000) FORMAT Parquet' });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.equal(res.status, 200);
+    assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PAR1');
+    assert.equal(bytes.subarray(-4).toString('latin1'), 'PAR1');
+    const back = await srv.sql(`SELECT count(), sum(n), uniqExact(s) FROM format(Parquet, base64Decode('${bytes.toString('base64')}'))`);
+    assert.equal(back, '20000\t199990000\t20000\n');
+    const { readdirSync, existsSync } = await import('node:fs');
+    const outgoing = `${srv.dataDir}/outgoing`;
+    assert.deepEqual(existsSync(outgoing) ? readdirSync(outgoing) : [], []);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * The built server as a team server (`dist/server.js --team DIR`) inside a test network namespace,
+ * and HTTPS helpers that trust only the team CA (Node's fetch cannot take a CA, node:https can).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { NetnsHost } from './netns';
+import { serverScript } from './server';
+
+export interface HttpReply { status: number; body: string; headers: Record<string, string | string[] | undefined> }
+
+export function send(url: string, opts: { method?: string; body?: Buffer | string; headers?: Record<string, string>; ca?: string }): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: opts.method ?? 'POST', headers: opts.headers, ca: opts.ca, agent: false, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export interface TeamServerProcess {
+  proc: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the team server inside `host`'s namespace on its address and waits for `ready`. */
+export async function startTeamServer(host: NetnsHost, teamDir: string, dataDir: string, extraArgs: string[] = []): Promise<TeamServerProcess> {
+  let out = '';
+  const proc = host.spawn(process.execPath, [serverScript, '--team', teamDir, '--host', host.nsAddress, '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`team server not ready:\n${out}`)), 60_000);
+    proc.stdout!.on('data', () => { if (/\bready\b/.test(out)) { clearTimeout(timer); res(); } });
+    proc.once('exit', (code) => { clearTimeout(timer); rej(new Error(`team server exited ${code}:\n${out}`)); });
+  });
+  return {
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** SQL over the team server's HTTPS port as `member:secret`; rows as objects (JSONEachRow). */
+export async function teamSql(sqlUrl: string, ca: string, member: string, secret: string, query: string): Promise<Array<Record<string, unknown>>> {
+  const r = await send(`${sqlUrl}/?default_format=JSONEachRow`, { body: query, ca, headers: { Authorization: `Basic ${Buffer.from(`${member}:${secret}`).toString('base64')}` } });
+  if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body}`);
+  return r.body.trim() === '' ? [] : r.body.trim().split('\n').map((l) => JSON.parse(l));
+}

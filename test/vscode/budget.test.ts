@@ -1,0 +1,268 @@
+// Budgets in a real VS Code (code-server + Chromium): the extension's embedded server stores real Claude Code runs
+// (fake Anthropic API on loopback, token usage large enough that each run costs dollars); a daily limit set from
+// the first run's stored cost puts the spend at ~85 % (warning colour, no notification), a second run past 100 %
+// (error colour, exactly one notification with "Open Cost panel" / "Change limit"), a third run stays over without
+// a second notification, and the test-only clock (user setting chapterTelemetry.budget.testOnlyNow) moved into
+// the next day resets the daily state. The tooltip's figures equal SQL over the same store.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { runClaude } from '../support/claude-cli';
+import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
+import { freePort } from '../support/ports';
+import { sqlOver } from '../support/server';
+import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+
+const STATUS = 'chapterTelemetry.status';
+const AUTHOR = 'budget-author';
+const root = mkdtempSync(join(tmpdir(), 'ct-budget-e2e-'));
+const workspace = join(root, 'book');
+const REACHED = /Daily budget reached/;
+
+let vs: VSCode;
+let fake: FakeAnthropic;
+let ports: { grpc: number; otlpHttp: number; http: number };
+let limit = 0;
+
+/** Polls `fn` (errors count as "not yet") until it gives a value; fails naming `what` after `timeoutMs`. */
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const v = await fn().catch((e: unknown) => { last = e; return undefined; });
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
+  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
+}
+
+function midnightMs(daysAhead = 0): number {
+  const n = new Date();
+  return new Date(n.getFullYear(), n.getMonth(), n.getDate() + daysAhead).getTime();
+}
+
+/** The author's API spend today (local day), as the store has it. */
+async function spentToday(): Promise<number> {
+  return Number(await sql(`SELECT toFloat64(sum(cost_usd)) FROM telemetry_events WHERE event_type = 'api_request' AND user_id = {u:String}
+    AND timestamp >= fromUnixTimestamp64Milli({f:Int64}) AND timestamp < fromUnixTimestamp64Milli({t:Int64})`,
+  { u: AUTHOR, f: String(midnightMs(0)), t: String(midnightMs(1)) }));
+}
+
+async function requestsStored(): Promise<number> {
+  return Number(await sql(`SELECT count() FROM telemetry_events WHERE event_type = 'api_request' AND user_id = {u:String}`, { u: AUTHOR }));
+}
+
+/** One real CLI run; resolves when its api_request events are stored. */
+async function claudeRun(): Promise<void> {
+  const before = await requestsStored();
+  const r = await runClaude({
+    protocol: 'http/json', endpoint: `http://127.0.0.1:${ports.otlpHttp}`, apiUrl: fake.url, prompt: 'say hi',
+    resourceAttributes: { user_id: AUTHOR, chapter: 'ch01' }, userId: AUTHOR,
+  });
+  assert.equal(r.code, 0, `claude exited ${r.code}: ${r.stderr}`);
+  await eventually('the run\'s api_request events', async () => ((await requestsStored()) > before ? true : undefined), 60_000);
+}
+
+/**
+ * Changes user settings the way an author does: in the settings JSON editor (VS Code does not notice a file
+ * written behind its back in time), saved with Ctrl+S; resolves when the file on disk has the new values.
+ */
+async function setUserSettings(patch: Record<string, unknown>): Promise<void> {
+  const page = vs.page;
+  const file = join(vs.userDataDir, 'User', 'settings.json');
+  const next = { ...(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>), ...patch };
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  const editor = page.locator('.editor-group-container.active .monaco-editor textarea').first();
+  await editor.waitFor({ state: 'attached', timeout: 20_000 });
+  await editor.focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(JSON.stringify(next));
+  await page.keyboard.press('Control+S');
+  await eventually('the saved settings file', async () => {
+    try {
+      return JSON.stringify(JSON.parse(readFileSync(file, 'utf8'))) === JSON.stringify(next) ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  }, 20_000);
+  await runCommand(page, 'View: Close Editor');
+}
+
+const usd = (v: number) => `$${v.toFixed(2)}`;
+
+/** The status bar item's colour kind (VS Code marks items with an error/warning background by a class). */
+async function statusKind(page: Page): Promise<'error' | 'warning' | 'standard'> {
+  const cls = (await statusBarItem(page, STATUS).getAttribute('class')) ?? '';
+  return /\berror-kind\b/.test(cls) ? 'error' : /\bwarning-kind\b/.test(cls) ? 'warning' : 'standard';
+}
+
+async function waitForKind(page: Page, kind: 'error' | 'warning' | 'standard'): Promise<void> {
+  // The extension reads the spend every 15 s and at once on a settings change.
+  await eventually(`the status bar in the ${kind} colour`, async () => ((await statusKind(page)) === kind ? true : undefined), 60_000).catch(async (e: Error) => {
+    const item = statusBarItem(page, STATUS);
+    throw new Error(`${e.message}; class="${await item.getAttribute('class')}" aria="${await item.getAttribute('aria-label')}" tooltip="${await tooltip(page).catch(() => '?')}"`);
+  });
+}
+
+/** The status bar tooltip's text (hovering the item). */
+async function tooltip(page: Page): Promise<string> {
+  await page.mouse.move(0, 0);
+  await statusBarItem(page, STATUS).hover();
+  const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: 'Chapter Telemetry' }).last();
+  await hover.waitFor({ state: 'visible', timeout: 15_000 });
+  const text = ((await hover.textContent()) ?? '').replace(/\s+/g, ' ');
+  await page.mouse.move(0, 0);
+  return text;
+}
+
+async function waitForTooltip(page: Page, re: RegExp): Promise<string> {
+  return await eventually(`a tooltip matching ${re}`, async () => {
+    const t = await tooltip(page);
+    return re.test(t) ? t : undefined;
+  }, 60_000);
+}
+
+/** Budget notifications in the notification centre (toasts hide themselves; the centre keeps every one). */
+async function budgetNotifications(page: Page): Promise<string[]> {
+  await runCommand(page, 'Notifications: Show Notifications');
+  const center = page.locator('.notifications-center');
+  await center.waitFor({ state: 'visible', timeout: 15_000 });
+  const texts = (await center.locator('.notification-list-item-message').allTextContents()).map((t) => t.trim());
+  await page.keyboard.press('Escape');
+  return texts.filter((t) => REACHED.test(t));
+}
+
+function killServerFromState(): void {
+  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
+    const p = join(d, n);
+    try {
+      return statSync(p).isDirectory() ? walk(p) : n === 'server.json' ? [p] : [];
+    } catch {
+      return [];
+    }
+  });
+  for (const f of vs ? walk(vs.userDataDir) : []) {
+    try {
+      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+describe('spend budgets in a real VS Code', () => {
+  before(async () => {
+    ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    mkdirSync(join(workspace, 'ch01'), { recursive: true });
+    writeFileSync(join(workspace, 'ch01', 'draft.md'), '# Chapter 1\n');
+    // 100k input + 100k output tokens per request: dollars per run, so cents-rounded figures are meaningful.
+    fake = await startFakeAnthropic({ defaultUsage: { input_tokens: 100_000, output_tokens: 100_000, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } });
+    vs = await launchVSCode({
+      workspace, extensionDevelopmentPath: repoRoot, name: 'budget',
+      settings: {
+        'chapterTelemetry.userId': AUTHOR,
+        'chapterTelemetry.grpcPort': ports.grpc,
+        'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
+        'chapterTelemetry.httpPort': ports.http,
+        'chapterTelemetry.enginePath': repoRoot,
+        'chapterTelemetry.dataDir': join(root, 'data'),
+      },
+    });
+  });
+
+  after(async () => {
+    if (vs) {
+      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
+      killServerFromState();
+      await vs.close();
+    }
+    await fake?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('with collection on and no limit, the status bar has no budget colour', async () => {
+    const page = vs.page;
+    // The status bar item appears once the extension is active; a click turns collection on.
+    await waitForStatusBarText(page, STATUS, /Telemetry Off/, 60_000);
+    await statusBarItem(page, STATUS).click();
+    await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 120_000);
+    await claudeRun();
+    assert.equal(await statusKind(page), 'standard');
+    assert.doesNotMatch(await tooltip(page), /Budget/);
+  });
+
+  test('a daily limit at ~85 % of today\'s spend: warning colour, the figure in the tooltip, no notification', async () => {
+    const page = vs.page;
+    const spent = await spentToday();
+    assert.ok(spent > 0.5, `a run costs dollars (stored ${spent})`);
+    limit = Math.round((spent / 0.85) * 100) / 100;
+    await setUserSettings({ 'chapterTelemetry.budget.dailyUsd': limit });
+    await waitForKind(page, 'warning');
+    const t = await waitForTooltip(page, /Budget/);
+    assert.ok(t.includes(`${usd(spent)} of ${usd(limit)} today`), `tooltip: ${t}`);
+    assert.match(t, /nearly reached/);
+    assert.deepEqual(await budgetNotifications(page), []);
+    await vs.screenshot('01-warning');
+  });
+
+  test('a second run crosses 100 %: error colour and exactly one notification with its two actions', async () => {
+    const page = vs.page;
+    await claudeRun();
+    const spent = await spentToday();
+    assert.ok(spent >= limit, `over the limit now (${spent} of ${limit})`);
+    await waitForKind(page, 'error');
+    const t = await waitForTooltip(page, new RegExp(`\\${usd(spent)} of \\${usd(limit)} today`));
+    assert.match(t, /Budget — reached/);
+    const toast = page.locator('.notification-toast').filter({ hasText: REACHED }).first();
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await toast.locator('.monaco-button', { hasText: 'Open Cost panel' }).count(), 1);
+    assert.equal(await toast.locator('.monaco-button', { hasText: 'Change limit' }).count(), 1);
+    await vs.screenshot('02-over');
+    const shown = await budgetNotifications(page);
+    assert.equal(shown.length, 1, `one notification: ${JSON.stringify(shown)}`);
+    assert.ok(shown[0]!.includes(`${usd(spent)} of ${usd(limit)} today`), shown[0]);
+  });
+
+  test('more spend the same day stays over and does not notify again', async () => {
+    const page = vs.page;
+    await claudeRun();
+    const spent = await spentToday();
+    // Wait until the extension has read the third run's spend, then count.
+    await waitForTooltip(page, new RegExp(`\\${usd(spent)} of \\${usd(limit)} today`));
+    assert.equal(await statusKind(page), 'error');
+    assert.equal((await budgetNotifications(page)).length, 1);
+  });
+
+  test('the next day (test clock) resets the daily state; the notification is not repeated', async () => {
+    const page = vs.page;
+    const before = await budgetNotifications(page);
+    assert.equal(before.length, 1, 'the one notification of today so far');
+    await setUserSettings({ 'chapterTelemetry.budget.testOnlyNow': new Date(midnightMs(1) + 60_000).toISOString() });
+    await waitForKind(page, 'standard');
+    const t = await waitForTooltip(page, new RegExp(`\\$0\\.00 of \\${usd(limit)} today`));
+    assert.doesNotMatch(t, /reached/);
+    await vs.screenshot('03-next-day');
+    // Back to the real day: over again, and that day's crossing was already notified (globalState), so no new one.
+    await setUserSettings({ 'chapterTelemetry.budget.testOnlyNow': '' });
+    await waitForKind(page, 'error');
+    await waitForTooltip(page, /Budget — reached/);
+    assert.deepEqual(await budgetNotifications(page), before);
+  });
+
+  test('the Cost panel names the daily limit it draws', async () => {
+    const page = vs.page;
+    await runCommand(page, 'Chapter Telemetry: Show Cost');
+    const f = await webviewFrame(page, '[data-metric="limits"]', 60_000);
+    assert.equal(Number(await f.locator('[data-metric="limits"]').getAttribute('data-daily')), limit);
+    await vs.screenshot('04-cost-panel');
+  });
+});
