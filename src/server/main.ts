@@ -15,6 +15,7 @@ import { createOtlpHttpServer } from './otlp-http';
 import { bindGrpc, createOtlpGrpcServer } from './otlp-grpc';
 import { ExportHandler } from './otlp/export';
 import { Ingest } from './ingest';
+import { DiskGuard } from './disk-guard';
 import { ReceiverStats } from './receiver-stats';
 import { describePortOwner } from './port-owner';
 import { applyMigrations, migrationsDir } from './migrations';
@@ -206,7 +207,8 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     await store.close();
     throw new Fatal(EXIT.engineFailed, `could not prepare the schema in ${store.description}: ${(err as Error).message}`);
   }
-  ingest = new Ingest(store);
+  // The guard watches the engine's own disk; a remote ClickHouse watches its own.
+  ingest = new Ingest(store, undefined, cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes));
   engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
 

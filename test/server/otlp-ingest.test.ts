@@ -259,7 +259,9 @@ describe('bad input', () => {
     assert.equal(await srv.sql('SELECT count() FROM otel_logs'), before, 'no bad request stored anything');
     // …and the server still takes good data on both transports.
     assert.equal((await postOtlp(srv.otlpHttpUrl, 'logs', good, 'application/x-protobuf')).status, 200);
-    assert.equal((await grpcExport(LOGS_PATH, good)).code, 0);
+    // A second, different export: the same one sent again would be stored once (insert deduplication).
+    const good2 = encodeLogs(logsRequest([{ name: 'user_prompt', attributes: { prompt: '<REDACTED>', 'prompt.id': 'second' } }]));
+    assert.equal((await grpcExport(LOGS_PATH, good2)).code, 0);
     assert.equal(Number(await srv.sql('SELECT count() FROM otel_logs')), Number(before) + 2);
     const health = await (await fetch(`${srv.otlpHttpUrl}/health`)).json() as { status: string; rejected: { logs: number } };
     assert.equal(health.status, 'ok');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreError, type Identity, type QueryOptions, type QuerySummary, type Store } from './types';
+import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
 import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
 import { SessionPool } from './session-pool';
@@ -10,6 +10,7 @@ import { withInfile, withSpooledFile } from './spooled-insert';
 import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
 import { engineLimits, type EngineLimits } from './engine-limits';
+import { dedupSettings } from './dedup-settings';
 
 type ChdbModule = typeof import('chdb');
 type Session = InstanceType<ChdbModule['Session']>;
@@ -329,11 +330,13 @@ export class ChdbStore implements Store {
     return { out: empty, summary: { written_rows: res.rowsRead, written_bytes: res.bytesRead, elapsed_ns: Math.round(res.elapsed * 1e9) } };
   }
 
-  async insertJsonEachRow(table: string, ndjson: Buffer): Promise<void> {
+  async insertJsonEachRow(table: string, ndjson: Buffer, options: InsertOptions = {}): Promise<void> {
     if (this.closed) throw new StoreError('the engine is closed', undefined, true);
     try {
       // Skip fields a table version does not have, so one receiver serves several schema versions.
-      await this.ingest.insert({ table, format: 'JSONEachRow', values: ndjson, settings: { input_format_skip_unknown_fields: 1 } });
+      const settings: Record<string, string | number> = { input_format_skip_unknown_fields: 1 };
+      if (options.dedupToken) Object.assign(settings, dedupSettings(options.dedupToken));
+      await this.ingest.insert({ table, format: 'JSONEachRow', values: ndjson, settings });
     } catch (err) {
       throw toStoreError(err);
     }

@@ -4,7 +4,8 @@
  * come from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD (or user:password@ in the URL), never from argv,
  * so they do not show in `ps`.
  */
-import { StoreError, type QueryOptions, type Store } from './types';
+import { StoreError, type InsertOptions, type QueryOptions, type Store } from './types';
+import { dedupSettings } from './dedup-settings';
 import { quoteIdent as quoteName } from './sql-quote';
 
 export interface RemoteStoreOptions {
@@ -95,10 +96,11 @@ export class RemoteStore implements Store {
   }
 
   /** Resolves after ClickHouse answered 200 to a synchronous insert: the rows are committed. */
-  async insertJsonEachRow(table: string, ndjson: Buffer): Promise<void> {
+  async insertJsonEachRow(table: string, ndjson: Buffer, options: InsertOptions = {}): Promise<void> {
     const url = new URL(this.base);
     url.searchParams.set('query', `INSERT INTO ${quoteIdent(table)} FORMAT JSONEachRow`);
     url.searchParams.set('input_format_skip_unknown_fields', '1');
+    if (options.dedupToken) for (const [k, v] of Object.entries(dedupSettings(options.dedupToken))) url.searchParams.set(k, String(v));
     url.searchParams.set('async_insert', '0');
     // Errors that happen after the first bytes would otherwise hide behind a 200.
     url.searchParams.set('wait_end_of_query', '1');

@@ -50,6 +50,11 @@ export interface QuerySummary {
 
 export type Identity = 'reader' | 'writer';
 
+export interface InsertOptions {
+  /** ClickHouse `insert_deduplication_token`: the same token and rows are stored once. */
+  dedupToken?: string;
+}
+
 export interface Store {
   /** A short name for messages: "chDB at /path" or "ClickHouse at http://…". */
   readonly description: string;
@@ -58,8 +63,10 @@ export interface Store {
   /**
    * Inserts newline-delimited JSON rows (JSONEachRow) into a table in one statement.
    * Resolves only once the rows are committed: the receiver acknowledges exports on it.
+   * With `dedupToken` the engine stores a block it already holds under that token only once, in
+   * the table and in every table its materialized views fill (0006_insert_deduplication.sql).
    */
-  insertJsonEachRow(table: string, ndjson: Buffer): Promise<void>;
+  insertJsonEachRow(table: string, ndjson: Buffer, options?: InsertOptions): Promise<void>;
   /**
    * Runs one statement and yields its result as the engine produces it, so a large or endless result
    * never sits whole in memory; stopping the iteration (or `signal`) cancels the statement.
