@@ -194,7 +194,12 @@ export class Ingest {
   private async insertBatch(table: string, q: TableQueue, groups: Pending[][]): Promise<void> {
     const heads = groups.map((g) => g[0]!);
     const settle = (ok: boolean, err?: unknown) => {
-      for (const g of groups) for (const p of g) (ok ? p.resolve() : p.reject(err));
+      for (const g of groups) {
+        for (const p of g) {
+          if (ok) p.resolve();
+          else p.reject(err);
+        }
+      }
     };
     const token = heads.length === 1 ? heads[0]!.token : createHash('sha256').update(heads.map((p) => p.token).join(',')).digest('base64url');
     const body = Buffer.from(heads.map((p) => p.lines.join('\n')).join('\n') + '\n');
