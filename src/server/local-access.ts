@@ -78,7 +78,7 @@ export function refusal(req: IncomingMessage, policy: HostPolicy): string | unde
 }
 
 /** Credentials as ClickHouse clients send them: basic auth, X-ClickHouse-User/Key, or user/password URL parameters. */
-function presented(req: IncomingMessage, url: URL): { user: string; password: string } | undefined {
+export function presented(req: IncomingMessage, url: URL): { user: string; password: string } | undefined {
   const auth = req.headers.authorization;
   if (auth && /^basic\s+/i.test(auth)) {
     const text = Buffer.from(auth.replace(/^basic\s+/i, ''), 'base64').toString('utf8');

@@ -1,20 +1,13 @@
 /** The status-bar item: Off / Starting… / On / Restarting… / Error, with the chapter in focus and the budget's colour; click toggles. */
 import * as vscode from 'vscode';
-import { tooltipMarkdown } from '../core/markdown-text';
+import { tooltipMarkdown, type TooltipView } from '../core/markdown-text';
 
 /** `restarting`: the embedded server died on its own and is being started again (terminals keep their env). */
 export type UiState = 'off' | 'starting' | 'on' | 'restarting' | 'error';
 
-export interface StatusView {
+/** What the status bar shows: the tooltip's fields (src/core/markdown-text.ts) with the state narrowed. */
+export interface StatusView extends TooltipView {
   state: UiState;
-  chapter?: string;
-  manualChapter: boolean;
-  mode: string;
-  endpoint?: string;
-  eventsToday?: number;
-  attached?: boolean;
-  error?: string;
-  budget?: { state: 'ok' | 'warning' | 'over'; lines: string[] };
 }
 
 export class StatusBar implements vscode.Disposable {

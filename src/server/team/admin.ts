@@ -25,20 +25,8 @@ export interface InitOptions {
   validDays?: number;
 }
 
-export interface IssuedMember {
-  team: string;
-  member: string;
-  role: TeamRole;
-  otlp_grpc: string;
-  otlp_http: string;
-  query_url: string;
-  ca_pem: string;
-  ca_sha256: string;
-  secret: string;
-  issued_at: string;
-  expires_at?: string;
-  bundle: string;
-}
+/** What `add-member` and `rotate` hand out: the bundle's fields and the one-line bundle itself. */
+export type IssuedMember = TeamBundle & { bundle: string };
 
 const DAY_MS = 86_400_000;
 

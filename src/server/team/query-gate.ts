@@ -14,15 +14,12 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import type { TeamServing } from './serving';
 import { UNSCOPED_READ_ROLES } from './serving';
 import { refusePlainText } from './plain-text-refusal';
+import { presented } from '../local-access';
 
+/** The Authorization header as sent (Bearer or Basic: the team authenticator reads both), else ClickHouse's other forms. */
 function presentedCredentials(req: IncomingMessage, url: URL): { user?: string; password?: string } | string | undefined {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string') return auth;
-  const hUser = req.headers['x-clickhouse-user'];
-  if (typeof hUser === 'string') return { user: hUser, password: String(req.headers['x-clickhouse-key'] ?? '') };
-  const qUser = url.searchParams.get('user');
-  if (qUser !== null) return { user: qUser, password: url.searchParams.get('password') ?? '' };
-  return undefined;
+  return typeof auth === 'string' ? auth : presented(req, url);
 }
 
 function stripCredentials(req: IncomingMessage, url: URL): void {
