@@ -24,6 +24,11 @@ export interface ServerConfig {
   portFlags: { grpc: boolean; otlpHttp: boolean; http: boolean };
   /** Free space kept on the data dir's file system before exports are refused (`--min-free-mb`; 0 = no guard); default in disk-guard.ts. */
   minFreeBytes?: number;
+  /**
+   * `--in-container`: the server runs inside a container whose ports are published on the host's loopback
+   * only (the docker stand-ins), so it may listen on the container's own interfaces without TLS.
+   */
+  inContainer: boolean;
 }
 
 export class UsageError extends Error {
@@ -33,7 +38,7 @@ export class UsageError extends Error {
 export const USAGE = `usage: npm start -- [--data-dir DIR] [--host 127.0.0.1] [--grpc-port 4317] [--otlp-http-port 4318]
                   [--http-port 8123] [--clickhouse-url URL] [--state-file FILE]
                   [--retention-days 90] [--session-retention-days 365]
-                  [--allow-host NAME …] [--allow-origin ORIGIN …] [--team DIR] [--min-free-mb N]`;
+                  [--allow-host NAME …] [--allow-origin ORIGIN …] [--team DIR] [--min-free-mb N] [--in-container]`;
 
 /** Where a user's data lives by default: XDG on Linux, the platform's app-data folder elsewhere. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, os: string = platform(), home: string = homedir()): string {
@@ -64,7 +69,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' }, host: { type: 'string' }, 'grpc-port': { type: 'string' }, 'otlp-http-port': { type: 'string' },
   'http-port': { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'state-file': { type: 'string' },
   'retention-days': { type: 'string' }, 'session-retention-days': { type: 'string' },
-  'min-free-mb': { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, 'allow-origin': { type: 'string', multiple: true }, team: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'min-free-mb': { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, 'allow-origin': { type: 'string', multiple: true }, team: { type: 'string' }, 'in-container': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -93,6 +98,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     team: values.team,
     portFlags: { grpc: values['grpc-port'] !== undefined, otlpHttp: values['otlp-http-port'] !== undefined, http: values['http-port'] !== undefined },
     minFreeBytes: values['min-free-mb'] !== undefined ? megabytes('--min-free-mb', values['min-free-mb']) : undefined,
+    inContainer: values['in-container'] ?? false,
   };
   for (const o of cfg.allowOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o) && o !== 'null') throw new UsageError(`--allow-origin takes an origin such as http://localhost:3000, got "${o}"`);

@@ -151,8 +151,9 @@ export async function runServer(argv: string[]): Promise<void> {
     if (!cfg.portFlags.otlpHttp) cfg.otlpHttpPort = team.config.ports.otlpHttp;
     if (!cfg.portFlags.http) cfg.httpPort = team.config.ports.http;
     cfg.allowHosts = [...cfg.allowHosts, ...team.config.hostnames];
-  } else if (!isLoopback(cfg.host)) {
+  } else if (!isLoopback(cfg.host) && !cfg.inContainer) {
     // Without TLS and credentials anyone on the network could send as anyone and read everything.
+    // (`--in-container`: the container's ports are published on the host's loopback only.)
     throw new Fatal(EXIT.usage, `refusing to listen on ${cfg.host} without TLS: beyond loopback the server runs only as a team server (npm run team -- init --dir DIR, then --team DIR). Use --host 127.0.0.1 for a local server.`);
   }
   prepareDataDir(cfg.dataDir);

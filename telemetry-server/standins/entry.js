@@ -137,5 +137,5 @@ function startCollector() {
   if (user) say(`writing to ${endpoint} as ${user}`);
   // The collector: OTLP in on 4317/4318, stored into the ClickHouse service over HTTP.
   require('/app/dist/server.js').main(['--clickhouse-url', endpoint, '--data-dir', '/tmp/collector',
-    '--host', '0.0.0.0', '--grpc-port', '4317', '--otlp-http-port', '4318', '--http-port', '8124']);
+    '--host', '0.0.0.0', '--in-container', '--grpc-port', '4317', '--otlp-http-port', '4318', '--http-port', '8124']);
 }
