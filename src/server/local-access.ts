@@ -13,8 +13,9 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { Identity } from './store/types';
+// The same writer name in embedded and docker mode (a constant of the stack interface, no imports of its own).
+import { WRITER_USER } from '../stack/types';
 
-export const WRITER_USER = 'telemetry_writer';
 
 export interface LocalCredentials {
   file: string;

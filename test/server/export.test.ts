@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, sqlOver, startServer, type RunningServer } from '../support/server';
+import { repoRoot, runNodeScript, sqlOver, startServer, type RunningServer } from '../support/server';
 import { eventually } from '../support/otlp';
 import { feedAuthor } from '../support/lifecycle-data';
 import { close, readBack } from '../support/export-check';
@@ -37,14 +37,7 @@ after(async () => {
 });
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, '--url', srv.httpUrl, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNodeScript(cli, ['--url', srv.httpUrl, ...args]);
 }
 
 /** Per table: the column summed, and SQL giving rows + sum of exactly what the export holds. */

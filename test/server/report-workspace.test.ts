@@ -4,13 +4,12 @@
 // 1,000 words, equal to SQL over the same store.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isoWeekOf } from '../../src/core/report/iso-week';
 import { eventually, logsRequest, postOtlp } from '../support/otlp';
-import { repoRoot, startServer, type RunningServer } from '../support/server';
+import { repoRoot, runNodeScript, startServer, type RunningServer } from '../support/server';
 
 const cli = join(repoRoot, 'dist', 'report-cli.js');
 const root = mkdtempSync(join(tmpdir(), 'ct-report-ws-'));
@@ -28,14 +27,7 @@ after(async () => {
 });
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, '--url', srv.httpUrl, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNodeScript(cli, ['--url', srv.httpUrl, ...args]);
 }
 
 function write(rel: string, text: string): void {

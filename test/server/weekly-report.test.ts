@@ -7,13 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { repoRoot, startServer, type RunningServer } from '../support/server';
+import { repoRoot, runNodeScript, startServer, type RunningServer } from '../support/server';
 import { chromiumBin } from '../support/codeserver';
 import { feedAuthor } from '../support/lifecycle-data';
 import { checkReport, tables } from '../support/report-check';
@@ -38,14 +37,7 @@ after(async () => {
 });
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, '--url', srv.httpUrl, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNodeScript(cli, ['--url', srv.httpUrl, ...args]);
 }
 
 test('Markdown for one author: every number equals SQL', async () => {

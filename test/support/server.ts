@@ -65,6 +65,18 @@ export async function sqlOver(httpUrl: string, query: string, params: Record<str
   return text;
 }
 
+/** Runs a built Node script (a headless CLI) to its exit; its exit code and output. */
+export function runNodeScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [script, ...args]);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** Spawns the built embedded server (`dist/server.js`) on free ports and waits for its `ready` line. */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ct-data-'));
