@@ -124,7 +124,7 @@ export async function probeTeam(t: ProbeTarget, secret: string, opts: { timeoutM
     if (code === '497' || code === '516') {
       // 497: this role may not read here (the server's reads are role-scoped); 516: the read credential is refused.
       return code === '497'
-        ? { delivered: true, readBack: 'not-allowed', marker, stage: 'read', error: `The team server does not let a ${t.role} read records back yet (${err.message.trim()}); delivery with your secret worked.` }
+        ? { delivered: true, readBack: 'not-allowed', marker, stage: 'read', error: `The team server does not let a ${t.role} read records back yet (${(err as Error).message.trim()}); delivery with your secret worked.` }
         : { delivered: true, readBack: 'failed', marker, stage: 'read', error: statusError(401, '', 'the query endpoint') };
     }
     return { delivered: true, readBack: 'failed', marker, stage: 'read', error: code ? (err as Error).message.trim() : explainNetworkError(err, t.query_url) };
