@@ -223,7 +223,8 @@ export interface HistoryProgress {
   delivered_rows: number;
   bytes: number;
   rows_per_s: number;
-  eta_s: number;
+  /** Absent when the rate is unknown. */
+  eta_s?: number;
 }
 
 export function formatDuration(s: number): string {
@@ -238,7 +239,7 @@ export function historyProgressText(h: HistoryProgress): string {
   const pct = h.total_rows > 0 ? Math.min(100, Math.floor((h.delivered_rows / h.total_rows) * 100)) : 100;
   const parts = [`${formatCount(h.delivered_rows)} of ${formatCount(h.total_rows)} records (${pct}%)`, formatBytes(h.bytes)];
   if (h.rows_per_s > 0) parts.push(`${formatCount(h.rows_per_s)} records/s`);
-  if (h.delivered_rows < h.total_rows && h.rows_per_s > 0) parts.push(`about ${formatDuration(h.eta_s)} left`);
+  if (h.delivered_rows < h.total_rows && h.rows_per_s > 0 && h.eta_s !== undefined) parts.push(`about ${formatDuration(h.eta_s)} left`);
   return parts.join(' · ');
 }
 
@@ -287,4 +288,47 @@ export function centralView(team: string, s: ForwardStateView | undefined, now: 
 export function verifyCentralLine(team: string, s: ForwardStateView, now: Date): string {
   const lag = s.queue_rows === 0 ? 'none' : s.last_delivery_at ? formatDuration((now.getTime() - Date.parse(s.last_delivery_at)) / 1000) : 'nothing delivered yet';
   return `Central (team ${team}, ${s.state}): ${formatCount(s.local_rows)} local records, ${formatCount(s.delivered_rows)} delivered, ${formatCount(s.queue_rows)} in the queue, lag ${lag}.`;
+}
+
+// ---- the local facts' query (step 2) ----
+
+/** Claude Code's records in the local store (not the extension's own), the API errors it reported, and the store's size. */
+export const LOCAL_FACTS_SQL = `
+SELECT
+  (SELECT toUnixTimestamp64Milli(min(Timestamp)) FROM default.otel_logs WHERE ServiceName != 'chapter-telemetry') AS first_ms,
+  (SELECT toUnixTimestamp64Milli(max(Timestamp)) FROM default.otel_logs WHERE ServiceName != 'chapter-telemetry') AS last_ms,
+  (SELECT count() FROM default.otel_logs WHERE ServiceName != 'chapter-telemetry') AS events,
+  (SELECT uniqExact(toDate(Timestamp)) FROM default.otel_logs WHERE ServiceName != 'chapter-telemetry') AS active_days,
+  (SELECT count() FROM default.otel_logs WHERE ServiceName != 'chapter-telemetry' AND LogAttributes['event.name'] = 'api_error') AS api_errors,
+  (SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = 'default') AS disk_bytes`;
+
+export function localFactsFromRow(row: Record<string, unknown> | undefined, rejectedExports: number): LocalFacts {
+  const n = (k: string) => Number(row?.[k] ?? 0) || 0;
+  const date = (k: string) => (n(k) > 0 ? new Date(n(k)) : undefined);
+  const f: LocalFacts = { events: n('events'), activeDays: n('active_days'), rejectedExports, apiErrors: n('api_errors'), diskBytes: n('disk_bytes') };
+  const first = date('first_ms');
+  const last = date('last_ms');
+  if (first) f.firstEventAt = first;
+  if (last) f.lastEventAt = last;
+  return f;
+}
+
+// ---- the count check after a history move ----
+
+/** Own log records at the team server, connection tests left out. `{member:String}` bound by the caller. */
+export const TEAM_OWN_LOGS_SQL =
+  "SELECT count() AS n FROM default.otel_logs WHERE ResourceAttributes['user_id'] = {member:String} AND LogAttributes['event.name'] != 'connection_test'";
+
+/** Local log records the history choice covers (a date: on or after that UTC day). */
+export function localLogsSql(history: string): { sql: string; params: Record<string, string> } {
+  if (history === 'all' || history === 'none') return { sql: 'SELECT count() AS n FROM default.otel_logs', params: {} };
+  return { sql: 'SELECT count() AS n FROM default.otel_logs WHERE Timestamp >= toDateTime64({since:String}, 9)', params: { since: `${history} 00:00:00` } };
+}
+
+export function countCheckText(team: string, teamRows: number | undefined, localRows: number, privacy: PrivacyLevel): string {
+  if (teamRows === undefined) return `Count check: the team server does not let this role count its rows yet; ${formatCount(localRows)} local log records were in the move.`;
+  const same = teamRows >= localRows;
+  return same
+    ? `Count check passed: team ${team} holds ${formatCount(teamRows)} of your log records; the local store has ${formatCount(localRows)} in the moved range.`
+    : `Count check: team ${team} holds ${formatCount(teamRows)} of your log records, the local store ${formatCount(localRows)} in the moved range${privacy === 'all' ? '' : ' (the privacy level may drop records)'}; forwarding goes on and sends what is missing.`;
 }
