@@ -212,7 +212,10 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
 
   test('the secret is nowhere: terminal environment, settings files, .claude/settings.local.json, the extension log', async () => {
     const page = vs.page;
-    const env = await runInTerminal(page, 'env');
+    // Written to a file: the whole environment is longer than the terminal's screen.
+    const envFile = join(root, 'terminal-env.txt');
+    assert.equal(await runInTerminal(page, `env > ${envFile}; echo written`), 'written');
+    const env = readFileSync(envFile, 'utf8');
     assert.ok(env.includes('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:'), 'the terminal points at the local stack');
     assert.ok(!env.includes(alice.secret), 'no secret in the terminal environment');
     const places = [
@@ -228,14 +231,17 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
   test('team server stopped: collection goes on, the status bar warns after a minute; started again: delivered', async () => {
     const page = vs.page;
     await team.stop();
-    const before = await localRequests();
-    await claudeInTerminal();
-    await eventually('the run in the local store', async () => ((await localRequests()) > before ? true : undefined), 60_000);
-    // Failing for more than a minute → warning colour and the $(warning) text, with one notification.
-    await eventually('the status bar warning', async () => ((await statusKind()) === 'warning' ? true : undefined), 150_000);
-    await waitForNotification(page, /Delivery to team Book Team has failed for .*records wait in the queue/, 30_000);
-    await vs.screenshot('02-outage');
-    team = await startTeamServer(host, join(root, 'team'), join(root, 'team-data'));
+    try {
+      const before = await localRequests();
+      await claudeInTerminal();
+      await eventually('the run in the local store', async () => ((await localRequests()) > before ? true : undefined), 60_000);
+      // Failing for more than a minute → warning colour and the $(warning) text, with one notification.
+      await eventually('the status bar warning', async () => ((await statusKind()) === 'warning' ? true : undefined), 150_000);
+      await waitForNotification(page, /Delivery to team Book Team has failed for .*records wait in the queue/, 30_000);
+      await vs.screenshot('02-outage');
+    } finally {
+      team = await startTeamServer(host, join(root, 'team'), join(root, 'team-data'));
+    }
     const local = await localRequests();
     await eventually('every record delivered once', async () => ((await teamRequests()) === local ? true : undefined), 120_000);
     await eventually('the warning cleared', async () => ((await statusKind()) === 'standard' ? true : undefined), 60_000);
