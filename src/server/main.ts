@@ -25,6 +25,7 @@ import type { Store } from './store/types';
 import { pidAlive } from './pid';
 import { openTeamServing, type TeamServing } from './team/serving';
 import { createTeamQueryServer } from './team/query-gate';
+import { TeamForwardReceiver } from './team/forward-receiver';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -185,7 +186,8 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   let engineVersion = VERSION;
   const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
+  const forward = team ? new TeamForwardReceiver(() => store) : undefined;
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward,
     metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
   // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
