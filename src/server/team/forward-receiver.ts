@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { applyTeamPolicy, type TeamPolicy } from './privacy';
 import { passing } from '../ingest';
 import { StoreError, type Store } from '../store/types';
+import { quoteString } from '../store/sql-quote';
 
 /** Raw tables a forward may write; everything else (views' tables, aggregates, system) is refused. */
 export const FORWARD_TABLES: readonly string[] = [
@@ -105,9 +106,10 @@ export class TeamForwardReceiver {
     const keys = groups.map((g) => groupKey(policy.member, table, g));
     const held = new Set<string>();
     if (keys.length > 0) {
+      // Literals, not {params}: a pooled session that took parameters is discarded after the statement.
       const out = await store.query(
-        'SELECT DISTINCT group_key FROM default.forward_received WHERE member = {m:String} AND tbl = {t:String} AND group_key IN {k:Array(String)}',
-        { params: { m: policy.member, t: table, k: `[${keys.map((k) => `'${k}'`).join(',')}]` }, format: 'TabSeparated' },
+        `SELECT DISTINCT group_key FROM default.forward_received WHERE member = ${quoteString(policy.member)} AND tbl = ${quoteString(table)} AND group_key IN (${keys.map(quoteString).join(',')})`,
+        { format: 'TabSeparated' },
       );
       for (const k of out.toString('utf8').split('\n')) if (k) held.add(k);
     }
