@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
+import { addMember, initTeam, setPrivacy, type IssuedMember } from '../../src/server/team/admin';
 import type { ForwardConfig, ForwardStatus } from '../../src/core/forward-config';
 import { writeForwardConfig } from '../../src/stack/forward-file';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, encodeTraces, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
 import { startServer, type RunningServer } from '../support/server';
-import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
 const PORTS = { grpc: 25317, otlpHttp: 25318, http: 29123 };
 
@@ -237,6 +237,41 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     await eventually(async () => (st = await status(s)).history?.total_rows === 100_000 && st.history!.delivered_rows === 100_000 && st.history!.bytes > 0 && st.state === 'idle', () => JSON.stringify(st), 120_000);
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-hana'"), 100_000);
     assert.equal(Number((await adminSql("SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-hana'"))[0]!.n), 100_000);
+  });
+
+  test('POST /v1/forward/<table> itself: member auth, raw tables only, groups checked, identity and team privacy applied, a batch stored once per member', async () => {
+    const ivan = await addMember(teamDir, 'ivan', 'contributor');
+    const jill = await addMember(teamDir, 'jill', 'contributor');
+    const otlp = ivan.otlp_http;
+    const row = (i: number, extra: Record<string, string> = {}) => JSON.stringify({ Timestamp: '2026-11-30 08:00:00.000000000', ServiceName: 'claude-code', Body: 'claude_code.user_prompt', ResourceAttributes: { user_id: 'jill' }, LogAttributes: { 'event.name': 'user_prompt', 'session.id': 'fw-direct', seq: String(i), user_id: 'jill', ...extra } });
+    const body = [row(1), row(2), row(3)].join('\n') + '\n';
+    const post = (table: string, who: IssuedMember | undefined, groups: string, b = body) =>
+      send(`${otlp}/v1/forward/${table}`, { body: b, ca, headers: { 'content-type': 'application/x-ndjson', 'x-forward-groups': groups, ...(who ? { Authorization: `Bearer ${who.secret}` } : {}) } });
+    assert.equal((await post('otel_logs', undefined, '3')).status, 401);
+    assert.equal((await post('otel_logs', { ...ivan, secret: `${ivan.secret}x` }, '3')).status, 401);
+    for (const t of ['telemetry_events', 'daily_metrics', 'system.one', '..%2Fotel_logs', 'forward_received']) assert.equal((await post(t, ivan, '3')).status, 400, t);
+    for (const g of ['', '2', '1,1,2', '0,3', 'x', '-3']) assert.equal((await post('otel_logs', ivan, g)).status, 400, `groups "${g}"`);
+    assert.equal((await post('otel_logs', ivan, '1', 'not json\n')).status, 400);
+    assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-direct'"), 0, 'nothing stored by a refused request');
+    // Ivan's rows claim to be jill's: stored as ivan's. Sent twice (another batching too): once.
+    const first = await post('otel_logs', ivan, '2,1');
+    assert.equal(first.status, 200, first.body);
+    assert.deepEqual(JSON.parse(first.body), { groups: 2, duplicate_groups: 0, received_rows: 3, stored_rows: 3 });
+    assert.deepEqual(JSON.parse((await post('otel_logs', ivan, '2,1')).body).duplicate_groups, 2);
+    assert.deepEqual(await adminSql("SELECT DISTINCT ResourceAttributes['user_id'] AS u, LogAttributes['user_id'] AS lu FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-direct'"), [{ u: 'ivan', lu: 'ivan' }]);
+    assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-direct'"), 3);
+    // The same rows from jill are jill's own records, not ivan's duplicates: the key is the server's, per member.
+    assert.equal((await post('otel_logs', jill, '2,1')).status, 200);
+    assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-direct' AND ResourceAttributes['user_id'] = 'jill'"), 3);
+    // The team's privacy level applies to forwarded rows as to exports.
+    setPrivacy(teamDir, 'no-content');
+    try {
+      const r = await post('otel_logs', ivan, '1', row(9, { prompt: 'team-secret prompt' }) + '\n');
+      assert.equal(r.status, 200, r.body);
+      assert.deepEqual(await adminSql("SELECT LogAttributes['prompt'] AS p FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-direct' AND LogAttributes['seq'] = '9'"), [{ p: '' }]);
+    } finally {
+      setPrivacy(teamDir, 'all');
+    }
   });
 
   test('disabled with drop_queue: what was collected is never sent; history none starts at the end', async () => {
