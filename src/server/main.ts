@@ -25,6 +25,8 @@ import type { Store } from './store/types';
 import { pidAlive } from './pid';
 import { openTeamServing, type TeamServing } from './team/serving';
 import { createTeamQueryServer } from './team/query-gate';
+import { TeamForwardReceiver } from './team/forward-receiver';
+import { Forwarder } from './forward/forwarder';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -183,9 +185,16 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const startedAt = new Date(started).toISOString();
   // Error texts name the engine's version, as ClickHouse's do (read once the engine is open).
   let engineVersion = VERSION;
-  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
+  // A local server is a team's agent when <data dir>/forward.json says so (src/server/forward/).
+  let forwarder: Forwarder | undefined;
+  const forwardStatus = team ? undefined : async () => {
+    if (!forwarder) throw new Error('the store is not open yet');
+    return await forwarder.status();
+  };
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
+  const forward = team ? new TeamForwardReceiver(() => store) : undefined;
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward,
     metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
   // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
@@ -212,6 +221,10 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   ingest = new Ingest(store, undefined, cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes));
   engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
+  if (!team) {
+    forwarder = new Forwarder(store, { dataDir: cfg.dataDir, log: (line) => process.stderr.write(`${line}\n`) });
+    forwarder.start();
+  }
 
   const stateFile = cfg.stateFile;
   if (stateFile) {
@@ -252,6 +265,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     chServer.closeIdleConnections();
     otlpHttp.closeIdleConnections();
     await ingest!.drained();
+    await forwarder?.stop();
     // Let answers in progress go out, then cut what is left (kept-alive sockets, busy clients).
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2_000))]);
     chServer.closeAllConnections();
