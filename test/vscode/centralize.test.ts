@@ -15,14 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { otelEnv } from '../support/claude-cli';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { freePort } from '../support/ports';
 import { sqlOver } from '../support/server';
 import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 import {
-  dismissNotifications, newTerminal, pickQuickInputItem, quickInputBack, runCommand, runInTerminal, statusBarItem, submitQuickInput,
+  clickNotificationButton, dismissNotifications, newTerminal, pickQuickInputItem, quickInputBack, runCommand, runInTerminal, statusBarItem, submitQuickInput,
   waitForNotification, waitForQuickInputTitle, waitForStatusBarText,
 } from '../support/vscode-ui';
 
@@ -189,6 +189,8 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await pickQuickInputItem(page, 'All of it');
     const connected = await waitForNotification(page, /Connected to team Book Team as alice \(contributor\)/, 60_000);
     assert.match(connected, /No prompts or error text/);
+    // The (small) history moved, with the count check's sentence.
+    await waitForNotification(page, /history moved to team Book Team\. Count check/, 60_000);
     await waitForStatusBarText(page, STATUS, /Central · Book Team/, 30_000);
     await vs.screenshot('01-central');
     // Visible settings, no secret; forward.json (the server's copy of the secret) owner-only.
@@ -263,5 +265,42 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await claudeInTerminal();
     await eventually('the run in the local store', async () => ((await localRequests()) > localBefore ? true : undefined), 60_000);
     assert.equal(await teamRequests(), teamBefore, 'nothing more reached the team');
+  });
+
+  test('a history move in the UI: Cancel pauses it; after a window reload it shows paused; Resume finishes it with a count check', async () => {
+    const page = vs.page;
+    const ROWS = 300_000;
+    const writer = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { user: string; password: string };
+    for (let b = 0; b < ROWS / 20_000; b++) {
+      await sqlOver(`http://127.0.0.1:${ports.http}/`, `INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT now64(9) - toIntervalMillisecond(number), 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'ui-history', 'seq', toString(${b * 20_000} + number)), map('service.name', 'claude-code') FROM numbers(20000)`, {}, writer);
+    }
+    const moved = () => teamCount("SELECT count() AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'ui-history'");
+    await dismissNotifications(page);
+    await runCommand(page, 'Chapter Telemetry: Centralize Telemetry');
+    await pickQuickInputItem(page, 'Yes: a coordinator needs numbers');
+    // One active day so far: still "wait" is recommended; continue anyway.
+    await pickQuickInputItem(page, 'Continue anyway');
+    await pickQuickInputItem(page, 'Everything');
+    await submitQuickInput(page, alice.bundle);
+    await pickQuickInputItem(page, 'Since a date');
+    await submitQuickInput(page, new Date().toISOString().slice(0, 10));
+    await waitForNotification(page, /Moving your history to team Book Team/, 60_000);
+    await waitForNotification(page, /records \(\d+%\)/, 60_000);
+    await clickNotificationButton(page, /Moving your history to team Book Team/, 'Cancel');
+    await waitForNotification(page, /History move paused at .* Nothing is sent until you resume/, 30_000);
+    assert.equal((JSON.parse(readFileSync(join(dataDir, 'forward.json'), 'utf8')) as { enabled: boolean }).enabled, false);
+    const atPause = await moved();
+    assert.ok(atPause < ROWS, `paused before the end (${atPause} of ${ROWS})`);
+    await vs.screenshot('03-history-paused');
+
+    await page.reload();
+    await waitForWorkbench(page);
+    await waitForNotification(page, /forwarding to team Book Team is paused/, 120_000);
+    await clickNotificationButton(page, /forwarding to team Book Team is paused/, 'Resume');
+    await waitForNotification(page, /history moved to team Book Team\. Count check/, 300_000);
+    assert.equal(await moved(), ROWS, 'every record once');
+    assert.equal(Number((await teamSql(admin.query_url, admin.ca_pem, 'admin', admin.secret, "SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'ui-history'"))[0]!.n), ROWS);
+    await waitForStatusBarText(page, STATUS, /Central · Book Team/, 30_000);
+    await vs.screenshot('04-history-moved');
   });
 });
