@@ -97,11 +97,15 @@ test('central-setup: access.sql, then the writer role, then every member\'s user
   assert.equal(sha(asOwner[0]!.key), stored, 'the owner reads with the password whose hash CREATE USER stored');
   // A server that lets members read system tables without a grant is refused.
   systemOpen = true;
+  const fresh = await newTeam('refused');
   try {
     await assert.rejects(team('central-setup', '--dir', dir), /select_from_system_db_requires_grant/);
+    await assert.rejects(team('central-setup', '--dir', fresh, '--clickhouse-url', chUrl), /select_from_system_db_requires_grant/);
   } finally {
     systemOpen = false;
   }
+  // A setup that did not succeed does not switch the team to central mode.
+  assert.equal(readTeamConfig(fresh).clickhouse_url, undefined);
   await assert.rejects(team('central-setup', '--dir', await newTeam('creds-in-url'), '--clickhouse-url', chUrl.replace('//', '//u:p@')), /CLICKHOUSE_USER/);
 });
 

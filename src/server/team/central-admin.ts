@@ -47,8 +47,7 @@ export function centralUrl(config: TeamConfig): string | undefined {
 }
 
 /** CREATE USER … for one member (the record as it will be committed). */
-export async function centralAddMember(dir: string, rec: MemberRecord, o: CentralOptions = {}): Promise<void> {
-  const url = readTeamConfig(dir).clickhouse_url!;
+export async function centralAddMember(dir: string, rec: MemberRecord, o: CentralOptions = {}, url = readTeamConfig(dir).clickhouse_url!): Promise<void> {
   const hash = sha256Hex(memberPassword(dir, rec));
   await run(adminStore(url, o), memberStatements('member-add.sql', { user: rec.name, role: rec.role, passwordSha256: hash }, o.sqlDir), `creating the ClickHouse user of ${rec.name}`);
 }
@@ -59,8 +58,7 @@ export async function centralRotateMember(dir: string, rec: MemberRecord, o: Cen
   await run(adminStore(url, o), memberStatements('member-rotate.sql', { user: rec.name, passwordSha256: hash }, o.sqlDir), `changing the ClickHouse password of ${rec.name}`);
 }
 
-export async function centralRemoveMember(dir: string, name: string, o: CentralOptions = {}): Promise<void> {
-  const url = readTeamConfig(dir).clickhouse_url!;
+export async function centralRemoveMember(dir: string, name: string, o: CentralOptions = {}, url = readTeamConfig(dir).clickhouse_url!): Promise<void> {
   await run(adminStore(url, o), memberStatements('member-remove.sql', { user: name }, o.sqlDir), `dropping the ClickHouse user ${name}`);
 }
 
@@ -86,17 +84,18 @@ export async function centralSetup(dir: string, url: string | undefined, o: Cent
   }
   if (/^[a-z]+:\/\/[^/]*@/i.test(target)) throw new TeamFileError('put the ClickHouse credentials in CLICKHOUSE_USER / CLICKHOUSE_PASSWORD, not in the URL (team.json would keep them).');
   const keyMade = ensureCentralKey(dir);
-  if (config.clickhouse_url !== target) writeTeamConfig(dir, { ...config, clickhouse_url: target });
   const store = adminStore(target, o);
   await run(store, centralStatements('access.sql', o.sqlDir), 'access.sql');
   await run(store, [`GRANT ${WRITER_ROLE} TO CURRENT_USER`], 'giving the administrator the writer role');
   const members = readMembers(dir).members;
   for (const m of members) {
-    await centralRemoveMember(dir, m.name, o);
-    await centralAddMember(dir, m, o);
+    await centralRemoveMember(dir, m.name, o, target);
+    await centralAddMember(dir, m, o, target);
   }
   const owner = members.find((m) => m.owner) ?? members.find((m) => m.role === 'admin');
   if (owner) await checkAsMember(target, owner.name, memberPassword(dir, owner));
+  // Only now: until setup has succeeded, add-member and the server go on without ClickHouse users.
+  if (config.clickhouse_url !== target) writeTeamConfig(dir, { ...readTeamConfig(dir), clickhouse_url: target });
   return { url: target, keyMade, members: members.map((m) => m.name) };
 }
 

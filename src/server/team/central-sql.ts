@@ -29,7 +29,8 @@ export function centralDir(): string {
 }
 
 export function centralStatements(file: CentralFile, dir = centralDir()): string[] {
-  return splitStatements(readFileSync(path.join(dir, file), 'utf8')).map((s) => s.trim());
+  // Without their comment lines: the files are for reviewers, the server and error messages get the statement.
+  return splitStatements(readFileSync(path.join(dir, file), 'utf8')).map(stripComments);
 }
 
 export interface MemberSqlValues {
@@ -53,14 +54,14 @@ export function memberStatements(file: Exclude<CentralFile, 'access.sql'>, v: Me
     role: v.role === undefined ? undefined : CLICKHOUSE_ROLE[v.role],
     password_sha256: v.passwordSha256 === undefined ? undefined : quoteString(v.passwordSha256),
   };
-  return centralStatements(file, dir).map((stmt) => stripComments(stmt).replace(PLACEHOLDER_RE, (_, name: string) => {
+  return centralStatements(file, dir).map((stmt) => stmt.replace(PLACEHOLDER_RE, (_, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`${file}: no value for {{${name}}}`);
     return value;
   }));
 }
 
-/** Leading comment lines of a statement (the file's header rides on its first statement). */
+/** A statement without its comment lines (a file's header rides on its first statement). */
 function stripComments(stmt: string): string {
   return stmt.split('\n').filter((l) => !/^\s*--/.test(l)).join('\n').trim();
 }
