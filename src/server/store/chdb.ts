@@ -99,7 +99,8 @@ export class ChdbStore implements Store {
     this.writers = new SessionPool('writer', openWriter, limits.writerSessions);
     this.named = new NamedSessions((identity) => (identity === 'reader' ? openReader() : openWriter()));
     // The filters before readonly: once readonly is 1, `additional_table_filters` can no longer change.
-    this.scoped = new ScopedPools((scope) => open([common, ...filterStatements(scope), 'SET readonly = 1'])());
+    // As many statements at once per member as the anonymous readers have (a sidebar sends five together).
+    this.scoped = new ScopedPools((scope) => open([common, ...filterStatements(scope), 'SET readonly = 1'])(), limits.readerSessions);
     this.internal = new SessionPool('internal', open([]), 1);
     this.parser = new SessionPool('parser', open(['SET implicit_select = 0, readonly = 1']), 1);
   }
