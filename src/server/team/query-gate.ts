@@ -19,6 +19,8 @@ import { checkAst, checkKind, checkTree, type Catalogue, type ReadRule } from '.
 import { setRequestScope, type RequestScope } from '../clickhouse-http/request-scope';
 import { refusePlainText } from './plain-text-refusal';
 import { presented } from '../local-access';
+import { createCentralReads } from './central-reads';
+import { MembersFile } from './members';
 
 /** The Authorization header as sent (Bearer or Basic: the team authenticator reads both), else ClickHouse's other forms. */
 function presentedCredentials(req: IncomingMessage, url: URL): { user?: string; password?: string } | string | undefined {
@@ -45,6 +47,11 @@ function deny(res: ServerResponse, status: number, code: number, text: string, h
 const CATALOGUE_TTL_MS = 30_000;
 
 export function createTeamQueryServer(inner: HttpServer, team: TeamServing): HttpsServer {
+  // Central mode (team.json clickhouse_url): reads go to the ClickHouse server as the member's own
+  // ClickHouse user, so its roles and row policies scope them (central-reads.ts), not our filters.
+  const central = team.config.clickhouse_url
+    ? createCentralReads({ dir: team.dir, clickhouseUrl: team.config.clickhouse_url, members: new MembersFile(team.dir) })
+    : undefined;
   let catalogue: { at: number; value: Promise<Catalogue> } | undefined;
   const loadCatalogue = (run: (sql: string) => Promise<string>): Promise<Catalogue> => {
     if (!catalogue || Date.now() - catalogue.at > CATALOGUE_TTL_MS) {
@@ -81,6 +88,7 @@ export function createTeamQueryServer(inner: HttpServer, team: TeamServing): Htt
           req.resume();
           return deny(res, 401, 516, 'Authentication failed: a team member name and secret are required (wrong, missing or revoked).', { 'WWW-Authenticate': 'Basic realm="chapter-telemetry team"' });
         }
+        if (central) return central.forward(req, res, member);
         setRequestScope(req, scopeFor(member));
       }
       stripCredentials(req, url);
