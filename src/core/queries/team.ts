@@ -1,0 +1,164 @@
+/**
+ * The Team scope's questions (a coordinator's view of the whole team), read ONLY from the team
+ * server's aggregate tables — `daily_metrics`, `session_summaries` and `daily_errors` — because a
+ * coordinator may see every member's aggregates but no other member's raw events (the server
+ * enforces that; these queries simply never ask for more).
+ *
+ * Days: the aggregates are cut into days by the team server (its own time zone, `toDate(timestamp)`),
+ * so the window is a range of those days, bound as `{from_day:Date}` … `{to_day:Date}` inclusive.
+ * Chapters: the chapter a request's terminal was tagged with (`chapter_context`), as aggregated.
+ */
+import { bind, type BoundQuery } from './types';
+
+/** Inclusive range of team-server days, 'YYYY-MM-DD'. */
+export interface DayRange {
+  fromDay: string;
+  toDay: string;
+}
+
+const DAYS = `day >= {from_day:Date} AND day <= {to_day:Date}`;
+const TOKENS = `input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens`;
+const dayParams = (r: DayRange) => ({ from_day: r.fromDay, to_day: r.toDay });
+
+/** Cost by member: one row per member with requests or errors in the range, most expensive first. */
+export interface MemberCostRow {
+  member: string;
+  cost: number;
+  requests: number;
+  errors: number;
+  tokens: number;
+  chapters: number;
+}
+export function teamCostByMember(r: DayRange): BoundQuery<MemberCostRow> {
+  return bind('team.costByMember', `SELECT user_id AS member, toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(requests)) AS requests,
+  toFloat64(sum(errors)) AS errors, toFloat64(sum(${TOKENS})) AS tokens,
+  toFloat64(uniqExactIf(chapter, chapter != '' AND requests > 0)) AS chapters
+FROM daily_metrics
+WHERE ${DAYS}
+GROUP BY member
+HAVING requests > 0 OR errors > 0
+ORDER BY cost DESC, member ASC`, dayParams(r));
+}
+
+/** Cost and requests per day and member (the stacked chart). */
+export interface DayMemberCostRow {
+  day: string;
+  member: string;
+  cost: number;
+  requests: number;
+}
+export function teamDailyCostByMember(r: DayRange): BoundQuery<DayMemberCostRow> {
+  return bind('team.dailyCostByMember', `SELECT toString(day) AS day, user_id AS member, toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(requests)) AS requests
+FROM daily_metrics
+WHERE ${DAYS}
+GROUP BY day, member
+HAVING requests > 0
+ORDER BY day, member`, dayParams(r));
+}
+
+/** The team's error rate per day and per member, from the daily rollup (requests and errors counted side by side). */
+export interface MemberErrorRateRow {
+  member: string;
+  requests: number;
+  errors: number;
+}
+export function teamErrorRateByMember(r: DayRange): BoundQuery<MemberErrorRateRow> {
+  return bind('team.errorRateByMember', `SELECT user_id AS member, toFloat64(sum(requests)) AS requests, toFloat64(sum(errors)) AS errors
+FROM daily_metrics
+WHERE ${DAYS}
+GROUP BY member
+HAVING errors > 0
+ORDER BY errors DESC, member ASC`, dayParams(r));
+}
+
+/** The team's error patterns: API errors per day by HTTP status (no message text: that is content). */
+export interface DayStatusErrorRow {
+  day: string;
+  status_code: string;
+  errors: number;
+  members: number;
+}
+export function teamErrorsByStatus(r: DayRange): BoundQuery<DayStatusErrorRow> {
+  return bind('team.errorsByStatus', `SELECT toString(day) AS day, toString(status_code) AS status_code, toFloat64(sum(errors)) AS errors,
+  toFloat64(uniqExactIf(user_id, errors > 0)) AS members
+FROM daily_errors
+WHERE ${DAYS}
+GROUP BY day, status_code
+HAVING errors > 0
+ORDER BY day, errors DESC, status_code`, dayParams(r));
+}
+
+/** Errors by status, model and member over the range: which failures hit whom. */
+export interface StatusModelErrorRow {
+  status_code: string;
+  model: string;
+  member: string;
+  errors: number;
+}
+export function teamErrorsByStatusModelMember(r: DayRange): BoundQuery<StatusModelErrorRow> {
+  return bind('team.errorsByStatusModel', `SELECT toString(status_code) AS status_code, model, user_id AS member, toFloat64(sum(errors)) AS errors
+FROM daily_errors
+WHERE ${DAYS}
+GROUP BY status_code, model, member
+HAVING errors > 0
+ORDER BY errors DESC, status_code, model, member`, dayParams(r));
+}
+
+/** Chapter complexity across contributors: tokens, requests, tokens per request, contributors, cost. */
+export interface TeamChapterRow {
+  chapter: string;
+  tokens: number;
+  requests: number;
+  avg_tokens_per_request: number;
+  contributors: number;
+  cost: number;
+  errors: number;
+}
+export function teamChapterComplexity(r: DayRange): BoundQuery<TeamChapterRow> {
+  return bind('team.chapterComplexity', `SELECT chapter, toFloat64(sum(${TOKENS})) AS tokens, toFloat64(sum(requests)) AS requests,
+  toFloat64(if(sum(requests) = 0, 0, sum(${TOKENS}) / sum(requests))) AS avg_tokens_per_request,
+  toFloat64(uniqExactIf(user_id, requests > 0)) AS contributors,
+  toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(errors)) AS errors
+FROM daily_metrics
+WHERE ${DAYS}
+GROUP BY chapter
+HAVING requests > 0 OR errors > 0
+ORDER BY tokens DESC, chapter ASC`, dayParams(r));
+}
+
+/** Who worked on which chapter: tokens and cost per chapter and member. */
+export interface ChapterMemberRow {
+  chapter: string;
+  member: string;
+  tokens: number;
+  requests: number;
+  cost: number;
+}
+export function teamChapterByMember(r: DayRange): BoundQuery<ChapterMemberRow> {
+  return bind('team.chapterByMember', `SELECT chapter, user_id AS member, toFloat64(sum(${TOKENS})) AS tokens, toFloat64(sum(requests)) AS requests,
+  toFloat64(sum(cost_usd)) AS cost
+FROM daily_metrics
+WHERE ${DAYS}
+GROUP BY chapter, member
+HAVING requests > 0
+ORDER BY chapter ASC, tokens DESC, member ASC`, dayParams(r));
+}
+
+/** Sessions per chapter, from the session rollup: sessions whose last event falls in the range. */
+export interface ChapterSessionsCountRow {
+  chapter: string;
+  sessions: number;
+}
+export function teamChapterSessions(r: DayRange): BoundQuery<ChapterSessionsCountRow> {
+  // session_summaries is an AggregatingMergeTree: merge each (user_id, session_id) first, then count.
+  return bind('team.chapterSessions', `SELECT chapter, toFloat64(count()) AS sessions
+FROM (
+  SELECT user_id, session_id, groupUniqArrayArray(chapters) AS chs, max(last_seen) AS last
+  FROM session_summaries
+  GROUP BY user_id, session_id
+)
+ARRAY JOIN chs AS chapter
+WHERE toDate(last) >= {from_day:Date} AND toDate(last) <= {to_day:Date}
+GROUP BY chapter
+ORDER BY chapter`, dayParams(r));
+}
