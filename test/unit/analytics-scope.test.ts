@@ -50,8 +50,8 @@ describe('scope queries', () => {
   const f: Q.Filter = { userId: EVIL, scope: 'me', fromMs: 1, toMs: 2, timeZone: 'UTC' };
   const range: Q.DayRange = { fromDay: '2026-11-01', toDay: '2026-11-30' };
   const team = [
-    Q.teamCostByMember(range), Q.teamDailyCostByMember(range), Q.teamErrorRateByMember(range), Q.teamErrorsByStatus(range),
-    Q.teamErrorsByStatusModelMember(range), Q.teamChapterComplexity(range), Q.teamChapterByMember(range), Q.teamChapterSessions(range),
+    Q.teamCostByMember(range), Q.teamDailyCostByMember(range), Q.teamErrorRateByMember(range), Q.teamErrorPatterns(range),
+    Q.teamDailyErrors(range), Q.teamErrorsByMember(range), Q.teamChapterComplexity(range), Q.teamChapterByMember(range), Q.teamChapterSessions(range),
   ];
   test('the hidden-rows query counts the other authors: user bound, never in the SQL text', () => {
     const q = Q.hiddenByAuthor(f);

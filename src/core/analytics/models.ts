@@ -5,8 +5,8 @@
 import type {
   AffectedSessionRow, ChapterComplexityRow, DayChapterCostRow, ChapterCostRow, ChapterCostTokensRow, ChapterSessionRow, ChapterTotalsRow,
   DayCostRow, DayErrorRateRow, DayErrorRow, DayModelCostRow, DayTokensRow, ErrorMessageRow, ErrorOccurrenceRow,
-  ModelCostRow, PeriodKey, TotalsRow, HiddenRowsRow, MemberCostRow, DayMemberCostRow, MemberErrorRateRow, DayStatusErrorRow,
-  StatusModelErrorRow, TeamChapterRow, ChapterMemberRow,
+  ModelCostRow, PeriodKey, TotalsRow, HiddenRowsRow, MemberCostRow, DayMemberCostRow, MemberErrorRateRow, ErrorPatternRow,
+  DayErrorKindRow, MemberErrorKindRow, TeamChapterRow, ChapterMemberRow,
 } from '../queries';
 import type { ViewScope } from './scope';
 import type { CostLimits } from '../budget';
@@ -92,10 +92,12 @@ export interface TeamCostData {
 }
 export interface TeamErrorsData {
   range: ResolvedRange;
-  byMember: MemberErrorRateRow[];
-  /** Absent when the team server has no `daily_errors` table (an older server): the view says so. */
-  byStatus?: DayStatusErrorRow[];
-  byStatusModel?: StatusModelErrorRow[];
+  /** API error rate per member (daily_metrics). */
+  rateByMember: MemberErrorRateRow[];
+  /** From `daily_errors`; absent when the team server has no such table (an older server): the view says so. */
+  patterns?: ErrorPatternRow[];
+  daily?: DayErrorKindRow[];
+  byMember?: MemberErrorKindRow[];
 }
 export interface TeamChaptersData {
   range: ResolvedRange;

@@ -1,7 +1,7 @@
 /** The Team scope's loaders: the team server's aggregates for a range picked like the other panels'. */
 import {
   teamChapterByMember, teamChapterComplexity, teamChapterSessions, teamCostByMember, teamDailyCostByMember, teamErrorRateByMember,
-  teamErrorsByStatus, teamErrorsByStatusModelMember, type DayRange, type QueryRunner,
+  teamDailyErrors, teamErrorPatterns, teamErrorsByMember, type DayRange, type QueryRunner,
 } from '../queries';
 import { isUnknownTable } from './errors';
 import { resolveRange } from './load';
@@ -26,10 +26,10 @@ export async function loadTeamErrors(run: QueryRunner, spec: RangeSpec, now?: Da
     if (isUnknownTable(e)) return undefined;
     throw e;
   });
-  const [byMember, byStatus, byStatusModel] = await Promise.all([
-    run.rows(teamErrorRateByMember(d)), optional(run.rows(teamErrorsByStatus(d))), optional(run.rows(teamErrorsByStatusModelMember(d))),
+  const [rateByMember, patterns, daily, byMember] = await Promise.all([
+    run.rows(teamErrorRateByMember(d)), optional(run.rows(teamErrorPatterns(d))), optional(run.rows(teamDailyErrors(d))), optional(run.rows(teamErrorsByMember(d))),
   ]);
-  return { range, byMember, ...(byStatus ? { byStatus } : {}), ...(byStatusModel ? { byStatusModel } : {}) };
+  return { range, rateByMember, ...(patterns && daily && byMember ? { patterns, daily, byMember } : {}) };
 }
 
 export async function loadTeamChapters(run: QueryRunner, spec: RangeSpec, now?: Date): Promise<TeamChaptersData> {

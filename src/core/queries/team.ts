@@ -56,7 +56,7 @@ HAVING requests > 0
 ORDER BY day, member`, dayParams(r));
 }
 
-/** The team's error rate per day and per member, from the daily rollup (requests and errors counted side by side). */
+/** The team's API error rate per member, from the daily rollup (requests and API errors counted side by side). */
 export interface MemberErrorRateRow {
   member: string;
   requests: number;
@@ -71,37 +71,59 @@ HAVING errors > 0
 ORDER BY errors DESC, member ASC`, dayParams(r));
 }
 
-/** The team's error patterns: API errors per day by HTTP status (no message text: that is content). */
-export interface DayStatusErrorRow {
-  day: string;
+/**
+ * The team's error patterns, from `daily_errors` (counts and kinds, no message text: that is
+ * content): failed API calls by error type and HTTP status, failed tool runs by tool and error type.
+ */
+const KIND = `event_type, error_type, toString(status_code) AS status_code, tool_name`;
+export interface ErrorKind {
+  event_type: string;
+  error_type: string;
   status_code: string;
+  tool_name: string;
+}
+export interface ErrorPatternRow extends ErrorKind {
   errors: number;
   members: number;
+  chapters: number;
+  last_seen: string;
 }
-export function teamErrorsByStatus(r: DayRange): BoundQuery<DayStatusErrorRow> {
-  return bind('team.errorsByStatus', `SELECT toString(day) AS day, toString(status_code) AS status_code, toFloat64(sum(errors)) AS errors,
-  toFloat64(uniqExactIf(user_id, errors > 0)) AS members
+export function teamErrorPatterns(r: DayRange): BoundQuery<ErrorPatternRow> {
+  return bind('team.errorPatterns', `SELECT ${KIND}, toFloat64(sum(errors)) AS errors,
+  toFloat64(uniqExact(user_id)) AS members, toFloat64(uniqExactIf(chapter, chapter != '')) AS chapters, toString(max(day)) AS last_seen
 FROM daily_errors
 WHERE ${DAYS}
-GROUP BY day, status_code
+GROUP BY event_type, error_type, status_code, tool_name
 HAVING errors > 0
-ORDER BY day, errors DESC, status_code`, dayParams(r));
+ORDER BY errors DESC, event_type, error_type, status_code, tool_name`, dayParams(r));
 }
 
-/** Errors by status, model and member over the range: which failures hit whom. */
-export interface StatusModelErrorRow {
-  status_code: string;
-  model: string;
+/** The same kinds per day (the stacked chart). */
+export interface DayErrorKindRow extends ErrorKind {
+  day: string;
+  errors: number;
+}
+export function teamDailyErrors(r: DayRange): BoundQuery<DayErrorKindRow> {
+  return bind('team.dailyErrors', `SELECT toString(day) AS day, ${KIND}, toFloat64(sum(errors)) AS errors
+FROM daily_errors
+WHERE ${DAYS}
+GROUP BY day, event_type, error_type, status_code, tool_name
+HAVING errors > 0
+ORDER BY day, errors DESC, event_type, error_type, status_code, tool_name`, dayParams(r));
+}
+
+/** Which kinds hit whom. */
+export interface MemberErrorKindRow extends ErrorKind {
   member: string;
   errors: number;
 }
-export function teamErrorsByStatusModelMember(r: DayRange): BoundQuery<StatusModelErrorRow> {
-  return bind('team.errorsByStatusModel', `SELECT toString(status_code) AS status_code, model, user_id AS member, toFloat64(sum(errors)) AS errors
+export function teamErrorsByMember(r: DayRange): BoundQuery<MemberErrorKindRow> {
+  return bind('team.errorsByMember', `SELECT user_id AS member, ${KIND}, toFloat64(sum(errors)) AS errors
 FROM daily_errors
 WHERE ${DAYS}
-GROUP BY status_code, model, member
+GROUP BY member, event_type, error_type, status_code, tool_name
 HAVING errors > 0
-ORDER BY errors DESC, status_code, model, member`, dayParams(r));
+ORDER BY member, errors DESC, event_type, error_type, status_code, tool_name`, dayParams(r));
 }
 
 /** Chapter complexity across contributors: tokens, requests, tokens per request, contributors, cost. */

@@ -4,6 +4,7 @@
  * aggregate tables; there is no drill-down into other members' sessions or messages on purpose.
  */
 import type { RangeSpec } from '../../core/analytics';
+import type { ErrorKind, ErrorPatternRow, MemberErrorKindRow } from '../../core/queries';
 import { seriesColor } from '../charts';
 import { h, table } from '../dom';
 import { chapterName, int, money, orNone, pct } from '../format';
@@ -53,42 +54,57 @@ export async function renderTeamCost(spec: RangeSpec): Promise<HTMLElement> {
     ], d.members)));
 }
 
+/** One words for an error kind: "rate_limit_error (429)" for API calls, "tool Bash: error" for tools. */
+function kindLabel(k: ErrorKind): string {
+  return k.event_type === 'tool_result' ? `tool ${orNone(k.tool_name)}: ${orNone(k.error_type)}`
+    : `${orNone(k.error_type)} (${orNone(k.status_code)})${k.event_type === 'api_retries_exhausted' ? ', retries exhausted' : ''}`;
+}
+
+const KIND_COLUMNS = [
+  { key: 'event_type', label: 'Event', value: (r: ErrorKind) => r.event_type },
+  { key: 'error_type', label: 'Error type', value: (r: ErrorKind) => r.error_type, format: orNone },
+  { key: 'status_code', label: 'Status', value: (r: ErrorKind) => r.status_code, format: orNone },
+  { key: 'tool_name', label: 'Tool', value: (r: ErrorKind) => r.tool_name, format: orNone },
+];
+
 export async function renderTeamErrors(spec: RangeSpec): Promise<HTMLElement> {
   const d = await request('teamErrors', spec);
-  const totalErrors = d.byMember.reduce((s, r) => s + r.errors, 0);
-  const statuses = [...new Set((d.byStatus ?? []).map((r) => orNone(r.status_code)))].sort();
+  const apiErrors = d.rateByMember.reduce((s, r) => s + r.errors, 0);
+  const kinds = [...new Set((d.daily ?? []).map(kindLabel))].sort();
+  const patterns = d.patterns && d.daily && d.byMember ? { patterns: d.patterns, daily: d.daily, byMember: d.byMember } : undefined;
   return h('div', { 'data-team': 'errors' },
-    h('p', { class: 'muted' }, `${d.range.label} · `, h('strong', { 'data-metric': 'team-errors', 'data-value': String(totalErrors) }, int(totalErrors)),
-      ` errors across the team · ${DAYS_NOTE}`),
-    d.byStatus ? chartSection('team-by-status', 'The team\'s errors per day by HTTP status', () => ({
-      type: 'bar',
-      data: {
-        labels: days(d),
-        datasets: statuses.map((st, i) => ({
-          label: st, stack: 'errors', backgroundColor: seriesColor(i),
-          data: days(d).map((day) => (d.byStatus ?? []).filter((r) => r.day === day && orNone(r.status_code) === st).reduce((a, r) => a + r.errors, 0)),
-        })),
-      },
-      options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
-    }), table('team-by-status', 'Errors per day by status (members affected)', [
-      { key: 'day', label: 'Day', value: (r) => r.day },
-      { key: 'status_code', label: 'Status', value: (r) => r.status_code, format: orNone },
-      { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
-      { key: 'members', label: 'Members', value: (r) => r.members, format: int },
-    ], d.byStatus))
-      : h('p', { class: 'muted', 'data-metric': 'no-daily-errors' }, 'This team server has no error-status rollup yet (daily_errors): only error counts per member are shown.'),
-    ...(d.byStatusModel ? [section('team-status-model', 'Which failures hit whom', table('team-status-model', 'Errors by status, model and member', [
-      { key: 'status_code', label: 'Status', value: (r) => r.status_code, format: orNone },
-      { key: 'model', label: 'Model', value: (r) => r.model, format: orNone },
-      { key: 'member', label: 'Member', value: (r) => r.member },
-      { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
-    ], d.byStatusModel))] : []),
-    section('team-error-rate', 'Error rate by member', table('team-error-rate', 'Errors against requests per member', [
+    h('p', { class: 'muted' }, `${d.range.label} · `, h('strong', { 'data-metric': 'team-api-errors', 'data-value': String(apiErrors) }, int(apiErrors)),
+      ` API errors across the team · ${DAYS_NOTE}`),
+    ...(patterns ? [
+      chartSection('team-daily-errors', 'The team\'s errors per day by kind', () => ({
+        type: 'bar',
+        data: {
+          labels: days(d),
+          datasets: kinds.map((k, i) => ({
+            label: k, stack: 'errors', backgroundColor: seriesColor(i),
+            data: days(d).map((day) => patterns.daily.filter((r) => r.day === day && kindLabel(r) === k).reduce((a, r) => a + r.errors, 0)),
+          })),
+        },
+        options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+      }), table<ErrorPatternRow>('team-patterns', 'Error patterns: kinds, members and chapters affected (no message text)', [
+        ...KIND_COLUMNS,
+        { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
+        { key: 'members', label: 'Members', value: (r) => r.members, format: int },
+        { key: 'chapters', label: 'Chapters', value: (r) => r.chapters, format: int },
+        { key: 'last_seen', label: 'Last day', value: (r) => r.last_seen },
+      ], patterns.patterns)),
+      section('team-errors-by-member', 'Which errors hit whom', table<MemberErrorKindRow>('team-errors-by-member', 'Errors by member and kind', [
+        { key: 'member', label: 'Member', value: (r) => r.member },
+        ...KIND_COLUMNS,
+        { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
+      ], patterns.byMember)),
+    ] : [h('p', { class: 'muted', 'data-metric': 'no-daily-errors' }, 'This team server has no error rollup (daily_errors) yet: only API error counts per member are shown.')]),
+    section('team-error-rate', 'API error rate by member', table('team-error-rate', 'API errors against requests per member', [
       { key: 'member', label: 'Member', value: (r) => r.member },
       { key: 'requests', label: 'Requests', value: (r) => r.requests, format: int },
-      { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
+      { key: 'errors', label: 'API errors', value: (r) => r.errors, format: int },
       { key: 'error_rate', label: 'Error rate', value: (r) => (r.requests + r.errors > 0 ? r.errors / (r.requests + r.errors) : 0), format: pct },
-    ], d.byMember)));
+    ], d.rateByMember)));
 }
 
 export async function renderTeamChapters(spec: RangeSpec): Promise<HTMLElement> {
