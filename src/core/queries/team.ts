@@ -16,8 +16,10 @@ export interface DayRange {
   toDay: string;
 }
 
-const DAYS = `day >= {from_day:Date} AND day <= {to_day:Date}`;
-const TOKENS = `input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens`;
+// Columns are read through the table alias `t`: a result alias such as `requests` or `day` must never
+// shadow the column of the same name inside another expression (ClickHouse resolves aliases first).
+const DAYS = `t.day >= {from_day:Date} AND t.day <= {to_day:Date}`;
+const TOKENS = `t.input_tokens + t.output_tokens + t.cache_read_tokens + t.cache_creation_tokens`;
 const dayParams = (r: DayRange) => ({ from_day: r.fromDay, to_day: r.toDay });
 
 /** Cost by member: one row per member with requests or errors in the range, most expensive first. */
@@ -30,10 +32,10 @@ export interface MemberCostRow {
   chapters: number;
 }
 export function teamCostByMember(r: DayRange): BoundQuery<MemberCostRow> {
-  return bind('team.costByMember', `SELECT user_id AS member, toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(requests)) AS requests,
-  toFloat64(sum(errors)) AS errors, toFloat64(sum(${TOKENS})) AS tokens,
-  toFloat64(uniqExactIf(chapter, chapter != '' AND requests > 0)) AS chapters
-FROM daily_metrics
+  return bind('team.costByMember', `SELECT t.user_id AS member, toFloat64(sum(t.cost_usd)) AS cost, toFloat64(sum(t.requests)) AS requests,
+  toFloat64(sum(t.errors)) AS errors, toFloat64(sum(${TOKENS})) AS tokens,
+  toFloat64(uniqExactIf(t.chapter, t.chapter != '' AND t.requests > 0)) AS chapters
+FROM daily_metrics AS t
 WHERE ${DAYS}
 GROUP BY member
 HAVING requests > 0 OR errors > 0
@@ -48,8 +50,8 @@ export interface DayMemberCostRow {
   requests: number;
 }
 export function teamDailyCostByMember(r: DayRange): BoundQuery<DayMemberCostRow> {
-  return bind('team.dailyCostByMember', `SELECT toString(day) AS day, user_id AS member, toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(requests)) AS requests
-FROM daily_metrics
+  return bind('team.dailyCostByMember', `SELECT toString(t.day) AS day, t.user_id AS member, toFloat64(sum(t.cost_usd)) AS cost, toFloat64(sum(t.requests)) AS requests
+FROM daily_metrics AS t
 WHERE ${DAYS}
 GROUP BY day, member
 HAVING requests > 0
@@ -63,8 +65,8 @@ export interface MemberErrorRateRow {
   errors: number;
 }
 export function teamErrorRateByMember(r: DayRange): BoundQuery<MemberErrorRateRow> {
-  return bind('team.errorRateByMember', `SELECT user_id AS member, toFloat64(sum(requests)) AS requests, toFloat64(sum(errors)) AS errors
-FROM daily_metrics
+  return bind('team.errorRateByMember', `SELECT t.user_id AS member, toFloat64(sum(t.requests)) AS requests, toFloat64(sum(t.errors)) AS errors
+FROM daily_metrics AS t
 WHERE ${DAYS}
 GROUP BY member
 HAVING errors > 0
@@ -75,7 +77,7 @@ ORDER BY errors DESC, member ASC`, dayParams(r));
  * The team's error patterns, from `daily_errors` (counts and kinds, no message text: that is
  * content): failed API calls by error type and HTTP status, failed tool runs by tool and error type.
  */
-const KIND = `event_type, error_type, toString(status_code) AS status_code, tool_name`;
+const KIND = `t.event_type AS event_type, t.error_type AS error_type, toString(t.status_code) AS status_code, t.tool_name AS tool_name`;
 export interface ErrorKind {
   event_type: string;
   error_type: string;
@@ -89,9 +91,9 @@ export interface ErrorPatternRow extends ErrorKind {
   last_seen: string;
 }
 export function teamErrorPatterns(r: DayRange): BoundQuery<ErrorPatternRow> {
-  return bind('team.errorPatterns', `SELECT ${KIND}, toFloat64(sum(errors)) AS errors,
-  toFloat64(uniqExact(user_id)) AS members, toFloat64(uniqExactIf(chapter, chapter != '')) AS chapters, toString(max(day)) AS last_seen
-FROM daily_errors
+  return bind('team.errorPatterns', `SELECT ${KIND}, toFloat64(sum(t.errors)) AS errors,
+  toFloat64(uniqExact(t.user_id)) AS members, toFloat64(uniqExactIf(t.chapter, t.chapter != '')) AS chapters, toString(max(t.day)) AS last_seen
+FROM daily_errors AS t
 WHERE ${DAYS}
 GROUP BY event_type, error_type, status_code, tool_name
 HAVING errors > 0
@@ -104,8 +106,8 @@ export interface DayErrorKindRow extends ErrorKind {
   errors: number;
 }
 export function teamDailyErrors(r: DayRange): BoundQuery<DayErrorKindRow> {
-  return bind('team.dailyErrors', `SELECT toString(day) AS day, ${KIND}, toFloat64(sum(errors)) AS errors
-FROM daily_errors
+  return bind('team.dailyErrors', `SELECT toString(t.day) AS day, ${KIND}, toFloat64(sum(t.errors)) AS errors
+FROM daily_errors AS t
 WHERE ${DAYS}
 GROUP BY day, event_type, error_type, status_code, tool_name
 HAVING errors > 0
@@ -118,8 +120,8 @@ export interface MemberErrorKindRow extends ErrorKind {
   errors: number;
 }
 export function teamErrorsByMember(r: DayRange): BoundQuery<MemberErrorKindRow> {
-  return bind('team.errorsByMember', `SELECT user_id AS member, ${KIND}, toFloat64(sum(errors)) AS errors
-FROM daily_errors
+  return bind('team.errorsByMember', `SELECT t.user_id AS member, ${KIND}, toFloat64(sum(t.errors)) AS errors
+FROM daily_errors AS t
 WHERE ${DAYS}
 GROUP BY member, event_type, error_type, status_code, tool_name
 HAVING errors > 0
@@ -137,11 +139,11 @@ export interface TeamChapterRow {
   errors: number;
 }
 export function teamChapterComplexity(r: DayRange): BoundQuery<TeamChapterRow> {
-  return bind('team.chapterComplexity', `SELECT chapter, toFloat64(sum(${TOKENS})) AS tokens, toFloat64(sum(requests)) AS requests,
-  toFloat64(if(sum(requests) = 0, 0, sum(${TOKENS}) / sum(requests))) AS avg_tokens_per_request,
-  toFloat64(uniqExactIf(user_id, requests > 0)) AS contributors,
-  toFloat64(sum(cost_usd)) AS cost, toFloat64(sum(errors)) AS errors
-FROM daily_metrics
+  return bind('team.chapterComplexity', `SELECT t.chapter AS chapter, toFloat64(sum(${TOKENS})) AS tokens, toFloat64(sum(t.requests)) AS requests,
+  toFloat64(if(sum(t.requests) = 0, 0, sum(${TOKENS}) / sum(t.requests))) AS avg_tokens_per_request,
+  toFloat64(uniqExactIf(t.user_id, t.requests > 0)) AS contributors,
+  toFloat64(sum(t.cost_usd)) AS cost, toFloat64(sum(t.errors)) AS errors
+FROM daily_metrics AS t
 WHERE ${DAYS}
 GROUP BY chapter
 HAVING requests > 0 OR errors > 0
@@ -157,9 +159,9 @@ export interface ChapterMemberRow {
   cost: number;
 }
 export function teamChapterByMember(r: DayRange): BoundQuery<ChapterMemberRow> {
-  return bind('team.chapterByMember', `SELECT chapter, user_id AS member, toFloat64(sum(${TOKENS})) AS tokens, toFloat64(sum(requests)) AS requests,
-  toFloat64(sum(cost_usd)) AS cost
-FROM daily_metrics
+  return bind('team.chapterByMember', `SELECT t.chapter AS chapter, t.user_id AS member, toFloat64(sum(${TOKENS})) AS tokens, toFloat64(sum(t.requests)) AS requests,
+  toFloat64(sum(t.cost_usd)) AS cost
+FROM daily_metrics AS t
 WHERE ${DAYS}
 GROUP BY chapter, member
 HAVING requests > 0
