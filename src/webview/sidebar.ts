@@ -140,7 +140,8 @@ function panelsBar(): HTMLElement {
 
 function render(d: SidebarData): void {
   setState(d.empty ? 'empty' : 'ready');
-  if (d.empty && d.scope === 'all') replace(root, firstSteps());
+  // An empty local store shows the first steps; with a team connection the chooser stays (Mine / Team have data).
+  if (d.empty && d.scope === 'all') replace(root, options.some((o) => o.scope === 'mine') ? scopeBar() : null, firstSteps());
   else replace(root, scopeBar(), hiddenNote(d, () => setScope('all')), totalsTable(d), currentChapter(d), sparkline(d), lists(d), panelsBar(),
     h('p', { class: 'muted asof', 'data-asof': String(d.asOf) }, `Updated ${new Date(d.asOf).toLocaleTimeString()}`));
   disposeDetached();

@@ -44,8 +44,8 @@ export function scopeOptions(ctx: ScopeContext): ScopeOption[] {
     { scope: 'me', label: t ? `Local: only ${ctx.userId}` : `Only ${ctx.userId}` },
   ];
   if (t) {
-    out.push({ scope: 'mine', label: `Mine on team ${t.team} (${t.member})` });
-    if (TEAM_VIEW_ROLES.includes(t.role)) out.push({ scope: 'team', label: `Team ${t.team} (aggregates)` });
+    out.push({ scope: 'mine', label: `Mine: ${t.member} on ${t.team}` });
+    if (TEAM_VIEW_ROLES.includes(t.role)) out.push({ scope: 'team', label: `Team: all of ${t.team} (aggregates)` });
   }
   return out;
 }
