@@ -1,5 +1,6 @@
 /** One bundle for the three panels; the host says which one in `data-kind`, the state survives reloads. */
-import { DEFAULT_SCOPE, type RangeSpec, type ScopeOption, type ViewScope } from '../core/analytics';
+import type { RangeSpec } from '../core/analytics';
+import { DEFAULT_SCOPE, type ScopeOption, type ViewScope } from '../core/analytics/scope';
 import { disposeDetached } from './charts';
 import { h, replace } from './dom';
 import { asFailure, failureView } from './failure';

@@ -1,5 +1,6 @@
 /** The scope chooser every view shows, and the note that says what an author filter hides. */
-import { hiddenRowsText, type Scoped, type ScopeOption, type ViewScope } from '../core/analytics';
+import type { Scoped } from '../core/analytics';
+import { hiddenRowsText, type ScopeOption, type ViewScope } from '../core/analytics/scope';
 import { h } from './dom';
 
 export function scopePicker(options: readonly ScopeOption[], current: ViewScope, onChange: (s: ViewScope) => void): HTMLElement {

@@ -2,7 +2,8 @@
  * The sidebar: totals for today / 7 / 30 days, top chapters, models, a 14-day sparkline, for the
  * chosen scope (the whole local store by default); in the Team scope, the team's cost by member.
  */
-import { DEFAULT_SCOPE, type PeriodTotals, type ScopeOption, type SidebarData, type TeamCostData, type ViewScope } from '../core/analytics';
+import type { PeriodTotals, SidebarData, TeamCostData } from '../core/analytics';
+import { DEFAULT_SCOPE, type ScopeOption, type ViewScope } from '../core/analytics/scope';
 import type { PeriodKey } from '../core/queries';
 import { drawChart, disposeDetached, seriesColor } from './charts';
 import { button, h, replace, table } from './dom';
