@@ -226,4 +226,17 @@ describe('analytics scopes Local / Mine / Team in a real VS Code, against a team
     assert.deepEqual(rows.map((r) => [r.member, Number(r.requests)]), [['bob', 2], ['carol', 2]]);
     await vs.screenshot('central-sidebar-team');
   });
+
+  test('team server down: Mine says so (no local Start offered), the chooser stays, Local still works', async () => {
+    await team.stop();
+    const side = await webviewFrame(vs.page, 'body[data-view="sidebar"]', 60_000);
+    await side.locator('select[data-control="scope"]').selectOption('mine');
+    const failure = side.locator('.failure');
+    await failure.waitFor({ timeout: 60_000 });
+    assert.match(await failure.locator('.failure-message').innerText(), /team server at https:\/\/.* does not answer/);
+    assert.equal(await failure.locator('button', { hasText: 'Start' }).count(), 0, 'Start cannot fix the team server');
+    await vs.screenshot('central-sidebar-team-down');
+    await side.locator('select[data-control="scope"]').selectOption('all');
+    await side.locator('section[data-section="empty"]').waitFor({ timeout: 30_000 });
+  });
 });

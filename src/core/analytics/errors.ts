@@ -9,6 +9,8 @@ export interface QueryFailure {
   hint: string;
   /** The original error text, for the logs. */
   detail: string;
+  /** Where the read went: the team server's failures have no local Start to offer. Absent = the local store. */
+  source?: 'team';
 }
 
 const UNKNOWN_TABLE = /UNKNOWN_TABLE|Code: 60\b|Unknown table|doesn't exist/i;
@@ -44,19 +46,19 @@ export function classifyTeamFailure(err: unknown, url: string): QueryFailure {
   const detail = e && typeof e.message === 'string' ? e.message : String(err);
   const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
   if (code === '516' || /Code: 516\b|Authentication failed/i.test(detail)) {
-    return { kind: 'query', message: `The team server at ${url} refused this member's credential (wrong, rotated or removed).`, hint: 'Ask the team admin for a new bundle and run Centralize Telemetry again, or choose a Local scope.', detail };
+    return { source: 'team', kind: 'query', message: `The team server at ${url} refused this member's credential (wrong, rotated or removed).`, hint: 'Ask the team admin for a new bundle and run Centralize Telemetry again, or choose a Local scope.', detail };
   }
   if (code === '497' || /Code: 497\b|Not enough privileges|ACCESS_DENIED/i.test(detail)) {
-    return { kind: 'query', message: 'The team server does not let this member read that.', hint: 'Choose Mine or a Local scope; the Team scope is for coordinators.', detail };
+    return { source: 'team', kind: 'query', message: 'The team server does not let this member read that.', hint: 'Choose Mine or a Local scope; the Team scope is for coordinators.', detail };
   }
   if (/certificate|self[- ]signed|UNABLE_TO_VERIFY|ERR_TLS|CERT_/i.test(code + ' ' + detail)) {
-    return { kind: 'unreachable', message: `The team server at ${url} did not present a certificate from the team's CA.`, hint: 'Check the team server address; if the team CA changed, connect again with a new bundle.', detail };
+    return { source: 'team', kind: 'unreachable', message: `The team server at ${url} did not present a certificate from the team's CA.`, hint: 'Check the team server address; if the team CA changed, connect again with a new bundle.', detail };
   }
   if (NETWORK_CODES.has(code) || /socket hang up|timeout|fetch failed|ECONNREFUSED/i.test(detail)) {
-    return { kind: 'unreachable', message: `The team server at ${url} does not answer.`, hint: 'Check the network or ask the team admin whether the server runs; Local scopes work offline.', detail };
+    return { source: 'team', kind: 'unreachable', message: `The team server at ${url} does not answer.`, hint: 'Check the network or ask the team admin whether the server runs; Local scopes work offline.', detail };
   }
   if (isUnknownTable(err)) {
-    return { kind: 'schema', message: 'The team server is missing an analytics table.', hint: 'Ask the team admin to update and restart the team server.', detail };
+    return { source: 'team', kind: 'schema', message: 'The team server is missing an analytics table.', hint: 'Ask the team admin to update and restart the team server.', detail };
   }
-  return { kind: 'query', message: 'A query to the team server failed.', hint: 'Show Logs has the server\'s message.', detail };
+  return { source: 'team', kind: 'query', message: 'A query to the team server failed.', hint: 'Show Logs has the server\'s message.', detail };
 }
