@@ -86,6 +86,17 @@ async function statusKind(): Promise<'error' | 'warning' | 'standard'> {
   return /\berror-kind\b/.test(cls) ? 'error' : /\bwarning-kind\b/.test(cls) ? 'warning' : 'standard';
 }
 
+/** Every message in the notification centre (toasts hide themselves; the centre keeps them). */
+async function notificationCenter(): Promise<string[]> {
+  const page = vs.page;
+  await runCommand(page, 'Notifications: Show Notifications');
+  const center = page.locator('.notifications-center');
+  await center.waitFor({ state: 'visible', timeout: 15_000 });
+  const texts = (await center.locator('.notification-list-item-message').allTextContents()).map((t) => t.trim());
+  await page.keyboard.press('Escape');
+  return texts;
+}
+
 async function claudeInTerminal(): Promise<void> {
   const out = await runInTerminal(vs.page, 'claude -p "say hi" --model claude-sonnet-4-5; echo "exit=$?"', 180_000);
   assert.match(out, /exit=0$/, out);
@@ -121,6 +132,9 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
 
   after(async () => {
     if (vs) {
+      // The extension's own log (its output channel) beside the screenshots, for a failure's post-mortem.
+      const logs = filesUnder(join(vs.userDataDir, 'logs')).filter((p) => /Chapter Telemetry\.log$/.test(p));
+      writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'centralize-extension.log'), logs.map((p) => `== ${p}\n${readFileSync(p, 'utf8')}`).join('\n'));
       killServerFromState();
       await vs.close();
     }
@@ -280,15 +294,19 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await pickQuickInputItem(page, 'Yes: a coordinator needs numbers');
     // One active day so far: still "wait" is recommended; continue anyway.
     await pickQuickInputItem(page, 'Continue anyway');
+    await waitForQuickInputTitle(page, /3\/5/);
     await pickQuickInputItem(page, 'Everything');
+    await waitForQuickInputTitle(page, /4\/5/);
     await submitQuickInput(page, alice.bundle);
+    await waitForQuickInputTitle(page, /5\/5/);
     await pickQuickInputItem(page, 'Since a date');
     await submitQuickInput(page, new Date().toISOString().slice(0, 10));
     await waitForNotification(page, /Moving your history to team Book Team/, 60_000);
     await waitForNotification(page, /records \(\d+%\)/, 60_000);
     await clickNotificationButton(page, /Moving your history to team Book Team/, 'Cancel');
-    await waitForNotification(page, /History move paused at .* Nothing is sent until you resume/, 30_000);
-    assert.equal((JSON.parse(readFileSync(join(dataDir, 'forward.json'), 'utf8')) as { enabled: boolean }).enabled, false);
+    await eventually('forward.json paused', async () => ((JSON.parse(readFileSync(join(dataDir, 'forward.json'), 'utf8')) as { enabled: boolean }).enabled === false ? true : undefined), 30_000);
+    // The toast may already have hidden itself: the notification centre keeps every message.
+    await eventually('the paused message', async () => ((await notificationCenter()).some((t) => /History move paused at .* Nothing is sent until you resume/.test(t)) ? true : undefined), 30_000);
     const atPause = await moved();
     assert.ok(atPause < ROWS, `paused before the end (${atPause} of ${ROWS})`);
     await vs.screenshot('03-history-paused');
