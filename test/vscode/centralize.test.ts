@@ -224,6 +224,15 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await eventually('the run at the team server under alice', async () => ((await teamRequests()) === local ? true : undefined), 90_000);
     // no-content: the prompt text never reached the team (the CLI redacts it locally too; the key itself is dropped).
     assert.equal(await teamCount("SELECT count() AS n FROM otel_logs WHERE mapContains(LogAttributes, 'prompt')"), 0);
+    // Verify Collection adds the forwarding counts: local, delivered, queue, lag.
+    await dismissNotifications(page);
+    await runCommand(page, 'Chapter Telemetry: Verify Collection');
+    const verified = await waitForNotification(page, /Central \(team Book Team, /, 30_000);
+    const m = /Central \(team Book Team, (\w+)\): ([\d,]+) local records, ([\d,]+) delivered, ([\d,]+) in the queue, lag (\w+)/.exec(verified);
+    assert.ok(m, verified);
+    const [localRows, delivered, queue] = [m[2], m[3], m[4]].map((x) => Number(x!.replace(/,/g, '')));
+    assert.equal(localRows, delivered! + queue!, verified);
+    assert.ok(localRows! >= await localCount('SELECT count() FROM otel_logs'), verified);
   });
 
   test('the secret is nowhere: terminal environment, settings files, .claude/settings.local.json, the extension log', async () => {
