@@ -282,6 +282,7 @@ async function connect(ctx: TeamStore, c: Controller, a: Answers, interactive: b
     team: b.team, member: b.member, role: b.role, otlp_http: b.otlp_http, query_url: b.query_url, ca_pem: b.ca_pem, ca_sha256: b.ca_sha256,
     privacy: a.privacy, central: true, connected_at: new Date().toISOString(), history: a.history, history_done: a.history === 'none',
   };
+  const writtenAt = Date.now();
   try {
     const backend = await c.currentBackend(false);
     await backend.configureForwarding(forwardConfig(conn, a.secret, a.history, true));
@@ -298,7 +299,7 @@ async function connect(ctx: TeamStore, c: Controller, a: Answers, interactive: b
   void vscode.window.showInformationMessage(`Chapter Telemetry: ${msg}`);
   const result: CentralizeResult = { connected: true, ...base };
   if (a.history !== 'none') {
-    const moved = await followHistory(ctx, c);
+    const moved = await followHistory(ctx, c, writtenAt);
     if (moved) {
       result.moved = moved.moved;
       result.countCheck = moved.countCheck;
@@ -341,16 +342,21 @@ export async function centralizeCommand(ctx: TeamStore, c: Controller, arg: unkn
 
 let following: Promise<{ moved: number; countCheck?: string } | undefined> | undefined;
 
+/** How long after writing forward.json a status may still describe the previous file (the server follows it per tick). */
+const SETTLE_MS = 15_000;
+
 /**
  * Shows the history move's progress from forwardStatus() until it is done; Cancel pauses
- * forwarding. One at a time per window (a second call joins the first).
+ * forwarding. One at a time per window (a second call joins the first). `writtenAt`: when this
+ * window just wrote forward.json; until the server shows it (a target enabled since then) or
+ * SETTLE_MS pass, an old status's "paused" or "done" is not believed.
  */
-export function followHistory(ctx: TeamStore, c: Controller): Promise<{ moved: number; countCheck?: string } | undefined> {
-  following ??= doFollowHistory(ctx, c).finally(() => (following = undefined));
+export function followHistory(ctx: TeamStore, c: Controller, writtenAt?: number): Promise<{ moved: number; countCheck?: string } | undefined> {
+  following ??= doFollowHistory(ctx, c, writtenAt).finally(() => (following = undefined));
   return following;
 }
 
-async function doFollowHistory(ctx: TeamStore, c: Controller): Promise<{ moved: number; countCheck?: string } | undefined> {
+async function doFollowHistory(ctx: TeamStore, c: Controller, writtenAt?: number): Promise<{ moved: number; countCheck?: string } | undefined> {
   const conn = getTeamConnection(ctx);
   if (!conn?.central || conn.history_done) return undefined;
   const backend = await c.currentBackend(false);
@@ -370,13 +376,15 @@ async function doFollowHistory(ctx: TeamStore, c: Controller): Promise<{ moved: 
         }
       }
       const h = last?.history;
-      if (last?.state === 'paused' || last?.state === 'off') return 'paused' as const;
+      const settling = writtenAt !== undefined && Date.now() - writtenAt < SETTLE_MS;
+      const current = !settling || (last?.enabled_at !== undefined && Date.parse(last.enabled_at) >= writtenAt! - 1000 && last.state !== 'paused' && last.state !== 'off');
+      if (current && (last?.state === 'paused' || last?.state === 'off')) return 'paused' as const;
       if (h) {
         const pct = historyPercent(h);
         progress.report({ message: `${historyProgressText(h)}${last?.state === 'failing' ? ` — delivery failing: ${last.last_error ?? 'see the status bar'}` : ''}`, increment: Math.max(0, pct - shown) });
         shown = Math.max(shown, pct);
-        if (h.delivered_rows >= h.total_rows) return 'done' as const;
-      } else if (last && last.queue_rows === 0 && (last.state === 'idle' || last.state === 'delivering')) return 'done' as const;
+        if (current && h.delivered_rows >= h.total_rows) return 'done' as const;
+      } else if (current && last && last.queue_rows === 0 && (last.state === 'idle' || last.state === 'delivering')) return 'done' as const;
       await new Promise<void>((r) => {
         const t = setTimeout(r, 1000);
         token.onCancellationRequested(() => { clearTimeout(t); r(); });
@@ -442,9 +450,10 @@ export async function resumeForwarding(ctx: TeamStore, c: Controller): Promise<b
   const conn = getTeamConnection(ctx);
   const secret = await getTeamSecret(ctx);
   if (!conn?.central || !secret) return false;
+  const writtenAt = Date.now();
   await (await c.currentBackend(false)).configureForwarding(forwardConfig(conn, secret, (conn.history ?? 'none') as HistoryChoice, true));
   c.output.info(`Centralize: forwarding to team ${conn.team} resumed.`);
-  void followHistory(ctx, c);
+  void followHistory(ctx, c, writtenAt);
   return true;
 }
 
