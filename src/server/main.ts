@@ -209,7 +209,8 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     throw new Fatal(EXIT.engineFailed, `could not prepare the schema in ${store.description}: ${(err as Error).message}`);
   }
   // The guard watches the engine's own disk; a remote ClickHouse watches its own.
-  ingest = new Ingest(store, undefined, cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes));
+  // A team server inserts each export on its own: retried after a crash, it is still recognised (ingest.ts).
+  ingest = new Ingest(store, { guard: cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes), groupCommit: !team });
   engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
 
