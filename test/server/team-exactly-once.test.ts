@@ -135,6 +135,6 @@ describe('team server: duplicate-safe ingest (network namespace, TLS)', () => {
     const expected: Record<string, { raw: number; ids: number; events: number }> = {};
     const n = EXPORTS_PER_WRITER * RECORDS_PER_EXPORT;
     for (const w of writers) expected[w.member] = { raw: n, ids: n, events: n };
-    assert.deepEqual(await perMember('load-'), expected, server.output());
+    assert.deepEqual(await perMember('load-'), expected, server!.output());
   });
 });
