@@ -25,6 +25,7 @@ import type { Store } from './store/types';
 import { pidAlive } from './pid';
 import { openTeamServing, withRequestSource, type TeamServing } from './team/serving';
 import { createTeamQueryServer } from './team/query-gate';
+import { engineGauges } from './team/metrics';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -188,7 +189,10 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
   const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
-    metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
+    metricsText: async () => team!.metrics.render({
+      queueBytes: ingest?.queuedBytes ?? 0, queueExports: ingest?.queuedExports ?? 0, rssBytes: process.memoryUsage().rss,
+      dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir, engine: store && ready ? await engineGauges((sql) => store!.query(sql)) : undefined,
+    }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
   // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
   // Its authentications are charged to the client's address (failed ones are throttled per source).

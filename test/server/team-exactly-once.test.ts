@@ -6,7 +6,9 @@
  * - 10 writers (one member each) send numbered exports; the server is killed with SIGKILL twice while
  *   exports are in flight and started again on the same data directory each time; every writer retries every
  *   export it has no success reply for, as an OTLP exporter does: afterwards every writer's records
- *   are stored exactly once (count = what it sent, ids unique), in the raw table and in the view.
+ *   are stored exactly once (count = what it sent, ids unique), in the raw table and in the view;
+ * - /metrics shows the ingest queue (exports, bytes) rising under that kind of load and back at 0,
+ *   and the engine's own memory and stored bytes and the data directory's free space.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -136,5 +138,41 @@ describe('team server: duplicate-safe ingest (network namespace, TLS)', () => {
     const n = EXPORTS_PER_WRITER * RECORDS_PER_EXPORT;
     for (const w of writers) expected[w.member] = { raw: n, ids: n, events: n };
     assert.deepEqual(await perMember('load-'), expected, server!.output());
+  });
+
+  test('/metrics: queue depth rises under load and returns to 0; engine memory, stored bytes and free space are real and move', async () => {
+    const scrape = async () => {
+      const r = await send(`${otlp}/metrics`, { method: 'GET', ca, headers: { Authorization: `Bearer ${admin.secret}` } });
+      assert.equal(r.status, 200, r.body);
+      const v = (name: string) => {
+        const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(r.body);
+        assert.ok(m, `${name} in\n${r.body}`);
+        return Number(m[1]);
+      };
+      return {
+        queue: v('chapter_telemetry_ingest_queue_exports'), queueBytes: v('chapter_telemetry_ingest_queue_bytes'), memory: v('chapter_telemetry_engine_memory_tracked_bytes'),
+        parts: v('chapter_telemetry_engine_parts_bytes'), free: v('chapter_telemetry_data_dir_free_bytes'), fs: v('chapter_telemetry_data_dir_filesystem_bytes'),
+      };
+    };
+    const before = await scrape();
+    assert.equal(before.queue, 0);
+    assert.ok(before.memory > 0 && before.parts > 0 && before.free > 0 && before.free <= before.fs, JSON.stringify(before));
+    let done = false;
+    const load = Promise.all(writers.map(async (w, i) => {
+      for (let e = 0; e < 6; e++) assert.equal((await post(w, exportBody(`metrics-${i}`, e * 50, 50))).status, 200);
+    })).finally(() => (done = true));
+    // Scrape while the writers run: each has an export outstanding most of the time.
+    let busiest = { queue: 0, queueBytes: 0 };
+    while (!done) {
+      const m = await scrape();
+      if (m.queue > busiest.queue) busiest = m;
+    }
+    await load;
+    assert.ok(busiest.queue >= 1 && busiest.queueBytes > 0, `the queue was seen holding exports: ${JSON.stringify(busiest)}`);
+    const after = await scrape();
+    assert.equal(after.queue, 0);
+    assert.equal(after.queueBytes, 0);
+    assert.ok(after.parts > before.parts, `stored bytes grew: ${before.parts} → ${after.parts}`);
+    assert.equal((await perMember('metrics-'))[writers[0]!.member]!.raw, 300);
   });
 });
