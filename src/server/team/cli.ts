@@ -9,6 +9,7 @@ import { TEAM_ROLES, type TeamRole } from '../../core/team-bundle';
 import { PRIVACY_LEVELS, type PrivacyLevel } from '../../core/team-privacy';
 import { addMember, initTeam, listMembers, removeMember, rotateMember, setPrivacy, type IssuedMember } from './admin';
 import { TeamFileError } from './members';
+import { BackupError, backupDataDir, restoreDataDir } from '../backup';
 
 export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
   init --dir DIR [--name TEAM] [--hostname NAME-OR-ADDRESS …] [--tls-cert F --tls-key F [--tls-ca F]]
@@ -17,7 +18,9 @@ export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
   rotate NAME --dir DIR [--valid-days N] [--json]
   remove-member NAME --dir DIR
   list --dir DIR [--json]
-  privacy all|no-content|aggregates-only --dir DIR`;
+  privacy all|no-content|aggregates-only --dir DIR
+  backup --data-dir DATA --out FILE.tar          (the server on DATA stopped)
+  restore FILE.tar --data-dir DATA [--replace]   (the server on DATA stopped)`;
 
 class UsageError extends Error {}
 
@@ -36,6 +39,9 @@ const OPTIONS = {
   'otlp-http-port': { type: 'string' },
   'http-port': { type: 'string' },
   json: { type: 'boolean', default: false },
+  'data-dir': { type: 'string' },
+  out: { type: 'string' },
+  replace: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -62,6 +68,7 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
   const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, arg, ...extra] = positionals;
   if (v.help || !command) throw new UsageError(USAGE);
+  if (command === 'backup' || command === 'restore') return await runBackupCommand(command, arg, extra, v, out);
   if (!v.dir) throw new UsageError(`${command} needs --dir DIR (the team directory).\n${USAGE}`);
   const dir = v.dir;
   const validDays = intOpt(v['valid-days'], '--valid-days', 0, 3650);
@@ -140,6 +147,27 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
   }
 }
 
+/** backup / restore work on a server's data directory (the engine's own BACKUP/RESTORE, src/server/backup.ts). */
+async function runBackupCommand(command: 'backup' | 'restore', arg: string | undefined, extra: string[], v: { 'data-dir'?: string; out?: string; replace?: boolean; json?: boolean }, out: (s: string) => void): Promise<void> {
+  const dataDir = v['data-dir'];
+  if (!dataDir) throw new UsageError(`${command} needs --data-dir DATA (the server's data directory).\n${USAGE}`);
+  const show = (counts: Record<string, number>) => {
+    if (v.json) return out(JSON.stringify(counts));
+    for (const [t, n] of Object.entries(counts)) out(`  ${t.padEnd(40)} ${n}`);
+  };
+  if (command === 'backup') {
+    if (!v.out || arg) throw new UsageError(`backup takes --out FILE.tar and no other argument.\n${USAGE}`);
+    const counts = await backupDataDir(dataDir, v.out);
+    if (!v.json) out(`Backed up ${dataDir} to ${v.out} (rows per table):`);
+    show(counts);
+    return;
+  }
+  if (!arg || extra.length > 0) throw new UsageError(`restore takes exactly one backup FILE.tar.\n${USAGE}`);
+  const counts = await restoreDataDir(dataDir, arg, { replace: v.replace });
+  if (!v.json) out(`Restored ${arg} into ${dataDir} (rows per table); start the server on it as before:`);
+  show(counts);
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     await runTeamCli(argv);
@@ -150,7 +178,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(err instanceof UsageError ? `error: ${e.message}` : `error: ${e.message}\n${USAGE}`);
       return 2;
     }
-    console.error(`error: ${err instanceof TeamFileError ? e.message : e.message ?? String(err)}`);
+    console.error(`error: ${err instanceof TeamFileError || err instanceof BackupError ? e.message : e.message ?? String(err)}`);
     return 1;
   }
 }
