@@ -14,7 +14,7 @@
  * argument of the engine for this one process (the server itself allows no backup path). chDB 3.4 has
  * no zip support: `.tar` is the single-file form it writes and reads.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { pidAlive } from './pid';
 
@@ -85,6 +85,8 @@ export async function backupDataDir(dataDir: string, out: string): Promise<Table
     const before = await counts(s);
     if (!('schema_migrations' in before)) throw new BackupError(`${dataDir} holds no Chapter Telemetry data (no schema_migrations table).`);
     await s.queryAsync(`BACKUP DATABASE default TO File(${sqlString(file)})`);
+    // It holds every member's records (prompts too, under the `all` policy): the owner's only, like the data dir.
+    chmodSync(file, 0o600);
     return before;
   } catch (err) {
     rmSync(file, { force: true });

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeLogs, logsRequest, postOtlp } from '../support/otlp';
@@ -67,6 +67,7 @@ describe('backup and restore (engine BACKUP/RESTORE, stopped server)', () => {
     const reported = JSON.parse(r.stdout.trim()) as Record<string, number>;
     for (const [t, n] of Object.entries(original)) assert.equal(reported[t], n, t);
     assert.ok(existsSync(archive) && !existsSync(`${archive}.lock`));
+    assert.equal(statSync(archive).mode & 0o777, 0o600, 'only the owner reads the team\'s records');
     assert.ok(!existsSync(join(source, 'server.pid')), 'the command gave the directory back');
     const again = await team('backup', '--data-dir', source, '--out', archive);
     assert.equal(again.code, 1);
