@@ -133,6 +133,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       body = await readBody(req, opts.maxBodyBytes);
     } catch (err) {
       const e = err as HttpError;
+      if (opts.team && member) opts.team.metrics.rejected(member.name, e.status === 413 ? 'too_large' : 'invalid');
       return reply(res, e.status ?? 400, encoding, e.status === 413 ? RPC.RESOURCE_EXHAUSTED : RPC.INVALID_ARGUMENT, e.message);
     }
     if (opts.team && member) {

@@ -93,6 +93,8 @@ describe('team server limits (network namespace, TLS)', () => {
     const q = await send(`${sql}/`, { ca, body: `SELECT '${'x'.repeat(MAX_BODY)}'`, headers: { Authorization: `Basic ${Buffer.from(`admin:${admin.secret}`).toString('base64')}` } });
     assert.equal(q.status, 413, q.body);
     assert.equal(await stored('big'), 0);
+    const metrics = await send(`${otlp}/metrics`, { method: 'GET', ca, headers: { Authorization: `Bearer ${admin.secret}` } });
+    assert.match(metrics.body, /^chapter_telemetry_team_requests_rejected_total\{member="alice",reason="too_large"\} 2$/m);
     assert.equal((await post(alice.secret, logs('small', 5))).status, 200);
     assert.equal(await stored('small'), 5);
   });
