@@ -7,7 +7,10 @@
  * - group commit (the local server's mode) does not have that property (a batch's token is none of
  *   its exports' tokens): shown here so the reason for the team server's mode stays measured;
  * - `storeExport(rows, {token})` (for forwarders' batches): the same key is stored once, also after
- *   a restart; another key with the same rows is another export.
+ *   a restart; another key with the same rows is another export;
+ * - one insert per export keeps the in-doubt rule: after an insert whose outcome is unknown (the engine
+ *   committed it, then reported a passing error, as a disk filling up mid-insert can), later exports go
+ *   in only after it was repaired, and while the repair fails they are refused with nothing stored.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +20,7 @@ import { join } from 'node:path';
 import { ChdbStore } from '../../src/server/store/chdb';
 import { applyMigrations, migrationsDir } from '../../src/server/migrations';
 import { Ingest } from '../../src/server/ingest';
+import { StoreError, type Store } from '../../src/server/store/types';
 import { decodeExport } from '../../src/server/otlp/decode';
 import type { TableRows } from '../../src/server/otlp/rows';
 import { encodeLogs, logsRequest } from '../support/otlp';
@@ -100,5 +104,38 @@ describe('exactly once after a restart (Ingest on chDB)', () => {
     await Promise.all(pending);
     assert.equal(ingest.queuedExports, 0);
     assert.equal((await counts('queue')).raw, 12);
+  });
+
+  test('one insert per export, an insert in doubt: the next export waits for its repair, refused while it fails; the retry is stored once', async () => {
+    // The real store, with the engine's answer to chosen otel_logs inserts replaced by "not enough space"
+    // after (`after`) or instead of (`instead`) the insert: the outcomes a full disk gives.
+    const faults: Array<'after' | 'instead' | undefined> = [];
+    const inserts: string[] = [];
+    const which = (body: Buffer) => (body.includes('"doubt-0"') ? 'a' : body.includes('"doubt-10"') ? 'b' : body.includes('"doubt-20"') ? 'c' : 'z');
+    const faulty: Store = Object.create(store, {
+      insertJsonEachRow: {
+        value: async (table: string, body: Buffer, options: { dedupToken?: string }) => {
+          const fault = table === 'otel_logs' ? faults.shift() : undefined;
+          if (table === 'otel_logs') inserts.push(`${which(body)}:${fault ?? 'ok'}`);
+          if (fault !== 'instead') await store.insertJsonEachRow(table, body, options);
+          if (fault) throw new StoreError('Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)', 243, false);
+        },
+      },
+    });
+    const ingest = new Ingest(faulty, { groupCommit: false });
+    const [z, a, b, c] = [100, 0, 10, 20].map((first) => exportRows('doubt', first, 10));
+    // z goes in alone; a and b wait and are taken together. a: committed, then reported failed (in doubt);
+    // before b, a's repair is tried and fails: b is refused untried.
+    faults.push(undefined, 'after', 'instead');
+    const results = await Promise.allSettled([ingest.write(z!), ingest.write(a!), ingest.write(b!)]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected']);
+    assert.deepEqual(inserts, ['z:ok', 'a:after', 'a:instead'], 'b was not inserted while a was in doubt');
+    assert.equal((await counts('doubt')).raw, 20);
+    // The senders retry: the repair (a again, same token) goes first and is a no-op; a's retry is answered from it.
+    await ingest.write(a!);
+    await ingest.write(b!);
+    await ingest.write(c!);
+    assert.deepEqual(inserts.slice(3), ['a:ok', 'b:ok', 'c:ok']);
+    assert.deepEqual(await counts('doubt'), { raw: 40, distinct: 40, events: 40 });
   });
 });
