@@ -12,6 +12,7 @@ import { readMembers, TeamFileError } from './members';
 import { readTeamConfig } from './team-config';
 import { centralAddMember, centralRemoveMember, centralRotateMember, centralSetup } from './central-admin';
 import { removeHtpasswdMember, writeHtpasswdMember } from './htpasswd';
+import { BackupError, backupDataDir, restoreDataDir } from '../backup';
 
 export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
   init --dir DIR [--name TEAM] [--hostname NAME-OR-ADDRESS …] [--tls-cert F --tls-key F [--tls-ca F]]
@@ -24,7 +25,9 @@ export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
   central-setup --dir DIR [--clickhouse-url URL]
        (central mode: roles, row policies and member users on a ClickHouse server; the
         ClickHouse administrator from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the environment.
-        Afterwards add-member, rotate and remove-member keep the ClickHouse users in step.)`;
+        Afterwards add-member, rotate and remove-member keep the ClickHouse users in step.)
+  backup --data-dir DATA --out FILE.tar          (the server on DATA stopped)
+  restore FILE.tar --data-dir DATA [--replace]   (the server on DATA stopped)`;
 
 class UsageError extends Error {}
 
@@ -45,6 +48,9 @@ const OPTIONS = {
   'clickhouse-url': { type: 'string' },
   htpasswd: { type: 'string' },
   json: { type: 'boolean', default: false },
+  'data-dir': { type: 'string' },
+  out: { type: 'string' },
+  replace: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -71,6 +77,7 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
   const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, arg, ...extra] = positionals;
   if (v.help || !command) throw new UsageError(USAGE);
+  if (command === 'backup' || command === 'restore') return await runBackupCommand(command, arg, extra, v, out);
   if (!v.dir) throw new UsageError(`${command} needs --dir DIR (the team directory).\n${USAGE}`);
   const dir = v.dir;
   const validDays = intOpt(v['valid-days'], '--valid-days', 0, 3650);
@@ -180,6 +187,27 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
   }
 }
 
+/** backup / restore work on a server's data directory (the engine's own BACKUP/RESTORE, src/server/backup.ts). */
+async function runBackupCommand(command: 'backup' | 'restore', arg: string | undefined, extra: string[], v: { 'data-dir'?: string; out?: string; replace?: boolean; json?: boolean }, out: (s: string) => void): Promise<void> {
+  const dataDir = v['data-dir'];
+  if (!dataDir) throw new UsageError(`${command} needs --data-dir DATA (the server's data directory).\n${USAGE}`);
+  const show = (counts: Record<string, number>) => {
+    if (v.json) return out(JSON.stringify(counts));
+    for (const [t, n] of Object.entries(counts)) out(`  ${t.padEnd(40)} ${n}`);
+  };
+  if (command === 'backup') {
+    if (!v.out || arg) throw new UsageError(`backup takes --out FILE.tar and no other argument.\n${USAGE}`);
+    const counts = await backupDataDir(dataDir, v.out);
+    if (!v.json) out(`Backed up ${dataDir} to ${v.out} (rows per table):`);
+    show(counts);
+    return;
+  }
+  if (!arg || extra.length > 0) throw new UsageError(`restore takes exactly one backup FILE.tar.\n${USAGE}`);
+  const counts = await restoreDataDir(dataDir, arg, { replace: v.replace });
+  if (!v.json) out(`Restored ${arg} into ${dataDir} (rows per table); start the server on it as before:`);
+  show(counts);
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     await runTeamCli(argv);
@@ -190,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(err instanceof UsageError ? `error: ${e.message}` : `error: ${e.message}\n${USAGE}`);
       return 2;
     }
-    console.error(`error: ${err instanceof TeamFileError ? e.message : e.message ?? String(err)}`);
+    console.error(`error: ${err instanceof TeamFileError || err instanceof BackupError ? e.message : e.message ?? String(err)}`);
     return 1;
   }
 }
