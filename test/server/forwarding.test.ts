@@ -274,6 +274,22 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     }
   });
 
+  test('history since a date: only records from that day on leave, older ones stay local', async () => {
+    const zoe = await addMember(teamDir, 'zoe', 'contributor');
+    const s = await local();
+    const day = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 10);
+    // Ten days ago, just before the day, the day's first nanosecond, and now.
+    const times = [`now64(9) - toIntervalDay(10)`, `toDateTime64('${day} 00:00:00', 9, 'UTC') - toIntervalNanosecond(1)`, `toDateTime64('${day} 00:00:00', 9, 'UTC')`, 'now64(9)'];
+    for (const [i, t] of times.entries()) {
+      await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) VALUES (${t}, 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-zoe', 'seq', '${i}'), map('service.name', 'claude-code'))`);
+    }
+    writeForwardConfig(s.dataDir, forwardConfig(zoe, { history: day as ForwardConfig['history'] }));
+    const st = await settled(s);
+    assert.equal(st.history!.total_rows, 2);
+    assert.equal(st.queue_rows, 0);
+    assert.deepEqual((await adminSql("SELECT LogAttributes['seq'] AS seq FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-zoe' ORDER BY seq")).map((r) => r.seq), ['2', '3']);
+  });
+
   test('disabled with drop_queue: what was collected is never sent; history none starts at the end', async () => {
     const dora = await addMember(teamDir, 'dora', 'contributor');
     const s = await local();
