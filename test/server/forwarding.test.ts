@@ -14,7 +14,7 @@ import { addMember, initTeam, setPrivacy, type IssuedMember } from '../../src/se
 import type { ForwardConfig, ForwardStatus } from '../../src/core/forward-config';
 import { writeForwardConfig } from '../../src/stack/forward-file';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
-import { encodeLogs, encodeTraces, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
+import { encodeLogs, encodeMetrics, encodeTraces, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
 import { startServer, type RunningServer } from '../support/server';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
@@ -93,6 +93,13 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     const s = await local();
     assert.equal((await status(s)).state, 'off');
     await exportEvents(s, 'fw-alice-1', 3);
+    // Metrics too: a sum and a histogram (nested columns) travel as the engine wrote them.
+    const point = { timeUnixNano: nowNanos(), startTimeUnixNano: nowNanos(-1000), attributes: [{ key: 'session.id', value: { stringValue: 'fw-alice-1' } }] };
+    const metrics = { resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }, { key: 'user_id', value: { stringValue: 'nobody' } }] }, scopeMetrics: [{ scope: { name: 'com.anthropic.claude_code', version: '2.1.197' }, metrics: [
+      { name: 'claude_code.cost.usage', unit: 'USD', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ ...point, asDouble: 0.75 }] } },
+      { name: 'fw.latency', unit: 'ms', histogram: { aggregationTemporality: 1, dataPoints: [{ ...point, count: 3, sum: 12, bucketCounts: [1, 2], explicitBounds: [5] }] } },
+    ] }] }] };
+    assert.equal((await postOtlp(s.otlpHttpUrl, 'metrics', encodeMetrics(metrics), 'application/x-protobuf')).status, 200);
     writeForwardConfig(s.dataDir, forwardConfig(alice));
     assert.equal(statSync(join(s.dataDir, 'forward.json')).mode & 0o777, 0o600);
     const st = await settled(s);
@@ -104,6 +111,8 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-alice-1'"), 3);
     // The aggregates at the team server were filled from the forwarded rows too.
     assert.equal(Number((await adminSql("SELECT count() AS n FROM telemetry_events WHERE session_id = 'fw-alice-1' AND user_id = 'alice'"))[0]!.n), 3);
+    assert.deepEqual(await adminSql("SELECT Value AS v, ResourceAttributes['user_id'] AS u FROM otel_metrics_sum WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ v: 0.75, u: 'alice' }]);
+    assert.deepEqual(await adminSql("SELECT Count AS c, Sum AS s, BucketCounts AS b, ExplicitBounds AS e FROM otel_metrics_histogram WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ c: '3', s: 12, b: ['1', '2'], e: [5] }]);
     // Live: a later export follows without any change to the file.
     await exportEvents(s, 'fw-alice-2', 2);
     await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-alice-2'")) === 2, async () => JSON.stringify(await status(s)));
