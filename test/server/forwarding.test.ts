@@ -112,7 +112,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     // The aggregates at the team server were filled from the forwarded rows too.
     assert.equal(Number((await adminSql("SELECT count() AS n FROM telemetry_events WHERE session_id = 'fw-alice-1' AND user_id = 'alice'"))[0]!.n), 3);
     assert.deepEqual(await adminSql("SELECT Value AS v, ResourceAttributes['user_id'] AS u FROM otel_metrics_sum WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ v: 0.75, u: 'alice' }]);
-    assert.deepEqual(await adminSql("SELECT Count AS c, Sum AS s, BucketCounts AS b, ExplicitBounds AS e FROM otel_metrics_histogram WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ c: '3', s: 12, b: ['1', '2'], e: [5] }]);
+    assert.deepEqual(await adminSql("SELECT Count AS c, Sum AS s, BucketCounts AS b, ExplicitBounds AS e FROM otel_metrics_histogram WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ c: 3, s: 12, b: [1, 2], e: [5] }]);
     // Live: a later export follows without any change to the file.
     await exportEvents(s, 'fw-alice-2', 2);
     await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-alice-2'")) === 2, async () => JSON.stringify(await status(s)));
@@ -290,7 +290,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     // Ten days ago, just before the day, the day's first nanosecond, and now.
     const times = [`now64(9) - toIntervalDay(10)`, `toDateTime64('${day} 00:00:00', 9, 'UTC') - toIntervalNanosecond(1)`, `toDateTime64('${day} 00:00:00', 9, 'UTC')`, 'now64(9)'];
     for (const [i, t] of times.entries()) {
-      await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) VALUES (${t}, 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-zoe', 'seq', '${i}'), map('service.name', 'claude-code'))`);
+      await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT ${t}, 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-zoe', 'seq', '${i}'), map('service.name', 'claude-code')`);
     }
     writeForwardConfig(s.dataDir, forwardConfig(zoe, { history: day as ForwardConfig['history'] }));
     const st = await settled(s);
