@@ -318,4 +318,24 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-dora-after'")) === 1, async () => JSON.stringify(await status(s)));
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-dora-dropped'"), 0);
   });
+  // Last: it restarts the shared team server with tight limits.
+  test('429 from the team\'s rate limits: the agent waits as told (Retry-After) and delivers everything once', async () => {
+    const rita = await addMember(teamDir, 'rita', 'contributor');
+    await team!.stop();
+    const cfg = JSON.parse(readFileSync(join(teamDir, 'team.json'), 'utf8'));
+    cfg.limits = { ...cfg.limits, requestsPerSecond: 0.25, requestBurst: 1 };
+    writeFileSync(join(teamDir, 'team.json'), JSON.stringify(cfg));
+    team = await startTeamServer(host, teamDir, teamData);
+    const s = await local();
+    for (let b = 0; b < 4; b++) {
+      await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT now64(9) - toIntervalMillisecond(number), 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-rita', 'seq', toString(${b * 5000} + number)), map('service.name', 'claude-code') FROM numbers(5000)`);
+    }
+    writeForwardConfig(s.dataDir, forwardConfig(rita));
+    await settled(s);
+    assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-rita'"), 20_000);
+    assert.equal(Number((await adminSql("SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-rita'"))[0]!.n), 20_000);
+    const metrics = await send(`${rita.otlp_http}/metrics`, { method: 'GET', ca, headers: { Authorization: `Bearer ${admin.secret}` } });
+    const limited = /chapter_telemetry_team_requests_rejected_total\{member="rita",reason="rate_limited"\} (\d+)/.exec(metrics.body);
+    assert.ok(limited && Number(limited[1]) > 0, `the limiter refused some of rita's requests:\n${metrics.body}`);
+  });
 });
