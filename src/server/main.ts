@@ -153,6 +153,8 @@ export async function runServer(argv: string[]): Promise<void> {
     if (!cfg.portFlags.otlpHttp) cfg.otlpHttpPort = team.config.ports.otlpHttp;
     if (!cfg.portFlags.http) cfg.httpPort = team.config.ports.http;
     cfg.allowHosts = [...cfg.allowHosts, ...team.config.hostnames];
+    // A team set up for a ClickHouse server (`npm run team -- central-setup`) stores into it.
+    if (!cfg.clickhouseUrl && team.config.clickhouse_url) cfg.clickhouseUrl = team.config.clickhouse_url;
   } else if (!isLoopback(cfg.host) && !cfg.inContainer) {
     // Without TLS and credentials anyone on the network could send as anyone and read everything.
     // (`--in-container`: the container's ports are published on the host's loopback only.)

@@ -11,7 +11,7 @@ import { loadWeeklyReport, type WeeklyReport } from '../core/report/load';
 import type { ReportScope } from '../core/report/queries';
 import { renderHtml } from '../core/report/render-html';
 import { renderMarkdown } from '../core/report/render-markdown';
-import type { DataTarget } from './export-data';
+import { targetTls, type DataTarget } from './export-data';
 
 export type ReportFormat = 'md' | 'html';
 
@@ -21,7 +21,7 @@ export type ReportFormat = 'md' | 'html';
 export async function fetchWeeklyReport(target: DataTarget, week: IsoWeek, scope: ReportScope, extra?: (run: QueryRunner, report: WeeklyReport) => Promise<void>): Promise<WeeklyReport> {
   const { createClient, ClickHouseLogLevel } = await import('@clickhouse/client');
   const client = createClient({
-    url: target.url, username: target.auth?.user ?? 'default', password: target.auth?.password ?? '',
+    url: target.url, username: target.auth?.user ?? 'default', password: target.auth?.password ?? '', ...targetTls(target),
     request_timeout: 120_000, keep_alive: { enabled: false }, application: 'chapter-telemetry-report',
     log: { level: ClickHouseLogLevel.OFF },
   });

@@ -9,6 +9,7 @@ import { registerCommands } from './commands';
 import { readConfig } from './config';
 import { Controller } from './controller';
 import { StatusBar } from './status-bar';
+import { afterRestore, openWalkthroughOnce, registerTeamCommands } from './team-commands';
 import { httpRunner, type HttpRunner } from './webviews/connection';
 import { registerAnalyticsFor } from './webviews/index';
 
@@ -23,12 +24,14 @@ export function activate(ctx: vscode.ExtensionContext): { activationTimeMs: numb
   ctx.subscriptions.push(output, bar, controller);
   const budget = budgetMonitor(ctx, controller);
   registerCommands(ctx, controller, () => activationTimeMs, budget);
+  registerTeamCommands(ctx, controller, bar);
   // Terminal ages for Verify's "relaunch the terminal" diagnosis.
   void import('./verify').then((v) => ctx.subscriptions.push(v.trackTerminals()));
   const c = controller;
   // Synchronously: VS Code revives analytics panels after a reload only if the serializer is registered during activation.
   registerAnalyticsFor(ctx, c);
-  setTimeout(() => void c.restore(), 0);
+  setTimeout(() => void c.restore().then(() => afterRestore(ctx, c)).catch((e: unknown) => c.output.warn(`Restore: ${(e as Error).message}`)), 0);
+  setTimeout(() => void openWalkthroughOnce(ctx).catch(() => undefined), 0);
   activationTimeMs = performance.now() - t0;
   output.info(`Activated in ${activationTimeMs.toFixed(1)} ms`);
   return { activationTimeMs };

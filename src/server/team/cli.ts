@@ -8,16 +8,23 @@ import { parseArgs } from 'node:util';
 import { TEAM_ROLES, type TeamRole } from '../../core/team-bundle';
 import { PRIVACY_LEVELS, type PrivacyLevel } from '../../core/team-privacy';
 import { addMember, initTeam, listMembers, removeMember, rotateMember, setPrivacy, type IssuedMember } from './admin';
-import { TeamFileError } from './members';
+import { readMembers, TeamFileError } from './members';
+import { readTeamConfig } from './team-config';
+import { centralAddMember, centralRemoveMember, centralRotateMember, centralSetup } from './central-admin';
+import { removeHtpasswdMember, writeHtpasswdMember } from './htpasswd';
 
 export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
   init --dir DIR [--name TEAM] [--hostname NAME-OR-ADDRESS …] [--tls-cert F --tls-key F [--tls-ca F]]
        [--privacy all|no-content|aggregates-only] [--admin NAME] [--grpc-port N --otlp-http-port N --http-port N]
-  add-member NAME --dir DIR [--role contributor|coordinator|admin] [--valid-days N] [--json]
-  rotate NAME --dir DIR [--valid-days N] [--json]
-  remove-member NAME --dir DIR
+  add-member NAME --dir DIR [--role contributor|coordinator|admin] [--valid-days N] [--json] [--htpasswd FILE]
+  rotate NAME --dir DIR [--valid-days N] [--json] [--htpasswd FILE]
+  remove-member NAME --dir DIR [--htpasswd FILE]
   list --dir DIR [--json]
-  privacy all|no-content|aggregates-only --dir DIR`;
+  privacy all|no-content|aggregates-only --dir DIR
+  central-setup --dir DIR [--clickhouse-url URL]
+       (central mode: roles, row policies and member users on a ClickHouse server; the
+        ClickHouse administrator from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the environment.
+        Afterwards add-member, rotate and remove-member keep the ClickHouse users in step.)`;
 
 class UsageError extends Error {}
 
@@ -35,6 +42,8 @@ const OPTIONS = {
   'grpc-port': { type: 'string' },
   'otlp-http-port': { type: 'string' },
   'http-port': { type: 'string' },
+  'clickhouse-url': { type: 'string' },
+  htpasswd: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -104,19 +113,41 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
       const name = needName();
       const role = (v.role ?? 'contributor') as TeamRole;
       if (!TEAM_ROLES.includes(role)) throw new UsageError(`--role must be one of ${TEAM_ROLES.join(', ')}.`);
-      printIssued(out, await addMember(dir, name, role, { validDays }), v.json);
+      // Central mode: the member's ClickHouse user first; members.json only once ClickHouse has it.
+      const central = readTeamConfig(dir).clickhouse_url !== undefined;
+      const issued = await addMember(dir, name, role, { validDays, beforeCommit: central ? (rec) => centralAddMember(dir, rec) : undefined });
+      if (v.htpasswd) await writeHtpasswdMember(v.htpasswd, name, issued.secret);
+      printIssued(out, issued, v.json);
+      if (!v.json && v.htpasswd) out(`\n${name}'s line is in ${v.htpasswd} (restart the collector to load it).`);
       return;
     }
     case 'rotate': {
       const name = needName();
-      printIssued(out, await rotateMember(dir, name, { validDays }), v.json);
+      const central = readTeamConfig(dir).clickhouse_url !== undefined;
+      const issued = await rotateMember(dir, name, { validDays, beforeCommit: central ? (rec) => centralRotateMember(dir, rec) : undefined });
+      if (v.htpasswd) await writeHtpasswdMember(v.htpasswd, name, issued.secret);
+      printIssued(out, issued, v.json);
       if (!v.json) out(`\nThe old secret of ${name} no longer works.`);
       return;
     }
     case 'remove-member': {
       const name = needName();
-      removeMember(dir, name);
-      out(`${name} removed: their secret is refused from now on (a running server re-reads the members file).`);
+      const central = readTeamConfig(dir).clickhouse_url !== undefined;
+      // Central mode, a removal that failed halfway: the member is gone from members.json, their
+      // ClickHouse user may not be. Running remove-member again drops it.
+      const inFile = readMembers(dir).members.some((m) => m.name === name);
+      if (inFile || !central) removeMember(dir, name);
+      if (v.htpasswd && removeHtpasswdMember(v.htpasswd, name)) out(`${name}'s line removed from ${v.htpasswd} (restart the collector to apply it).`);
+      if (central) {
+        try {
+          await centralRemoveMember(dir, name);
+        } catch (err) {
+          throw new TeamFileError(`${name} is removed from the team (the team server refuses their secret now), but their ClickHouse user could not be dropped: ${(err as Error).message}\nRun remove-member ${name} again once ClickHouse answers.`);
+        }
+      }
+      out(inFile
+        ? `${name} removed: their secret is refused from now on (a running server re-reads the members file)${central ? '; their ClickHouse user is dropped' : ''}.`
+        : `${name} was no longer a member; their ClickHouse user is dropped.`);
       return;
     }
     case 'list': {
@@ -133,6 +164,15 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
       if (!arg || !PRIVACY_LEVELS.includes(arg as PrivacyLevel)) throw new UsageError(`privacy takes one of ${PRIVACY_LEVELS.join(', ')}.`);
       const c = setPrivacy(dir, arg as PrivacyLevel);
       out(`Team "${c.name}" privacy is now ${c.privacy} (a running server applies it from its next export on).`);
+      return;
+    }
+    case 'central-setup': {
+      if (arg) throw new UsageError(`central-setup takes no positional argument (got "${arg}").`);
+      const r = await centralSetup(dir, v['clickhouse-url']);
+      out(`Central mode: team records are stored in and read from ${r.url}.`);
+      out(`Roles, row policies and read-only profile applied; ClickHouse users for ${r.members.length} member(s): ${r.members.join(', ')}.`);
+      if (r.keyMade) out(`A team key was made in ${dir}/central.key (members' ClickHouse passwords derive from it: keep it like the TLS key).`);
+      out(`Start the server with: CLICKHOUSE_USER=… CLICKHOUSE_PASSWORD=… npm start -- --team ${dir} --clickhouse-url ${r.url} --host 0.0.0.0`);
       return;
     }
     default:

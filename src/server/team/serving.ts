@@ -4,7 +4,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TeamRole } from '../../core/team-bundle';
 import { createAuthenticator, type Credentials } from './auth';
 import { MembersFile, type Member } from './members';
 import type { TeamPolicy } from './privacy';
@@ -68,6 +67,3 @@ export function openTeamServing(dir: string, log: (line: string) => void): TeamS
     policyFor: (m) => ({ member: m.name, privacy: currentPrivacy(), onStored: (items, dropped) => metrics.accepted(m.name, items, dropped) }),
   };
 }
-
-/** Roles that may read over the ClickHouse HTTP port as things stand (see query-gate.ts). */
-export const UNSCOPED_READ_ROLES: readonly TeamRole[] = ['admin'];

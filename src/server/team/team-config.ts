@@ -9,6 +9,7 @@
  *   tls/ca.key       the CA's private key (only when init made the CA; needed to re-issue server.crt)
  *   tls/server.crt   the server certificate (+ chain) the three listeners present
  *   tls/server.key   its private key
+ *   central.key      central mode only: the key member ClickHouse passwords are derived from (central-credentials.ts)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -39,6 +40,11 @@ export interface TeamConfig {
   tls: { cert: string; key: string; ca: string };
   limits: TeamLimits;
   created_at: string;
+  /**
+   * Central mode (`npm run team -- central-setup`): the ClickHouse server the team's records are
+   * stored in and read from (HTTP(S) address, no credentials: those come from the environment).
+   */
+  clickhouse_url?: string;
 }
 
 export const DEFAULT_LIMITS: TeamLimits = {
