@@ -30,6 +30,8 @@ export interface ClickHouseHttpOptions {
   hostPolicy: HostPolicy;
   /** The writer's credential; without it every request is a reader. */
   credentials?: Pick<LocalCredentials, 'user' | 'password'>;
+  /** Local server: the forwarding agent's state for `GET /forward/status` (holds no secret, so anonymous). */
+  forwardStatus?(): Promise<object>;
 }
 
 export function createClickHouseHttpServer(getStore: () => Store | undefined, opts: ClickHouseHttpOptions): Server {
@@ -66,6 +68,19 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       req.resume();
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' });
       res.end('Ok.\n');
+      return;
+    }
+    if (url.pathname === '/forward/status' && opts.forwardStatus) {
+      req.resume();
+      if (req.method !== 'GET') {
+        res.writeHead(405, { Allow: 'GET' });
+        res.end();
+        return;
+      }
+      if (!opts.isReady()) return sendError(res, new StoreError('the telemetry store is starting or stopping; retry shortly', 1002, true), '', false);
+      const body = JSON.stringify(await opts.forwardStatus());
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(body);
       return;
     }
     const gzip = url.searchParams.get('enable_http_compression') === '1' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));

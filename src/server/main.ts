@@ -26,6 +26,8 @@ import { pidAlive } from './pid';
 import { openTeamServing, withRequestSource, type TeamServing } from './team/serving';
 import { createTeamQueryServer } from './team/query-gate';
 import { engineGauges } from './team/metrics';
+import { TeamForwardReceiver } from './team/forward-receiver';
+import { Forwarder } from './forward/forwarder';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -188,9 +190,16 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   let engineVersion = VERSION;
   // A team server takes team.json's body limit on all three ports (limits.maxBodyBytes).
   if (team) cfg.maxBodyBytes = team.config.limits.maxBodyBytes;
-  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
+  // A local server is a team's agent when <data dir>/forward.json says so (src/server/forward/).
+  let forwarder: Forwarder | undefined;
+  const forwardStatus = team ? undefined : async () => {
+    if (!forwarder) throw new Error('the store is not open yet');
+    return await forwarder.status();
+  };
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus });
+  const forward = team ? new TeamForwardReceiver(() => store) : undefined;
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward,
     metricsText: async () => team!.metrics.render({
       queueBytes: ingest?.queuedBytes ?? 0, queueExports: ingest?.queuedExports ?? 0, rssBytes: process.memoryUsage().rss,
       dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir, engine: store && ready ? await engineGauges((sql) => store!.query(sql)) : undefined,
@@ -222,6 +231,10 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   ingest = new Ingest(store, { guard: cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes), groupCommit: !team });
   engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
+  if (!team) {
+    forwarder = new Forwarder(store, { dataDir: cfg.dataDir, log: (line) => process.stderr.write(`${line}\n`) });
+    forwarder.start();
+  }
 
   const stateFile = cfg.stateFile;
   if (stateFile) {
@@ -262,6 +275,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     chServer.closeIdleConnections();
     otlpHttp.closeIdleConnections();
     await ingest!.drained();
+    await forwarder?.stop();
     // Let answers in progress go out, then cut what is left (kept-alive sockets, busy clients).
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2_000))]);
     chServer.closeAllConnections();

@@ -13,6 +13,7 @@ import { refusal, type HostPolicy } from './local-access';
 import type { TeamServing } from './team/serving';
 import type { TeamPolicy } from './team/privacy';
 import { refusePlainText } from './team/plain-text-refusal';
+import { FORWARD_GROUPS_HEADER, forwardFailureStatus, type TeamForwardReceiver } from './team/forward-receiver';
 
 const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 // google.rpc.Code values used in error bodies.
@@ -29,6 +30,8 @@ export interface OtlpHttpOptions {
   team?: TeamServing;
   /** Team server: the Prometheus text for `GET /metrics` (admin members only). */
   metricsText?(): Promise<string>;
+  /** Team server: `POST /v1/forward/<table>` from members' forwarding agents (team/forward-receiver.ts). */
+  forward?: TeamForwardReceiver;
 }
 
 function encodingOf(req: IncomingMessage): Encoding | undefined {
@@ -96,6 +99,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       res.end(await opts.metricsText());
       return;
     }
+    if (path.startsWith('/v1/forward/') && opts.team && opts.forward) return await handleForward(req, res, path.slice('/v1/forward/'.length), opts.team, opts.forward);
     const signal = PATHS[path];
     if (!signal) {
       req.resume();
@@ -147,6 +151,48 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       if (err instanceof OtlpInputError) return reply(res, 400, encoding, RPC.INVALID_ARGUMENT, err.message);
       // Rows we built from a valid request are never the sender's fault: any store failure is "retry later".
       return reply(res, 503, encoding, RPC.UNAVAILABLE, `could not store the data, retry later: ${(err as Error).message}`, { 'Retry-After': '2' });
+    }
+  }
+
+  /** A forwarding agent's batch: the same member auth and limits as an export; answers JSON. */
+  async function handleForward(req: IncomingMessage, res: ServerResponse, table: string, team: TeamServing, forward: TeamForwardReceiver): Promise<void> {
+    const json = (status: number, value: object, headers: Record<string, string> = {}) => {
+      if (res.headersSent) return;
+      const body = JSON.stringify(value);
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+      res.end(body);
+    };
+    if (req.method !== 'POST') {
+      req.resume();
+      return plainReply(res, 405, 'use POST for /v1/forward/<table>', { Allow: 'POST' });
+    }
+    if (!opts.isReady()) {
+      req.resume();
+      return json(503, { error: 'the team store is starting or stopping; retry shortly' }, { 'Retry-After': '1' });
+    }
+    const member = await team.authenticate(req.headers.authorization);
+    if (!member) {
+      team.metrics.rejected('unknown', 'unauthenticated');
+      req.resume();
+      return json(401, { error: 'missing, wrong or revoked team credential' }, { 'WWW-Authenticate': 'Bearer realm="chapter-telemetry team"' });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, opts.maxBodyBytes);
+    } catch (err) {
+      const e = err as HttpError;
+      team.metrics.rejected(member.name, e.status === 413 ? 'too_large' : 'invalid');
+      return json(e.status ?? 400, { error: e.message });
+    }
+    const a = team.admit(member, body.length);
+    if (!a.ok) return json(429, { error: `${member.name} is sending too fast (${a.reason}); retry after ${a.retryAfterSeconds} s` }, { 'Retry-After': String(a.retryAfterSeconds) });
+    try {
+      const header = req.headers[FORWARD_GROUPS_HEADER];
+      json(200, await forward.receive(decodeURIComponent(table), body, Array.isArray(header) ? header.join(',') : header, team.policyFor(member)));
+    } catch (err) {
+      const status = forwardFailureStatus(err);
+      team.metrics.rejected(member.name, status === 400 ? 'invalid' : 'unavailable');
+      return json(status, { error: status === 400 ? (err as Error).message : `could not store the rows, retry later: ${(err as Error).message}` }, status === 503 ? { 'Retry-After': '2' } : {});
     }
   }
 }

@@ -228,8 +228,10 @@ export class EmbeddedBackend implements StackBackend {
 
   /** Writes (or, with undefined, removes) `<data dir>/forward.json`; the running server follows it within a tick. */
   async configureForwarding(cfg: ForwardConfig | undefined): Promise<void> {
-    if (cfg) writeForwardConfig(this.o.dataDir, cfg);
-    else removeForwardConfig(this.o.dataDir);
+    // The data directory of the server that runs (an attached one may have been started with another).
+    const dir = readServerState(this.stateFile)?.dataDir || this.o.dataDir;
+    if (cfg) writeForwardConfig(dir, cfg);
+    else removeForwardConfig(dir);
   }
 
   /** `GET /forward/status` from the running server's loopback ClickHouse HTTP port (it holds no secret). */

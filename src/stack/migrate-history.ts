@@ -41,7 +41,9 @@ export interface MigrateHistoryResult {
   totalRows: number;
 }
 
-const SKIP = new Set(['schema_migrations']);
+// The forwarder's progress belongs to one store's block numbers, and a team's ledger to that team server:
+// neither is history (0008_forwarding.sql).
+const SKIP = new Set(['schema_migrations', 'forward_state', 'forward_received']);
 /** Staging tables of a copy in progress (or one interrupted by a crash): never history themselves. */
 const STAGING_PREFIX = '_ct_copy_';
 

@@ -119,3 +119,19 @@ export function applyTeamPolicy(rows: TableRows, policy: TeamPolicy): { rows: Ta
   }
   return { rows: out, dropped };
 }
+
+/**
+ * The author's own privacy level, applied by the forwarding agent before anything leaves the
+ * machine (src/server/forward/): the same filters as the team's, without an identity stamp (the
+ * team server stamps). Lines of one raw table in, the lines to send out (dropped rows left out).
+ */
+export function applyAuthorPrivacy(table: string, lines: string[], privacy: PrivacyLevel): string[] {
+  if (privacy === 'all') return lines;
+  const out: string[] = [];
+  for (const line of lines) {
+    const row = JSON.parse(line) as Row;
+    const kept = privacy === 'no-content' ? noContent(table, row) : aggregatesOnly(table, row);
+    if (kept) out.push(JSON.stringify(kept));
+  }
+  return out;
+}
