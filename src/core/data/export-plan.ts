@@ -32,6 +32,8 @@ export interface ExportPlan {
   format: ExportFormat;
   /** The result with FORMAT clause, and a count of the same rows. */
   sql: string;
+  /** The rows without a FORMAT clause (for callers that count or read through a query runner). */
+  selectSql: string;
   countSql: string;
   params: Record<string, string>;
 }
@@ -72,6 +74,7 @@ export function planExport(req: ExportRequest): ExportPlan {
   return {
     table,
     format: req.format,
+    selectSql: inner,
     sql: `${inner} FORMAT ${CLICKHOUSE_FORMAT[req.format]}`,
     countSql: `SELECT count() FROM (${inner}) FORMAT TabSeparated`,
     params,
