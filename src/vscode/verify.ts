@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import type { Counts } from '../core/collection-counts';
 import { diagnose, type Diagnosis } from '../core/diagnosis';
+import { retentionLines, type TableRetention } from '../core/data/retention-view';
+import { localHttpUrl } from '../core/otel-env';
 import { ping } from '../stack/server-state';
 import type { Controller } from './controller';
 import { fetchCounts } from './store-counts';
@@ -9,6 +11,10 @@ import { fetchCounts } from './store-counts';
 export interface VerifyResult {
   diagnosis: Diagnosis;
   counts?: Counts;
+  /** Per store table: disk, rows, oldest record, retention (src/core/data/retention-view.ts); absent when the store is down. */
+  retention?: TableRetention[];
+  /** The "Storage and retention" section Verify wrote to the output channel. */
+  retentionLines?: string[];
 }
 
 /** Terminals created before the env was last applied still carry the old env (or none). */
@@ -45,6 +51,18 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
       `(${counts?.taggedEvents ?? 0} from injected terminals), ${counts?.metricPoints ?? 0} metric points; last received ` +
       `${counts?.lastReceivedAt?.toISOString() ?? 'never'}; terminals opened before the env: ${stale} → ${diagnosis.code}`,
   );
+  let retention: TableRetention[] | undefined;
+  let lines: string[] | undefined;
+  if (reachable && !queryError) {
+    try {
+      const { fetchRetentionView } = await import('../stack/archive-data');
+      retention = await fetchRetentionView({ url: localHttpUrl(e.host, e.httpPort) });
+      lines = retentionLines(retention, Date.now());
+      c.output.info(lines.join('\n'));
+    } catch (err) {
+      c.output.warn(`Verify: could not read the storage and retention of the tables (${(err as Error).message})`);
+    }
+  }
   if (show) {
     const text = `Chapter Telemetry: ${diagnosis.message}${counts?.lastReceivedAt ? ` Last data: ${counts.lastReceivedAt.toLocaleTimeString()}.` : ''}`;
     const actions = diagnosis.code === 'server-down' ? ['Start Collection', 'Show Logs'] : diagnosis.code === 'ok' ? [] : ['New Terminal', 'Show Logs'];
@@ -55,5 +73,5 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
       if (pick === 'New Terminal') vscode.window.createTerminal().show();
     });
   }
-  return { diagnosis, counts };
+  return { diagnosis, counts, retention, retentionLines: lines };
 }
