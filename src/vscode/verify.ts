@@ -53,7 +53,9 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
   );
   let retention: TableRetention[] | undefined;
   let lines: string[] | undefined;
-  if (reachable && !queryError) {
+  // The store's storage and retention, whoever runs it (this window, another one, `npm start`): a read of the
+  // endpoint, so it shows even while this window's collection is off.
+  if (reachable || (!queryError && (await ping(e.host, e.httpPort)))) {
     try {
       const { fetchRetentionView } = await import('../stack/archive-data');
       retention = await fetchRetentionView({ url: localHttpUrl(e.host, e.httpPort) });
