@@ -4,10 +4,11 @@
 // started. Registered only when that test runs (it sets CT_DATA_LIFECYCLE_OUT); the outcomes go to
 // results.json for it to check (the archive's Parquet files are read back there, through the engine).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { until } from './helpers';
+import { until, workspaceRoot } from './helpers';
 
 export function registerDataLifecycleSuite(): void {
   const out = process.env.CT_DATA_LIFECYCLE_OUT;
@@ -54,6 +55,16 @@ export function registerDataLifecycleSuite(): void {
       assert.match(r.again?.skipped ?? '', /already made in 2026-W49/);
       assert.equal(r.again?.week, undefined);
       results.firstStart = r;
+    });
+    it('a reports/ linked out of the workspace is refused: the report is not written through it', async () => {
+      const root = workspaceRoot().fsPath;
+      const outside = mkdtempSync(join(tmpdir(), 'ct-outside-'));
+      renameSync(join(root, 'reports'), join(root, 'reports-first-start'));
+      symlinkSync(outside, join(root, 'reports'));
+      const r = (await vscode.commands.executeCommand('chapterTelemetry.weeklyReport', { week: '2026-W47', show: false })) as { error?: string };
+      assert.match(r.error ?? '', /symbolic link/);
+      assert.deepEqual(readdirSync(outside), []);
+      assert.ok(!existsSync(join(outside, '2026-W47.md')));
     });
     it('Verify shows compressed disk, rows, oldest record and retention per table, equal to SQL', async () => {
       // Collection is off in this window (the test runs the server): the storage section reads the store all the same.
