@@ -5,6 +5,7 @@
  * through the streamed export path (src/stack/export-data.ts), one file per table that has any.
  * Which rows, which boundary and the file names are src/core/data/archive-plan.ts.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archiveFileName, archiveRequest, archiveTargets, type ArchiveTarget } from '../core/data/archive-plan';
 import { planExport } from '../core/data/export-plan';
@@ -44,12 +45,13 @@ export interface ArchivedFile {
 }
 
 /**
- * Writes `<dir>/<table>-until-<instant>.parquet` for each count with rows (the counts say which tables
+ * Writes (creating `dir` if needed) `<dir>/<table>-until-<instant>.parquet` for each count with rows (the counts say which tables
  * and which TTL days; the boundary is `untilSec`). Files are complete or absent (the export path's rename).
  */
 export async function archiveExpiring(target: DataTarget, counts: readonly ExpiringCount[], untilSec: number, dir: string,
   onProgress?: (table: string, p: ExportProgress) => void, signal?: AbortSignal): Promise<ArchivedFile[]> {
   const files: ArchivedFile[] = [];
+  await mkdir(dir, { recursive: true });
   for (const c of counts.filter((x) => x.rows > 0)) {
     const r = await exportData({ ...archiveRequest(c, untilSec), target, out: join(dir, archiveFileName(c, untilSec)), signal, onProgress: (p) => onProgress?.(c.id, p) });
     files.push({ id: c.id, rows: r.rows, bytes: r.bytes, out: r.out });
