@@ -20,7 +20,7 @@ const NOW = Date.now();
 const who = { userId: USER, now: new Date(NOW) };
 
 const SETS: Record<string, (r: QueryRunner) => Promise<unknown>> = {
-  'sidebar (5 queries)': (r) => loadSidebar(r, who, { chapter: 'ch07', listPeriod: 'd7' }),
+  'sidebar (5 queries)': (r) => loadSidebar(r, who, { chapter: 'ch07', listPeriod: 'd7', scope: 'all' }),
   'cost panel, 30 days (3)': (r) => loadCost(r, who, { preset: 30, scope: 'me' }),
   'errors panel, 30 days (4)': (r) => loadErrors(r, who, { preset: 30, scope: 'me' }),
   'chapters panel, 30 days, all authors (1)': (r) => loadChapters(r, who, { preset: 30, scope: 'all' }),

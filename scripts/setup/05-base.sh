@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/setup/lib.sh
-apt_install curl ca-certificates
+# apache2-utils: `htpasswd`, which `npm run team -- add-member --htpasswd` runs for bcrypt lines (central overlay).
+apt_install curl ca-certificates apache2-utils

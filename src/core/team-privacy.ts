@@ -38,7 +38,7 @@ const CONTENT_SET = new Set(CONTENT_ATTRIBUTES);
  * Content by key shape too, so a new Claude Code version's `foo_prompt` or `bar.message` is not
  * stored under `no-content` before someone updates the list: keys ending in these words.
  */
-const CONTENT_SUFFIX_RE = /(^|[._])(prompt|prompt_text|response|input|output|parameters|command|message|messages|stacktrace|instructions|completion|error|path)$/;
+export const CONTENT_SUFFIX_RE = /(^|[._])(prompt|prompt_text|response|input|output|parameters|command|message|messages|stacktrace|instructions|completion|error|path)$/;
 
 export function isContentAttribute(key: string): boolean {
   return CONTENT_SET.has(key) || CONTENT_SUFFIX_RE.test(key);

@@ -23,6 +23,9 @@ export const USER_ONLY_SETTINGS = [
   // Retention deletes data: a cloned repository must not shorten it.
   'retention.rawDays',
   'retention.sessionDays',
+  // Where telemetry goes beyond this machine and what leaves it (Centralize Telemetry).
+  'team.endpoint',
+  'team.privacy',
 ] as const;
 
 export type UserOnlySetting = (typeof USER_ONLY_SETTINGS)[number];

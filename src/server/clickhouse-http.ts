@@ -10,13 +10,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createGzip, gzipSync } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { HttpError, readBody } from './http-body';
-import { StoreError, type Identity, type QuerySummary, type SessionRef, type Store } from './store/types';
+import { StoreError, type Identity, type QuerySummary, type ReadScope, type SessionRef, type Store } from './store/types';
 import { formatClause, insertAwaitsData, splitInlineInsert } from './store/sql-text';
 import { checkSettings, checkStatement } from './query-guard';
 import { identify, refusal, type HostPolicy, type LocalCredentials } from './local-access';
 import { contentTypeFor, describeError, errorText, exceptionBlock, NO_RESULT_KINDS, summaryHeader, WAIT_BUFFER_BYTES } from './clickhouse-http/protocol';
 import { header, multipartBoundary, parseMultipart, splitParams } from './clickhouse-http/params';
 import { parseSessionTimeout } from './store/named-sessions';
+import { requestScope } from './clickhouse-http/request-scope';
 
 export { contentTypeFor, statusForCode } from './clickhouse-http/protocol';
 
@@ -80,7 +81,9 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       return;
     }
     const queryId = url.searchParams.get('query_id') || randomUUID();
-    const presented = opts.credentials ? identify(req, url, opts.credentials) : 'reader';
+    // A team member's request (team/query-gate.ts): always a reader, in the member's own sessions.
+    const scope = requestScope(req);
+    const presented = opts.credentials && !scope ? identify(req, url, opts.credentials) : 'reader';
     if (!presented) return fail(new StoreError('Code: 516. DB::Exception: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)', 516, false), queryId);
     // As in ClickHouse, a GET request is read-only whoever sends it.
     const identity: Identity = req.method === 'GET' ? 'reader' : presented;
@@ -128,9 +131,18 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       const id = all.get('session_id');
       if (id) session = { id, timeoutSeconds: parseSessionTimeout(all.get('session_timeout') ?? null), check: all.get('session_check') === '1' };
       checkSettings(Object.keys(settings));
+      if (scope && session) throw new StoreError('Code: 497. DB::Exception: client sessions (session_id) are not offered to team members: each request stands alone. (ACCESS_DENIED)', 497, false);
+      if (scope && !scope.anyDatabase && database !== undefined && database !== 'default') {
+        throw new StoreError(`Code: 497. DB::Exception: team members read the database default only, not ${database}. (ACCESS_DENIED)`, 497, false);
+      }
       // The engine's own parse decides what the statement is: one statement only, comments and quoting
       // normalised, so no spelling of a statement reaches past the guard.
-      verdict = checkStatement(await store.normalize(sql), identity, session !== undefined);
+      const normalized = await store.normalize(sql);
+      scope?.checkKind(normalized);
+      verdict = checkStatement(normalized, identity, session !== undefined);
+      // What the member may read, checked by the engine in the member's own session (team/read-check.ts).
+      await scope?.admit(normalized, database ?? 'default', async (stmt) =>
+        (await store.query(stmt, { params, settings, database, format: 'TSVRaw', identity: 'reader', scope: scope.store })).toString('utf8'));
     } catch (err) {
       return fail(err, queryId);
     }
@@ -150,7 +162,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       delete settings.readonly;
       settings.readonly = '2';
     }
-    const q = { params, settings, format: defaultFormat, database, identity: runAs, session };
+    const q = { params, settings, format: defaultFormat, database, identity: runAs, session, scope: scope?.store };
 
     if (!verdict.streams || data) {
       let out: Buffer;
@@ -190,7 +202,7 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     store: Store,
     res: ServerResponse,
     sql: string,
-    q: { params: Record<string, string>; settings: Record<string, string>; format: string; database?: string; identity: Identity; session?: SessionRef },
+    q: { params: Record<string, string>; settings: Record<string, string>; format: string; database?: string; identity: Identity; session?: SessionRef; scope?: ReadScope },
     headers: Record<string, string | number>,
     gzip: boolean,
     queryId: string,

@@ -23,8 +23,9 @@ import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
 import { pidAlive } from './pid';
-import { openTeamServing, type TeamServing } from './team/serving';
+import { openTeamServing, withRequestSource, type TeamServing } from './team/serving';
 import { createTeamQueryServer } from './team/query-gate';
+import { engineGauges } from './team/metrics';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -151,6 +152,8 @@ export async function runServer(argv: string[]): Promise<void> {
     if (!cfg.portFlags.otlpHttp) cfg.otlpHttpPort = team.config.ports.otlpHttp;
     if (!cfg.portFlags.http) cfg.httpPort = team.config.ports.http;
     cfg.allowHosts = [...cfg.allowHosts, ...team.config.hostnames];
+    // A team set up for a ClickHouse server (`npm run team -- central-setup`) stores into it.
+    if (!cfg.clickhouseUrl && team.config.clickhouse_url) cfg.clickhouseUrl = team.config.clickhouse_url;
   } else if (!isLoopback(cfg.host) && !cfg.inContainer) {
     // Without TLS and credentials anyone on the network could send as anyone and read everything.
     // (`--in-container`: the container's ports are published on the host's loopback only.)
@@ -183,13 +186,19 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const startedAt = new Date(started).toISOString();
   // Error texts name the engine's version, as ClickHouse's do (read once the engine is open).
   let engineVersion = VERSION;
-  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
+  // A team server takes team.json's body limit on all three ports (limits.maxBodyBytes).
+  if (team) cfg.maxBodyBytes = team.config.limits.maxBodyBytes;
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials });
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
   const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team,
-    metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
+    metricsText: async () => team!.metrics.render({
+      queueBytes: ingest?.queuedBytes ?? 0, queueExports: ingest?.queuedExports ?? 0, rssBytes: process.memoryUsage().rss,
+      dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir, engine: store && ready ? await engineGauges((sql) => store!.query(sql)) : undefined,
+    }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
   // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
-  const chServer: HttpServer = team ? (createTeamQueryServer(chInner, team) as unknown as HttpServer) : chInner;
+  // Its authentications are charged to the client's address (failed ones are throttled per source).
+  const chServer: HttpServer = team ? (withRequestSource(createTeamQueryServer(chInner, team)) as unknown as HttpServer) : chInner;
 
   // Ports first: a busy port is the commonest failure and costs nothing to find out.
   await listenHttp(chServer, cfg.host, cfg.httpPort, 'ClickHouse HTTP');
@@ -209,7 +218,8 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     throw new Fatal(EXIT.engineFailed, `could not prepare the schema in ${store.description}: ${(err as Error).message}`);
   }
   // The guard watches the engine's own disk; a remote ClickHouse watches its own.
-  ingest = new Ingest(store, undefined, cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes));
+  // A team server inserts each export on its own: retried after a crash, it is still recognised (ingest.ts).
+  ingest = new Ingest(store, { guard: cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes), groupCommit: !team });
   engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
 

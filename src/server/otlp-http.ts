@@ -84,7 +84,11 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     }
     if (path === '/metrics' && opts.team && opts.metricsText) {
       req.resume();
-      const who = await opts.team.authenticate(req.headers.authorization);
+      // Throttled before this attempt (the attempt that spends the last failure still gets its 401).
+      const throttled = opts.team.authThrottled(req.socket.remoteAddress);
+      const who = await opts.team.authenticate(req.headers.authorization, req.socket.remoteAddress);
+      const wait = who ? 0 : throttled;
+      if (wait > 0) return plainReply(res, 429, `too many failed authentications from this address; retry after ${wait} s`, { 'Retry-After': String(wait) });
       if (!who || who.role !== 'admin') {
         return plainReply(res, who ? 403 : 401, who ? '/metrics is for team admins' : 'a team admin credential is required', who ? {} : { 'WWW-Authenticate': 'Basic realm="chapter-telemetry team"' });
       }
@@ -113,10 +117,13 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     let team: TeamPolicy | undefined;
     let member: Awaited<ReturnType<TeamServing['authenticate']>>;
     if (opts.team) {
-      member = await opts.team.authenticate(req.headers.authorization);
+      const throttled = opts.team.authThrottled(req.socket.remoteAddress);
+      member = await opts.team.authenticate(req.headers.authorization, req.socket.remoteAddress);
       if (!member) {
         opts.team.metrics.rejected('unknown', 'unauthenticated');
         req.resume();
+        const wait = throttled;
+        if (wait > 0) return reply(res, 429, encoding, RPC.RESOURCE_EXHAUSTED, `too many failed authentications from this address; retry after ${wait} s`, { 'Retry-After': String(wait) });
         return reply(res, 401, encoding, RPC.UNAUTHENTICATED, 'missing, wrong or revoked team credential: send Authorization: Bearer <secret> (OTEL_EXPORTER_OTLP_HEADERS)', { 'WWW-Authenticate': 'Bearer realm="chapter-telemetry team"' });
       }
       team = opts.team.policyFor(member);
@@ -126,6 +133,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       body = await readBody(req, opts.maxBodyBytes);
     } catch (err) {
       const e = err as HttpError;
+      if (opts.team && member) opts.team.metrics.rejected(member.name, e.status === 413 ? 'too_large' : 'invalid');
       return reply(res, e.status ?? 400, encoding, e.status === 413 ? RPC.RESOURCE_EXHAUSTED : RPC.INVALID_ARGUMENT, e.message);
     }
     if (opts.team && member) {

@@ -8,7 +8,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CountRow, DeletionPlan } from '../core/data/delete-plan';
-import type { DataTarget } from './export-data';
+import { targetTls, type DataTarget } from './export-data';
 
 export interface TableCounts {
   id: string;
@@ -23,6 +23,7 @@ async function client(target: DataTarget): Promise<ClickHouseClient> {
     url: target.url,
     username: target.auth?.user ?? 'default',
     password: target.auth?.password ?? '',
+    ...targetTls(target),
     request_timeout: 600_000,
     keep_alive: { enabled: false },
     application: 'chapter-telemetry-delete',

@@ -5,6 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
+import { readForwardStatus, removeForwardConfig, writeForwardConfig } from './forward-file';
 import { join } from 'node:path';
 import { LogTail, readTail } from './log-tail';
 import { isServerProcess, pidAlive, readServerState, readWriterCredentials, removeServerState, serverHealthy, type ServerState } from './server-state';
@@ -222,6 +224,19 @@ export class EmbeddedBackend implements StackBackend {
   async writerCredentials(): Promise<WriterCredentials | undefined> {
     const named = readServerState(this.stateFile)?.credentialsFile;
     return readWriterCredentials(typeof named === 'string' && named ? named : join(this.o.dataDir, 'credentials.json'));
+  }
+
+  /** Writes (or, with undefined, removes) `<data dir>/forward.json`; the running server follows it within a tick. */
+  async configureForwarding(cfg: ForwardConfig | undefined): Promise<void> {
+    if (cfg) writeForwardConfig(this.o.dataDir, cfg);
+    else removeForwardConfig(this.o.dataDir);
+  }
+
+  /** `GET /forward/status` from the running server's loopback ClickHouse HTTP port (it holds no secret). */
+  async forwardStatus(): Promise<ForwardStatus> {
+    const l = await this.live();
+    if (!l?.healthy) throw new StackError('unhealthy', 'The telemetry server is not running, so forwarding has no status.', 'Start Collection, then look again.');
+    return await readForwardStatus(l.state.host, l.state.httpPort);
   }
 
   /** Keeps one previous log; only when no server is writing to it. */

@@ -18,6 +18,16 @@ export interface DataTarget {
   url: string;
   /** Sent as HTTP basic auth (never in the URL). Absent = anonymous, which is read-only locally. */
   auth?: { user: string; password: string };
+  /**
+   * PEM of the only CA trusted for an https `url` (a team server: its own CA from the connection
+   * bundle). Given, it replaces the system's CAs for this connection; absent = the system's CAs.
+   */
+  ca?: string;
+}
+
+/** The @clickhouse/client TLS option for a target: its CA as the only trusted one, if it names one. */
+export function targetTls(target: DataTarget): { tls?: { ca_cert: Buffer } } {
+  return target.ca ? { tls: { ca_cert: Buffer.from(target.ca) } } : {};
 }
 
 export interface ExportProgress {
@@ -48,6 +58,7 @@ export async function exportData(opts: ExportOptions): Promise<ExportResult> {
     url: opts.target.url,
     username: opts.target.auth?.user ?? 'default',
     password: opts.target.auth?.password ?? '',
+    ...targetTls(opts.target),
     request_timeout: 24 * 3600_000,
     keep_alive: { enabled: false },
     application: 'chapter-telemetry-export',

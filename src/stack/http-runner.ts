@@ -4,13 +4,13 @@
  * through it, the local store anonymously, a team server with a member's credential.
  */
 import type { BoundQuery, QueryRunner } from '../core/queries/types';
-import type { DataTarget } from './export-data';
+import { targetTls, type DataTarget } from './export-data';
 
 /** A QueryRunner on one ClickHouse HTTP target for the duration of `fn`. */
 export async function withRunner<T>(target: DataTarget, application: string, fn: (run: QueryRunner) => Promise<T>): Promise<T> {
   const { createClient, ClickHouseLogLevel } = await import('@clickhouse/client');
   const client = createClient({
-    url: target.url, username: target.auth?.user ?? 'default', password: target.auth?.password ?? '',
+    url: target.url, username: target.auth?.user ?? 'default', password: target.auth?.password ?? '', ...targetTls(target),
     request_timeout: 120_000, keep_alive: { enabled: false }, application, log: { level: ClickHouseLogLevel.OFF },
   });
   try {

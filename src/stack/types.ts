@@ -2,6 +2,8 @@
  * The local telemetry stack, whichever engine runs it. The extension and the headless
  * `npm run stack` command drive every backend through this interface only.
  */
+import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
+
 export type StackMode = 'embedded' | 'docker';
 
 /** Where the stack listens. Both backends use the same ports by default. */
@@ -55,6 +57,15 @@ export interface StackBackend {
    * generated on its first start).
    */
   writerCredentials(): Promise<WriterCredentials | undefined>;
+  /**
+   * Forwarding to a team server (issue 10, src/core/forward-config.ts): a config is written as
+   * `<data dir>/forward.json` (0600, atomic) and a running server follows it within a tick;
+   * undefined removes the file (forwarding off, queue kept). Docker mode: rejects with a StackError
+   * ("not yet in docker mode").
+   */
+  configureForwarding(cfg: ForwardConfig | undefined): Promise<void>;
+  /** The forwarder's state from the running server (`GET /forward/status`); rejects when it is not running. */
+  forwardStatus(): Promise<ForwardStatus>;
 }
 
 /** The owner-only local writer credential: `{"user": "…", "password": "…"}` in a 0600 file. */
@@ -80,6 +91,8 @@ export type StackErrorCode =
   | 'docker-permission-denied'
   | 'image-pull-failed'
   | 'unsupported-platform'
+  /** The backend cannot do this (yet): e.g. forwarding in docker mode. */
+  | 'not-supported'
   | 'cancelled';
 
 export class StackError extends Error {

@@ -292,6 +292,11 @@ export class Controller implements vscode.Disposable {
     this.backend = undefined;
   }
 
+  /** Where the team connection lives (src/vscode/team-connection.ts): globalState and SecretStorage. */
+  get teamStore(): { globalState: vscode.Memento; secrets: vscode.SecretStorage } {
+    return this.ctx;
+  }
+
   /** The extension's global storage (server.json, data, engine). */
   get storageDir(): string {
     return this.ctx.globalStorageUri.fsPath;
@@ -443,7 +448,20 @@ export class Controller implements vscode.Disposable {
     }
   }
 
+  private contexts: Record<string, boolean> = {};
+
+  /** Context keys the walkthrough's steps complete on (package.json contributes.walkthroughs). */
+  private setContexts(): void {
+    const next = { 'chapterTelemetry.collecting': this.state === 'on', 'chapterTelemetry.hasEvents': (this.eventsToday ?? 0) > 0, 'chapterTelemetry.chapterDetected': !!this.tracker.state.current };
+    for (const [k, v] of Object.entries(next)) {
+      if (this.contexts[k] === v) continue;
+      this.contexts[k] = v;
+      void vscode.commands.executeCommand('setContext', k, v);
+    }
+  }
+
   render(): void {
+    this.setContexts();
     this.bar.update({
       state: this.state,
       chapter: this.tracker.state.current,

@@ -10,6 +10,7 @@ import { registerCommands } from './commands';
 import { readConfig } from './config';
 import { Controller } from './controller';
 import { StatusBar } from './status-bar';
+import { afterRestore, openWalkthroughOnce, registerTeamCommands } from './team-commands';
 import { testOnlyNowIso } from './test-clock';
 import { httpRunner, type HttpRunner } from './webviews/connection';
 import { registerAnalyticsFor } from './webviews/index';
@@ -29,12 +30,14 @@ export function activate(ctx: vscode.ExtensionContext): { activationTimeMs: numb
   let lifecycle: Promise<LifecycleStart> | undefined;
   const getLifecycle = () => (lifecycle ??= import('./lifecycle-start').then((m) => new m.LifecycleStart(c, ctx)));
   registerCommands(ctx, controller, () => activationTimeMs, budget, getLifecycle);
+  registerTeamCommands(ctx, controller, bar);
   // Terminal ages for Verify's "relaunch the terminal" diagnosis.
   void import('./verify').then((v) => ctx.subscriptions.push(v.trackTerminals()));
   // Synchronously: VS Code revives analytics panels after a reload only if the serializer is registered during activation.
   registerAnalyticsFor(ctx, c);
-  const afterRestore = () => void getLifecycle().then((l) => l.run()).catch((e: Error) => c.output.warn(`Start checks failed: ${e.message}`));
-  setTimeout(() => void c.restore().then(afterRestore, afterRestore), 0);
+  const startChecks = () => void getLifecycle().then((l) => l.run()).catch((e: Error) => c.output.warn(`Start checks failed: ${e.message}`));
+  setTimeout(() => void c.restore().then(() => afterRestore(ctx, c)).catch((e: unknown) => c.output.warn(`Restore: ${(e as Error).message}`)).finally(startChecks), 0);
+  setTimeout(() => void openWalkthroughOnce(ctx).catch(() => undefined), 0);
   activationTimeMs = performance.now() - t0;
   output.info(`Activated in ${activationTimeMs.toFixed(1)} ms`);
   return { activationTimeMs };

@@ -1,6 +1,7 @@
 /** The status-bar item: Off / Starting… / On / Restarting… / Error, with the chapter in focus and the budget's colour; click toggles. */
 import * as vscode from 'vscode';
-import { tooltipMarkdown, type TooltipView } from '../core/markdown-text';
+import type { CentralView } from '../core/centralize';
+import { escapeMarkdown, tooltipMarkdown, type TooltipView } from '../core/markdown-text';
 
 /** `restarting`: the embedded server died on its own and is being started again (terminals keep their env). */
 export type UiState = 'off' | 'starting' | 'on' | 'restarting' | 'error';
@@ -12,6 +13,9 @@ export interface StatusView extends TooltipView {
 
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
+  private last: StatusView | undefined;
+  /** While this machine forwards to a team (src/vscode/central-monitor.ts): `Central · <team>`, queue and delivery. */
+  private central: CentralView | undefined;
 
   constructor() {
     this.item = vscode.window.createStatusBarItem('chapterTelemetry.status', vscode.StatusBarAlignment.Left, 50);
@@ -45,15 +49,27 @@ export class StatusBar implements vscode.Disposable {
     return undefined;
   }
 
+  /** Shown while collection is on; undefined goes back to the local texts. */
+  setCentral(c: CentralView | undefined): void {
+    if (JSON.stringify(c) === JSON.stringify(this.central)) return;
+    this.central = c;
+    if (this.last) this.update(this.last);
+  }
+
   update(v: StatusView): void {
-    this.item.text = StatusBar.text(v);
+    this.last = v;
+    const central = v.state === 'on' ? this.central : undefined;
+    const ch = v.chapter ? ` · ${v.chapter.replace(/\$\(/g, '\\$(')}` : '';
+    this.item.text = central ? `${central.text}${ch}` : StatusBar.text(v);
     // The chapter (a folder name) and other values are escaped in tooltipMarkdown; theme icons stay off (the tooltip
     // uses none), so `$(name)` in a folder name is never drawn as an icon.
-    const md = new vscode.MarkdownString(tooltipMarkdown(v), false);
+    const md = new vscode.MarkdownString(tooltipMarkdown(v) + (central ? `\n\n${central.tooltip.map(escapeMarkdown).join('  \n')}` : ''), false);
     this.item.tooltip = md;
-    this.item.backgroundColor = StatusBar.background(v) ? new vscode.ThemeColor(StatusBar.background(v)!) : undefined;
+    const bg = StatusBar.background(v) ?? (central?.warning ? 'statusBarItem.warningBackground' : undefined);
+    this.item.backgroundColor = bg ? new vscode.ThemeColor(bg) : undefined;
     const budget = v.budget && v.budget.state !== 'ok' ? `, budget ${v.budget.state === 'over' ? 'reached' : 'nearly reached'}` : '';
-    this.item.accessibilityInformation = { label: `Chapter Telemetry ${v.state}${v.chapter ? `, chapter ${v.chapter}` : ''}${budget}` };
+    const team = central ? `, central${central.warning ? ', delivery failing' : ''}` : '';
+    this.item.accessibilityInformation = { label: `Chapter Telemetry ${v.state}${team}${v.chapter ? `, chapter ${v.chapter}` : ''}${budget}` };
   }
 
   dispose(): void {

@@ -7,6 +7,9 @@ import { localHttpUrl } from '../core/otel-env';
 import { ping } from '../stack/server-state';
 import type { Controller } from './controller';
 import { fetchCounts } from './store-counts';
+import { verifyCentralLine } from '../core/centralize';
+import type { ForwardStatus } from '../core/forward-config';
+import { getTeamConnection } from './team-connection';
 
 export interface VerifyResult {
   diagnosis: Diagnosis;
@@ -15,6 +18,8 @@ export interface VerifyResult {
   retention?: TableRetention[];
   /** The "Storage and retention" section Verify wrote to the output channel. */
   retentionLines?: string[];
+  /** While central: forwarding's counts (local, delivered, queue) and the line shown. */
+  central?: { line: string; status?: ForwardStatus };
 }
 
 /** Terminals created before the env was last applied still carry the old env (or none). */
@@ -65,8 +70,10 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
       c.output.warn(`Verify: could not read the storage and retention of the tables (${(err as Error).message})`);
     }
   }
+  const central = await centralLine(c);
+  if (central) c.output.info(`Verify: ${central.line}`);
   if (show) {
-    const text = `Chapter Telemetry: ${diagnosis.message}${counts?.lastReceivedAt ? ` Last data: ${counts.lastReceivedAt.toLocaleTimeString()}.` : ''}`;
+    const text = `Chapter Telemetry: ${diagnosis.message}${counts?.lastReceivedAt ? ` Last data: ${counts.lastReceivedAt.toLocaleTimeString()}.` : ''}${central ? ` ${central.line}` : ''}`;
     const actions = diagnosis.code === 'server-down' ? ['Start Collection', 'Show Logs'] : diagnosis.code === 'ok' ? [] : ['New Terminal', 'Show Logs'];
     const show = diagnosis.ok ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
     void show(text, ...actions).then((pick) => {
@@ -75,5 +82,18 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
       if (pick === 'New Terminal') vscode.window.createTerminal().show();
     });
   }
-  return { diagnosis, counts, retention, retentionLines: lines };
+  return { diagnosis, counts, retention, retentionLines: lines, ...(central ? { central } : {}) };
+}
+
+/** Local count, delivered count, queue depth and lag while this machine forwards to a team. */
+async function centralLine(c: Controller): Promise<VerifyResult['central']> {
+  const conn = getTeamConnection(c.teamStore);
+  if (!conn?.central) return undefined;
+  if (c.state !== 'on') return { line: `Central (team ${conn.team}): collection is off, so nothing is forwarded.` };
+  try {
+    const status = await (await c.currentBackend(false)).forwardStatus();
+    return { line: verifyCentralLine(conn.team, status, new Date()), status };
+  } catch (err) {
+    return { line: `Central (team ${conn.team}): forwarding status unavailable (${(err as Error).message}).` };
+  }
 }

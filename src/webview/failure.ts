@@ -4,7 +4,8 @@ import { button, h } from './dom';
 import { request } from './rpc';
 
 export function failureView(f: QueryFailure): HTMLElement {
-  const actions = f.kind === 'query'
+  // Starting the local stack cannot fix a read from the team server.
+  const actions = f.kind === 'query' || f.source === 'team'
     ? [button('Show Logs', () => void request('command', { command: 'chapterTelemetry.showLogs' }))]
     : [
       button('Start', () => void request('command', { command: 'chapterTelemetry.start' })),

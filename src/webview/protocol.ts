@@ -4,7 +4,8 @@
  * data moved (`changed`) or the store's reachability changed (`status`).
  */
 import type {
-  ChapterSessionRow, ChaptersData, CostData, ErrorOccurrenceRow, ErrorsData, QueryFailure, RangeSpec, SidebarData,
+  ChapterSessionRow, ChaptersData, CostData, ErrorOccurrenceRow, ErrorsData, QueryFailure, RangeSpec, ScopeOption, SidebarData,
+  TeamChaptersData, TeamCostData, TeamErrorsData, ViewScope,
 } from '../core/analytics';
 import type { PeriodKey } from '../core/queries';
 
@@ -17,13 +18,23 @@ export const ALLOWED_COMMANDS = [
 ] as const;
 export type AllowedCommand = (typeof ALLOWED_COMMANDS)[number];
 
+/** The scope chooser's choices in this window (local always; Mine / Team with a team connection). */
+export interface ScopeChoices {
+  options: ScopeOption[];
+}
+
 export interface Methods {
-  sidebar: { params: { listPeriod: PeriodKey }; result: SidebarData };
+  scopes: { params: Record<string, never>; result: ScopeChoices };
+  sidebar: { params: { listPeriod: PeriodKey; scope: ViewScope }; result: SidebarData };
   cost: { params: RangeSpec; result: CostData };
   errors: { params: RangeSpec; result: ErrorsData };
   occurrences: { params: RangeSpec & { errorType: string }; result: ErrorOccurrenceRow[] };
   chapters: { params: RangeSpec; result: ChaptersData };
   chapterSessions: { params: RangeSpec & { chapter: string }; result: ChapterSessionRow[] };
+  /** The Team scope (coordinator/admin): the team server's aggregates only. */
+  teamCost: { params: RangeSpec; result: TeamCostData };
+  teamErrors: { params: RangeSpec; result: TeamErrorsData };
+  teamChapters: { params: RangeSpec; result: TeamChaptersData };
   copy: { params: { text: string }; result: true };
   command: { params: { command: AllowedCommand }; result: true };
 }

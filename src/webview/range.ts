@@ -1,8 +1,8 @@
-/** The panels' header: range picker (7 / 30 / 90 days, custom) and whose events (mine / all authors). */
+/** The panels' range picker (7 / 30 / 90 days, custom); whose numbers is the scope picker's (scope.ts). */
 import type { RangeSpec } from '../core/analytics';
 import { h } from './dom';
 
-export function rangePicker(spec: RangeSpec, onChange: (s: RangeSpec) => void): HTMLElement {
+export function rangePicker(spec: RangeSpec, onChange: (s: Omit<RangeSpec, 'scope'>) => void): HTMLElement {
   const preset = h('select', { 'aria-label': 'Range', 'data-control': 'range' },
     ...([7, 30, 90, 'custom'] as const).map((p) => {
       const o = h('option', { value: String(p) }, p === 'custom' ? 'Custom…' : `Last ${p} days`);
@@ -15,15 +15,12 @@ export function rangePicker(spec: RangeSpec, onChange: (s: RangeSpec) => void): 
   to.value = spec.toDay ?? '';
   const custom = h('span', { class: 'custom' }, from, ' – ', to);
   custom.hidden = spec.preset !== 'custom';
-  const scope = h('select', { 'aria-label': 'Whose events', 'data-control': 'scope' },
-    h('option', { value: 'me' }, 'Mine'), h('option', { value: 'all' }, 'All authors'));
-  scope.value = spec.scope;
   const emit = () => {
     const p = preset.value === 'custom' ? 'custom' : (Number(preset.value) as 7 | 30 | 90);
     custom.hidden = p !== 'custom';
     if (p === 'custom' && (!from.value || !to.value)) return;
-    onChange({ preset: p, scope: scope.value === 'all' ? 'all' : 'me', ...(p === 'custom' ? { fromDay: from.value, toDay: to.value } : {}) });
+    onChange({ preset: p, ...(p === 'custom' ? { fromDay: from.value, toDay: to.value } : {}) });
   };
-  for (const el of [preset, from, to, scope]) el.addEventListener('change', emit);
-  return h('div', { class: 'range' }, preset, custom, scope);
+  for (const el of [preset, from, to]) el.addEventListener('change', emit);
+  return h('div', { class: 'range' }, preset, custom);
 }

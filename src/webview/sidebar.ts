@@ -1,15 +1,37 @@
-/** The sidebar: personal totals for today / 7 / 30 days, top chapters, models, a 14-day sparkline. */
-import type { PeriodTotals, SidebarData } from '../core/analytics';
+/**
+ * The sidebar: totals for today / 7 / 30 days, top chapters, models, a 14-day sparkline, for the
+ * chosen scope (the whole local store by default); in the Team scope, the team's cost by member.
+ */
+import type { PeriodTotals, SidebarData, TeamCostData } from '../core/analytics';
+import { DEFAULT_SCOPE, type ScopeOption, type ViewScope } from '../core/analytics/scope';
 import type { PeriodKey } from '../core/queries';
 import { drawChart, disposeDetached, seriesColor } from './charts';
 import { button, h, replace, table } from './dom';
 import { asFailure, failureView } from './failure';
 import { chapterName, int, money, pct } from './format';
 import { coalesced, onPush, request, vscode } from './rpc';
+import { hiddenNote, scopePicker } from './scope';
 
 const root = document.getElementById('root')!;
 const PERIOD_LABEL: Record<PeriodKey, string> = { today: 'Today', d7: '7 days', d30: '30 days' };
-let listPeriod: PeriodKey = (vscode.getState() as { listPeriod?: PeriodKey } | undefined)?.listPeriod ?? 'd7';
+const saved = vscode.getState() as { listPeriod?: PeriodKey; scope?: ViewScope } | undefined;
+let listPeriod: PeriodKey = saved?.listPeriod ?? 'd7';
+let scope: ViewScope = saved?.scope ?? DEFAULT_SCOPE;
+let options: ScopeOption[] = [];
+
+function saveState(): void {
+  vscode.setState({ listPeriod, scope });
+}
+
+function setScope(s: ViewScope): void {
+  scope = s;
+  saveState();
+  void refresh();
+}
+
+function scopeBar(): HTMLElement {
+  return h('div', { class: 'scope-bar' }, scopePicker(options, scope, setScope));
+}
 
 const METRICS: { key: keyof PeriodTotals; label: string; fmt(v: number): string }[] = [
   { key: 'cost', label: 'Cost', fmt: money },
@@ -31,7 +53,7 @@ function setState(s: string): void {
 function totalsTable(d: SidebarData): HTMLElement {
   const periods: PeriodKey[] = ['today', 'd7', 'd30'];
   return h('table', { class: 'totals', 'data-table': 'totals' },
-    h('caption', {}, d.userId ? `Your numbers (${d.userId})` : 'Your numbers'),
+    h('caption', { 'data-caption': d.scope }, d.scope === 'mine' ? `Mine on the team server (${d.userId})` : d.userId ? `Only ${d.userId}` : 'All authors in this store'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), ...periods.map((p) => h('th', { scope: 'col' }, PERIOD_LABEL[p])))),
     h('tbody', {}, ...METRICS.map((m) => h('tr', {},
       h('th', { scope: 'row' }, m.label),
@@ -85,7 +107,7 @@ function lists(d: SidebarData): HTMLElement {
   const picker = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Period for the lists' },
     ...(['today', 'd7', 'd30'] as PeriodKey[]).map((p) => h('button', {
       type: 'button', 'aria-pressed': String(p === d.listPeriod), 'data-period': p,
-      onclick: () => { listPeriod = p; vscode.setState({ listPeriod }); void refresh(); },
+      onclick: () => { listPeriod = p; saveState(); void refresh(); },
     }, PERIOD_LABEL[p])));
   return h('section', { 'data-section': 'lists' },
     h('h2', {}, 'Where it went'), picker,
@@ -119,19 +141,44 @@ function panelsBar(): HTMLElement {
 
 function render(d: SidebarData): void {
   setState(d.empty ? 'empty' : 'ready');
-  if (d.empty) replace(root, firstSteps());
-  else replace(root, totalsTable(d), currentChapter(d), sparkline(d), lists(d), panelsBar(),
+  // An empty local store shows the first steps; with a team connection the chooser stays (Mine / Team have data).
+  if (d.empty && d.scope === 'all') replace(root, options.some((o) => o.scope === 'mine') ? scopeBar() : null, firstSteps());
+  else replace(root, scopeBar(), hiddenNote(d, () => setScope('all')), totalsTable(d), currentChapter(d), sparkline(d), lists(d), panelsBar(),
     h('p', { class: 'muted asof', 'data-asof': String(d.asOf) }, `Updated ${new Date(d.asOf).toLocaleTimeString()}`));
+  disposeDetached();
+}
+
+/** Team scope: the team's last 30 days by member (aggregates only); the panels have the rest. */
+function renderTeam(d: TeamCostData): void {
+  setState('ready');
+  const total = d.members.reduce((s, r) => s + r.cost, 0);
+  replace(root, scopeBar(),
+    h('p', {}, 'Team, last 30 days: ', h('strong', { 'data-metric': 'team-total-cost', 'data-value': String(total) }, money(total))),
+    table('team-members', 'Cost by member (30 days)', [
+      { key: 'member', label: 'Member', value: (r) => r.member },
+      { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },
+      { key: 'requests', label: 'Requests', value: (r) => r.requests, format: int },
+      { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
+    ], d.members),
+    panelsBar());
   disposeDetached();
 }
 
 const refresh = coalesced(async () => {
   try {
-    render(await request('sidebar', { listPeriod }));
+    options = (await request('scopes', {})).options;
+    // A scope this window no longer offers (team connection gone, role changed) falls back to the default.
+    if (!options.some((o) => o.scope === scope)) {
+      scope = DEFAULT_SCOPE;
+      saveState();
+    }
+    if (scope === 'team') renderTeam(await request('teamCost', { preset: 30, scope }));
+    else render(await request('sidebar', { listPeriod, scope }));
   } catch (e) {
     const f = asFailure(e);
     setState(f.kind === 'query' ? 'error' : 'unreachable');
-    replace(root, failureView(f));
+    // Keep the chooser: a failing team scope must not trap the view (Local still works offline).
+    replace(root, options.length > 0 && scope !== DEFAULT_SCOPE ? scopeBar() : null, failureView(f));
     disposeDetached();
   }
 });

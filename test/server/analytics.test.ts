@@ -105,7 +105,7 @@ describe('analytics queries over the real server', () => {
   });
 
   test('sidebar totals for today / 7 days / 30 days are the hand-computed ones (alice only)', async () => {
-    const s = await loadSidebar(run, alice, { chapter: 'ch01', listPeriod: 'd7' });
+    const s = await loadSidebar(run, alice, { chapter: 'ch01', listPeriod: 'd7', scope: 'me' });
     assert.equal(s.empty, false);
     const t = s.periods;
     close(t.today.cost, 0.30, 'cost today');
@@ -140,9 +140,26 @@ describe('analytics queries over the real server', () => {
   });
 
   test('the chapter timeline wins over the terminal tag (events_attributed)', async () => {
-    const s = await loadSidebar(run, alice, { listPeriod: 'd30' });
+    const s = await loadSidebar(run, alice, { listPeriod: 'd30', scope: 'me' });
     assert.deepEqual(s.topChapters.map((r) => r.chapter), ['ch02', 'ch03', 'ch01', INJECTION]);
     close(s.topChapters[1]!.cost, 0.5, 'ch03 (focus) cost');
+  });
+
+  test('scopes: the whole store by default; "me" keeps alice and counts what it hides (bob\'s two requests)', async () => {
+    const all = await loadSidebar(run, alice, { listPeriod: 'd30' });
+    assert.equal(all.scope, 'all');
+    assert.equal(all.userId, '');
+    assert.equal(all.hidden, undefined);
+    assert.deepEqual([all.periods.today.requests, all.periods.d30.requests], [4, 6]);
+    close(all.periods.d30.cost, 1.80 + 2.125, 'cost 30d, every author');
+    const me = await loadSidebar(run, alice, { listPeriod: 'd30', scope: 'me' });
+    assert.equal(me.userId, 'alice');
+    assert.deepEqual(me.hidden, { requests: 2, errors: 0, authors: 1 });
+    // The panels: the same note over their own window; none when nothing is hidden (bob has nothing 40 days back).
+    assert.deepEqual((await loadCost(run, alice, { preset: 30, scope: 'me' })).hidden, { requests: 2, errors: 0, authors: 1 });
+    assert.deepEqual((await loadErrors(run, { userId: 'bob', now }, { preset: 7, scope: 'me' })).hidden, { requests: 3, errors: 1, authors: 1 });
+    assert.equal((await loadChapters(run, alice, { preset: 30, scope: 'all' })).hidden, undefined);
+    assert.equal((await loadCost(run, alice, { preset: 'custom', fromDay: '2001-01-01', toDay: '2001-01-02', scope: 'me' })).hidden, undefined);
   });
 
   test('parameters bind safely: a chapter named like an injection matches only itself', async () => {

@@ -47,7 +47,7 @@ const one = async (sql: string) => (await srv.sql(`${sql} FORMAT TSV`)).trim();
 test('the retention view (anonymous) equals SQL: compressed bytes and rows of active parts, oldest record, TTL days', async () => {
   const view = await fetchRetentionView({ url: srv.httpUrl });
   const byTable = new Map(view.map((v) => [v.table, v]));
-  assert.ok(view.length >= 13, view.map((v) => v.table).join(','));
+  assert.ok(view.length >= 14, view.map((v) => v.table).join(','));
   for (const v of view) {
     const [bytes, rows] = (await one(`SELECT sum(data_compressed_bytes), sum(rows) FROM system.parts WHERE database = 'default' AND table = '${v.table}' AND active`)).split('\t');
     assert.equal(v.compressedBytes, Number(bytes), v.table);

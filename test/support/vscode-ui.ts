@@ -189,6 +189,39 @@ export async function setColorTheme(page: Page, theme: string): Promise<void> {
   await input.waitFor({ state: 'hidden', timeout: 15_000 }).catch(() => undefined);
 }
 
+/** The open quick input's title (VS Code appends the step, e.g. "… (2/5)"), waiting for it to contain `re`. */
+export async function waitForQuickInputTitle(page: Page, re: RegExp, timeoutMs = 20_000): Promise<string> {
+  const title = page.locator(`${quickInput} .quick-input-title`);
+  let last = '';
+  return await poll(`a quick input titled ${re}`, timeoutMs, async () => {
+    last = ((await title.textContent()) ?? '').trim();
+    return (await title.isVisible()) && re.test(last) ? last : undefined;
+  }, async () => last);
+}
+
+/** Accepts the row of the open quick pick whose text contains `label` (a click accepts a single-select pick). */
+export async function pickQuickInputItem(page: Page, label: string, timeoutMs = 20_000): Promise<void> {
+  const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async (e: Error) => {
+    const rows = await page.locator(`${quickInput} .monaco-list-row`).allTextContents();
+    throw new Error(`no quick pick row "${label}" (rows: ${JSON.stringify(rows)}): ${e.message}`);
+  });
+  await row.click();
+}
+
+/** Types `text` into the open input box and presses Enter. */
+export async function submitQuickInput(page: Page, text: string): Promise<void> {
+  const input = page.locator(`${quickInput} input.input`);
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** The quick input's Back button (multi-step inputs). */
+export async function quickInputBack(page: Page): Promise<void> {
+  await page.locator(`${quickInput} .quick-input-titlebar .action-label[aria-label="Back"], ${quickInput} .quick-input-titlebar [aria-label^="Back"]`).first().click();
+}
+
 function cssEscape(s: string): string {
   return s.replace(/["\\]/g, '\\$&');
 }

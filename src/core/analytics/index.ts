@@ -5,3 +5,5 @@ export * from './csv';
 export * from './errors';
 export * from './time';
 export * from './budget';
+export * from './scope';
+export * from './team';

@@ -43,7 +43,7 @@ export const RETAINED_TABLES: readonly RetainedTable[] = [
 ];
 
 /** Tables kept forever by design (no TTL), with the column that dates a row. */
-export const FOREVER_TABLES: readonly { table: string; time: string }[] = [{ table: 'daily_metrics', time: 'day' }];
+export const FOREVER_TABLES: readonly { table: string; time: string }[] = [{ table: 'daily_metrics', time: 'day' }, { table: 'daily_errors', time: 'day' }];
 
 export function retainedTable(table: string): RetainedTable | undefined {
   return RETAINED_TABLES.find((t) => t.table === table);

@@ -6,7 +6,7 @@
  */
 
 export type DataTableId =
-  | 'events' | 'focus' | 'sessions' | 'daily' | 'events_15m'
+  | 'events' | 'focus' | 'sessions' | 'daily' | 'events_15m' | 'daily_errors'
   | 'otel_logs' | 'otel_metrics_sum' | 'otel_metrics_gauge' | 'otel_metrics_histogram'
   | 'otel_metrics_exponential_histogram' | 'otel_metrics_summary' | 'otel_traces';
 
@@ -49,6 +49,9 @@ export const DATA_TABLES: readonly DataTable[] = [
       sum(cache_creation_tokens) AS cache_creation_tokens, sum(requests) AS requests, sum(errors) AS errors
       FROM default.daily_metrics GROUP BY day, user_id, chapter, model`, exportable: true },
   { id: 'events_15m', table: 'events_15m', label: 'Quarter-hour rollup', time: 'bucket', user: 'user_id',
+    exportSelect: '', exportable: false },
+  // Counts of the events' errors (the team's error patterns): delete only, like the quarter-hour rollup.
+  { id: 'daily_errors', table: 'daily_errors', label: 'Daily error counts', time: 'day', user: 'user_id',
     exportSelect: '', exportable: false },
   raw('otel_logs', 'Raw OTLP logs', 'Timestamp', 'chapter_telemetry_user_id(ResourceAttributes, LogAttributes)'),
   raw('otel_metrics_sum', 'Raw OTLP metrics (sums)', 'TimeUnix', METRIC_USER),

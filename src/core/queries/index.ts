@@ -5,3 +5,5 @@ export * from './cost';
 export * from './errors';
 export * from './chapters';
 export * from './budget';
+export * from './hidden';
+export * from './team';

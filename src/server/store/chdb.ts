@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type Store } from './types';
+import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type ReadScope, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
 import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
+import { ScopedPools } from './scoped-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
 import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
@@ -56,6 +57,8 @@ function toBuffer(u: Uint8Array): Buffer {
  *   behind a long analytics query;
  * - a pool of reader sessions that ran `SET readonly = 1` once (the engine refuses to lift it again:
  *   not by `SETTINGS`, `SET` or a second statement), for anonymous ClickHouse HTTP requests;
+ * - per team member, reader sessions that first fixed that member's row filters
+ *   (`additional_table_filters`, which readonly then also keeps from being changed: scoped-sessions.ts);
  * - a pool of writer sessions for the local writer identity, and one for the server's own statements
  *   (migrations, retention);
  * - a parser session that normalises statements for the query guard (`formatQuerySingleLine`).
@@ -70,6 +73,7 @@ export class ChdbStore implements Store {
   private readonly internal: SessionPool<Session>;
   private readonly parser: SessionPool<Session>;
   private readonly named: NamedSessions<Session>;
+  private readonly scoped: ScopedPools<Session>;
 
   private constructor(private readonly chdb: ChdbModule, private readonly ingest: Session, readonly dataDir: string, readonly limits: EngineLimits) {
     this.description = `chDB at ${dataDir}`;
@@ -94,6 +98,9 @@ export class ChdbStore implements Store {
     this.readers = new SessionPool('reader', openReader, limits.readerSessions);
     this.writers = new SessionPool('writer', openWriter, limits.writerSessions);
     this.named = new NamedSessions((identity) => (identity === 'reader' ? openReader() : openWriter()));
+    // The filters before readonly: once readonly is 1, `additional_table_filters` can no longer change.
+    // As many statements at once per member as the anonymous readers have (a sidebar sends five together).
+    this.scoped = new ScopedPools((scope) => open([common, ...filterStatements(scope), 'SET readonly = 1'])(), limits.readerSessions);
     this.internal = new SessionPool('internal', open([]), 1);
     this.parser = new SessionPool('parser', open(['SET implicit_select = 0, readonly = 1']), 1);
   }
@@ -129,8 +136,11 @@ export class ChdbStore implements Store {
   private async borrow(options: QueryOptions): Promise<Borrowed> {
     if (this.closed) throw new StoreError('the engine is closed', undefined, true);
     const ref = options.session;
+    if (options.scope && (ref || options.identity !== 'reader')) {
+      throw new StoreError('Code: 497. DB::Exception: a scoped read runs as a reader in its own sessions only (no session_id). (ACCESS_DENIED)', 497, false);
+    }
     if (!ref) {
-      const pool = this.poolFor(options.identity);
+      const pool = options.scope ? this.scoped.pool(options.scope) : this.poolFor(options.identity);
       const s = await pool.acquire();
       let changed = true;
       try {
@@ -347,12 +357,20 @@ export class ChdbStore implements Store {
     this.closed = true;
     for (const p of [this.readers, this.writers, this.internal, this.parser]) p.close();
     this.named.close();
+    this.scoped.close();
     this.ingest.close();
     void this.chdb;
   }
 }
 
 export { quoteIdent };
+
+/** `SET additional_table_filters = {'db.t': 'expr', …}`: every read of `db.t` in the session adds `expr`. */
+export function filterStatements(scope: ReadScope): string[] {
+  const entries = Object.entries(scope.tableFilters);
+  if (entries.length === 0) return [];
+  return [`SET additional_table_filters = {${entries.map(([t, e]) => `${quoteString(t)}: ${quoteString(e)}`).join(', ')}}`];
+}
 
 export async function openChdbStore(dataDir: string): Promise<ChdbStore> {
   return await ChdbStore.open(dataDir);

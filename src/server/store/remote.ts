@@ -43,6 +43,10 @@ export class RemoteStore implements Store {
   }
 
   private urlFor(sql: string, options: QueryOptions): { url: URL; body: Buffer | string } {
+    // Row filters of ours would be settings the remote user could override; a real ClickHouse server
+    // scopes members with its own users and row policies instead (telemetry-server/central/). A scope
+    // without filters (the team admin) reads as the reader.
+    if (options.scope && Object.keys(options.scope.tableFilters).length > 0) throw new StoreError('Code: 497. DB::Exception: scoped team reads need the embedded engine; on a ClickHouse server members read as their own ClickHouse users. (ACCESS_DENIED)', 497, false);
     const url = new URL(this.base);
     for (const [k, v] of Object.entries(options.params ?? {})) url.searchParams.set(`param_${k}`, v);
     for (const [k, v] of Object.entries(options.settings ?? {})) url.searchParams.set(k, v);

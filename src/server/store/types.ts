@@ -29,6 +29,20 @@ export interface QueryOptions {
   session?: SessionRef;
   /** Called once the statement finished, with what the engine counted (ClickHouse `X-ClickHouse-Summary`). */
   onSummary?(summary: QuerySummary): void;
+  /**
+   * A team member's read (team/read-scope.ts): the statement runs in a reader session of this scope's
+   * own, opened with the scope's row filters and then `readonly = 1`, never shared with another scope.
+   * Only the embedded engine offers it; the remote store refuses rather than read unfiltered.
+   */
+  scope?: ReadScope;
+}
+
+/** Row filters fixed on a member's reader sessions (ClickHouse `additional_table_filters`). */
+export interface ReadScope {
+  /** Sessions are kept per key (member and role); two scopes never share one. */
+  key: string;
+  /** `db.table` → a boolean expression every row read from that table must satisfy. */
+  tableFilters: Readonly<Record<string, string>>;
 }
 
 export interface SessionRef {

@@ -93,7 +93,10 @@ function issue(dir: string, config: TeamConfig, m: MemberRecord, secret: string,
   return { ...b, bundle: encodeBundle(b) };
 }
 
-export async function addMember(dir: string, name: string, role: TeamRole, opts: { validDays?: number; owner?: boolean } = {}): Promise<IssuedMember> {
+/** Runs after the member's new record is made and before members.json is written (central mode: its ClickHouse user). */
+export type BeforeCommit = (rec: MemberRecord) => Promise<void>;
+
+export async function addMember(dir: string, name: string, role: TeamRole, opts: { validDays?: number; owner?: boolean; beforeCommit?: BeforeCommit } = {}): Promise<IssuedMember> {
   checkName(name);
   const config = readTeamConfig(dir);
   const doc = readMembers(dir);
@@ -102,11 +105,12 @@ export async function addMember(dir: string, name: string, role: TeamRole, opts:
   const secret = newSecret(keyId);
   const rec: MemberRecord = { name, role, key_id: keyId, secret: await hashSecret(secret), created_at: new Date().toISOString() };
   if (opts.owner) rec.owner = true;
+  await opts.beforeCommit?.(rec);
   writeMembers(dir, { ...doc, members: [...doc.members, rec] });
   return issue(dir, config, rec, secret, opts.validDays);
 }
 
-export async function rotateMember(dir: string, name: string, opts: { validDays?: number } = {}): Promise<IssuedMember> {
+export async function rotateMember(dir: string, name: string, opts: { validDays?: number; beforeCommit?: BeforeCommit } = {}): Promise<IssuedMember> {
   const config = readTeamConfig(dir);
   const doc = readMembers(dir);
   const old = doc.members.find((m) => m.name === name);
@@ -114,6 +118,7 @@ export async function rotateMember(dir: string, name: string, opts: { validDays?
   const keyId = newKeyId();
   const secret = newSecret(keyId);
   const rec: MemberRecord = { ...old, key_id: keyId, secret: await hashSecret(secret), rotated_at: new Date().toISOString() };
+  await opts.beforeCommit?.(rec);
   writeMembers(dir, { ...doc, members: doc.members.map((m) => (m.name === name ? rec : m)) });
   return issue(dir, config, rec, secret, opts.validDays);
 }

@@ -8,16 +8,26 @@ import { parseArgs } from 'node:util';
 import { TEAM_ROLES, type TeamRole } from '../../core/team-bundle';
 import { PRIVACY_LEVELS, type PrivacyLevel } from '../../core/team-privacy';
 import { addMember, initTeam, listMembers, removeMember, rotateMember, setPrivacy, type IssuedMember } from './admin';
-import { TeamFileError } from './members';
+import { readMembers, TeamFileError } from './members';
+import { readTeamConfig } from './team-config';
+import { centralAddMember, centralRemoveMember, centralRotateMember, centralSetup } from './central-admin';
+import { removeHtpasswdMember, writeHtpasswdMember } from './htpasswd';
+import { BackupError, backupDataDir, restoreDataDir } from '../backup';
 
 export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
   init --dir DIR [--name TEAM] [--hostname NAME-OR-ADDRESS …] [--tls-cert F --tls-key F [--tls-ca F]]
        [--privacy all|no-content|aggregates-only] [--admin NAME] [--grpc-port N --otlp-http-port N --http-port N]
-  add-member NAME --dir DIR [--role contributor|coordinator|admin] [--valid-days N] [--json]
-  rotate NAME --dir DIR [--valid-days N] [--json]
-  remove-member NAME --dir DIR
+  add-member NAME --dir DIR [--role contributor|coordinator|admin] [--valid-days N] [--json] [--htpasswd FILE]
+  rotate NAME --dir DIR [--valid-days N] [--json] [--htpasswd FILE]
+  remove-member NAME --dir DIR [--htpasswd FILE]
   list --dir DIR [--json]
-  privacy all|no-content|aggregates-only --dir DIR`;
+  privacy all|no-content|aggregates-only --dir DIR
+  central-setup --dir DIR [--clickhouse-url URL]
+       (central mode: roles, row policies and member users on a ClickHouse server; the
+        ClickHouse administrator from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the environment.
+        Afterwards add-member, rotate and remove-member keep the ClickHouse users in step.)
+  backup --data-dir DATA --out FILE.tar          (the server on DATA stopped)
+  restore FILE.tar --data-dir DATA [--replace]   (the server on DATA stopped)`;
 
 class UsageError extends Error {}
 
@@ -35,7 +45,12 @@ const OPTIONS = {
   'grpc-port': { type: 'string' },
   'otlp-http-port': { type: 'string' },
   'http-port': { type: 'string' },
+  'clickhouse-url': { type: 'string' },
+  htpasswd: { type: 'string' },
   json: { type: 'boolean', default: false },
+  'data-dir': { type: 'string' },
+  out: { type: 'string' },
+  replace: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -62,6 +77,7 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
   const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, arg, ...extra] = positionals;
   if (v.help || !command) throw new UsageError(USAGE);
+  if (command === 'backup' || command === 'restore') return await runBackupCommand(command, arg, extra, v, out);
   if (!v.dir) throw new UsageError(`${command} needs --dir DIR (the team directory).\n${USAGE}`);
   const dir = v.dir;
   const validDays = intOpt(v['valid-days'], '--valid-days', 0, 3650);
@@ -104,19 +120,41 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
       const name = needName();
       const role = (v.role ?? 'contributor') as TeamRole;
       if (!TEAM_ROLES.includes(role)) throw new UsageError(`--role must be one of ${TEAM_ROLES.join(', ')}.`);
-      printIssued(out, await addMember(dir, name, role, { validDays }), v.json);
+      // Central mode: the member's ClickHouse user first; members.json only once ClickHouse has it.
+      const central = readTeamConfig(dir).clickhouse_url !== undefined;
+      const issued = await addMember(dir, name, role, { validDays, beforeCommit: central ? (rec) => centralAddMember(dir, rec) : undefined });
+      if (v.htpasswd) await writeHtpasswdMember(v.htpasswd, name, issued.secret);
+      printIssued(out, issued, v.json);
+      if (!v.json && v.htpasswd) out(`\n${name}'s line is in ${v.htpasswd} (restart the collector to load it).`);
       return;
     }
     case 'rotate': {
       const name = needName();
-      printIssued(out, await rotateMember(dir, name, { validDays }), v.json);
+      const central = readTeamConfig(dir).clickhouse_url !== undefined;
+      const issued = await rotateMember(dir, name, { validDays, beforeCommit: central ? (rec) => centralRotateMember(dir, rec) : undefined });
+      if (v.htpasswd) await writeHtpasswdMember(v.htpasswd, name, issued.secret);
+      printIssued(out, issued, v.json);
       if (!v.json) out(`\nThe old secret of ${name} no longer works.`);
       return;
     }
     case 'remove-member': {
       const name = needName();
-      removeMember(dir, name);
-      out(`${name} removed: their secret is refused from now on (a running server re-reads the members file).`);
+      const central = readTeamConfig(dir).clickhouse_url !== undefined;
+      // Central mode, a removal that failed halfway: the member is gone from members.json, their
+      // ClickHouse user may not be. Running remove-member again drops it.
+      const inFile = readMembers(dir).members.some((m) => m.name === name);
+      if (inFile || !central) removeMember(dir, name);
+      if (v.htpasswd && removeHtpasswdMember(v.htpasswd, name)) out(`${name}'s line removed from ${v.htpasswd} (restart the collector to apply it).`);
+      if (central) {
+        try {
+          await centralRemoveMember(dir, name);
+        } catch (err) {
+          throw new TeamFileError(`${name} is removed from the team (the team server refuses their secret now), but their ClickHouse user could not be dropped: ${(err as Error).message}\nRun remove-member ${name} again once ClickHouse answers.`);
+        }
+      }
+      out(inFile
+        ? `${name} removed: their secret is refused from now on (a running server re-reads the members file)${central ? '; their ClickHouse user is dropped' : ''}.`
+        : `${name} was no longer a member; their ClickHouse user is dropped.`);
       return;
     }
     case 'list': {
@@ -135,9 +173,39 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
       out(`Team "${c.name}" privacy is now ${c.privacy} (a running server applies it from its next export on).`);
       return;
     }
+    case 'central-setup': {
+      if (arg) throw new UsageError(`central-setup takes no positional argument (got "${arg}").`);
+      const r = await centralSetup(dir, v['clickhouse-url']);
+      out(`Central mode: team records are stored in and read from ${r.url}.`);
+      out(`Roles, row policies and read-only profile applied; ClickHouse users for ${r.members.length} member(s): ${r.members.join(', ')}.`);
+      if (r.keyMade) out(`A team key was made in ${dir}/central.key (members' ClickHouse passwords derive from it: keep it like the TLS key).`);
+      out(`Start the server with: CLICKHOUSE_USER=… CLICKHOUSE_PASSWORD=… npm start -- --team ${dir} --clickhouse-url ${r.url} --host 0.0.0.0`);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}".\n${USAGE}`);
   }
+}
+
+/** backup / restore work on a server's data directory (the engine's own BACKUP/RESTORE, src/server/backup.ts). */
+async function runBackupCommand(command: 'backup' | 'restore', arg: string | undefined, extra: string[], v: { 'data-dir'?: string; out?: string; replace?: boolean; json?: boolean }, out: (s: string) => void): Promise<void> {
+  const dataDir = v['data-dir'];
+  if (!dataDir) throw new UsageError(`${command} needs --data-dir DATA (the server's data directory).\n${USAGE}`);
+  const show = (counts: Record<string, number>) => {
+    if (v.json) return out(JSON.stringify(counts));
+    for (const [t, n] of Object.entries(counts)) out(`  ${t.padEnd(40)} ${n}`);
+  };
+  if (command === 'backup') {
+    if (!v.out || arg) throw new UsageError(`backup takes --out FILE.tar and no other argument.\n${USAGE}`);
+    const counts = await backupDataDir(dataDir, v.out);
+    if (!v.json) out(`Backed up ${dataDir} to ${v.out} (rows per table):`);
+    show(counts);
+    return;
+  }
+  if (!arg || extra.length > 0) throw new UsageError(`restore takes exactly one backup FILE.tar.\n${USAGE}`);
+  const counts = await restoreDataDir(dataDir, arg, { replace: v.replace });
+  if (!v.json) out(`Restored ${arg} into ${dataDir} (rows per table); start the server on it as before:`);
+  show(counts);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -150,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(err instanceof UsageError ? `error: ${e.message}` : `error: ${e.message}\n${USAGE}`);
       return 2;
     }
-    console.error(`error: ${err instanceof TeamFileError ? e.message : e.message ?? String(err)}`);
+    console.error(`error: ${err instanceof TeamFileError || err instanceof BackupError ? e.message : e.message ?? String(err)}`);
     return 1;
   }
 }

@@ -9,6 +9,7 @@
  *   tls/ca.key       the CA's private key (only when init made the CA; needed to re-issue server.crt)
  *   tls/server.crt   the server certificate (+ chain) the three listeners present
  *   tls/server.key   its private key
+ *   central.key      central mode only: the key member ClickHouse passwords are derived from (central-credentials.ts)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -24,8 +25,14 @@ export interface TeamLimits {
   /** Sustained request body bytes per second per member, and the burst. */
   bytesPerSecond: number;
   byteBurst: number;
-  /** Largest accepted request body (after decompression), bytes. */
+  /** Largest accepted request body (after decompression), bytes: OTLP/HTTP (413), gRPC (RESOURCE_EXHAUSTED), SQL (413). */
   maxBodyBytes: number;
+  /**
+   * Failed authentications per source address (each costs a scrypt): sustained per minute, and the burst.
+   * Over it: 429 / RESOURCE_EXHAUSTED on the OTLP ports, 401 on the SQL port, with no scrypt run.
+   */
+  authFailuresPerMinute: number;
+  authFailureBurst: number;
 }
 
 export interface TeamConfig {
@@ -39,6 +46,11 @@ export interface TeamConfig {
   tls: { cert: string; key: string; ca: string };
   limits: TeamLimits;
   created_at: string;
+  /**
+   * Central mode (`npm run team -- central-setup`): the ClickHouse server the team's records are
+   * stored in and read from (HTTP(S) address, no credentials: those come from the environment).
+   */
+  clickhouse_url?: string;
 }
 
 export const DEFAULT_LIMITS: TeamLimits = {
@@ -47,6 +59,8 @@ export const DEFAULT_LIMITS: TeamLimits = {
   bytesPerSecond: 2 * 1024 * 1024,
   byteBurst: 16 * 1024 * 1024,
   maxBodyBytes: 8 * 1024 * 1024,
+  authFailuresPerMinute: 30,
+  authFailureBurst: 20,
 };
 
 export const DEFAULT_TEAM_PORTS = { grpc: 4317, otlpHttp: 4318, http: 8123 } as const;

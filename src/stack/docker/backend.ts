@@ -11,6 +11,11 @@ import { followLogs } from './logs';
 import { loadComposePlan, PlanError, type ComposePlan } from './plan';
 import { ComposeProject, type EngineOptions } from './project';
 import { ensureWriterSecret, readWriterSecret } from './writer-secret';
+import type { ForwardConfig, ForwardStatus } from '../../core/forward-config';
+
+function forwardingNotInDocker(): StackError {
+  return new StackError('not-supported', 'Forwarding to a team server is not yet in docker mode.', 'Switch Mode to embedded to centralize telemetry, or send from your own collector.');
+}
 
 export const DEFAULT_PROJECT = 'chapter-telemetry';
 
@@ -162,6 +167,15 @@ export class DockerBackend implements StackBackend {
   /** The generated writer (docs/SECURITY.md); undefined until the first docker start made one. */
   async writerCredentials(): Promise<WriterCredentials | undefined> {
     return readWriterSecret(this.secretsDir);
+  }
+
+  /** Forwarding is built into the embedded server only (issue 10); docker mode would need a collector exporter. */
+  async configureForwarding(_cfg: ForwardConfig | undefined): Promise<void> {
+    throw forwardingNotInDocker();
+  }
+
+  async forwardStatus(): Promise<ForwardStatus> {
+    throw forwardingNotInDocker();
   }
 
   onLog(listener: (line: string) => void): { dispose(): void } {

@@ -2,8 +2,9 @@
 import * as vscode from 'vscode';
 import { localHttpUrl } from '../../core/otel-env';
 import { ManuscriptCounter } from '../manuscript';
+import { getTeamConnection, getTeamSecret, onDidChangeTeamConnection } from '../team-connection';
 import { Panels, PANEL_VIEW_TYPE } from './panels';
-import { AnalyticsService, type AnalyticsDeps } from './service';
+import { AnalyticsService, type AnalyticsDeps, type TeamAccess } from './service';
 import { SIDEBAR_VIEW_ID, SidebarProvider } from './sidebar-provider';
 
 export type { AnalyticsDeps };
@@ -43,6 +44,18 @@ export function registerAnalyticsFor(context: vscode.ExtensionContext, c: Contro
     showLogs: () => c.output.show(true),
     currentChapter: () => c.tracker.state.current,
     budgetLimits: () => c.config.budget,
+    // A stored connection with its secret offers Mine (and Team for coordinators), also after Revert to
+    // Local while the secret is kept: reads need only the credential, not forwarding.
+    team: async (): Promise<TeamAccess | undefined> => {
+      const conn = getTeamConnection(context);
+      const secret = conn ? await getTeamSecret(context) : undefined;
+      if (!conn || !secret) return undefined;
+      return {
+        identity: { team: conn.team, member: conn.member, role: conn.role },
+        target: { url: conn.query_url, auth: { user: conn.member, password: secret }, ca: conn.ca_pem },
+      };
+    },
+    onDidChangeTeam: onDidChangeTeamConnection,
     log: (l) => c.output.info(l),
   });
 }

@@ -6,11 +6,12 @@ import { h, replace, table } from '../dom';
 import { asFailure, failureView } from '../failure';
 import { chapterName, int, money } from '../format';
 import { request } from '../rpc';
+import { hiddenNote } from '../scope';
 import { chartSection } from './common';
 
 const optional = (f: (v: number) => string) => (v: number | string) => (typeof v === 'number' ? f(v) : '—');
 
-export async function renderChapters(spec: RangeSpec): Promise<HTMLElement> {
+export async function renderChapters(spec: RangeSpec, showAll: () => void): Promise<HTMLElement> {
   const d = await request('chapters', spec);
   const pr = d.progress;
   const p = (chapter: string) => pr?.byChapter[chapter];
@@ -65,6 +66,7 @@ export async function renderChapters(spec: RangeSpec): Promise<HTMLElement> {
     }
   };
   return h('div', {},
+    hiddenNote(d, showAll),
     h('p', { class: 'muted' }, d.range.label),
     chartSection('complexity', 'Tokens and cost per chapter', () => ({
       type: 'bar',

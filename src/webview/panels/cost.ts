@@ -5,13 +5,14 @@ import { seriesColor } from '../charts';
 import { h, table } from '../dom';
 import { chapterName, int, money } from '../format';
 import { request } from '../rpc';
+import { hiddenNote } from '../scope';
 import { chartSection } from './common';
 
 const TOKEN_TYPES = [
   ['input_tokens', 'Input'], ['output_tokens', 'Output'], ['cache_read_tokens', 'Cache read'], ['cache_creation_tokens', 'Cache creation'],
 ] as const;
 
-export async function renderCost(spec: RangeSpec): Promise<HTMLElement> {
+export async function renderCost(spec: RangeSpec, showAll: () => void): Promise<HTMLElement> {
   const d = await request('cost', spec);
   const days = d.range.days;
   const cell = (day: string, model: string) => d.daily.find((r) => r.day === day && r.model === model);
@@ -32,6 +33,7 @@ export async function renderCost(spec: RangeSpec): Promise<HTMLElement> {
   ].filter(Boolean).join(' · ') : '';
 
   return h('div', {},
+    hiddenNote(d, showAll),
     h('p', { class: 'muted' }, `${d.range.label} · total `, h('strong', { 'data-metric': 'total-cost', 'data-value': String(total) }, money(total)),
       ...(limitsText ? [' · ', h('span', { 'data-metric': 'limits', 'data-daily': String(lim?.dailyUsd ?? 0), 'data-weekly': String(lim?.weeklyUsd ?? 0) }, limitsText)] : [])),
     chartSection('daily', 'Daily cost by model, and API requests', () => ({

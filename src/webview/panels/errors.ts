@@ -7,9 +7,10 @@ import { h, replace, table } from '../dom';
 import { asFailure, failureView } from '../failure';
 import { chapterName, int, orNone, pct } from '../format';
 import { request } from '../rpc';
+import { hiddenNote } from '../scope';
 import { chartSection, section } from './common';
 
-export async function renderErrors(spec: RangeSpec): Promise<HTMLElement> {
+export async function renderErrors(spec: RangeSpec, showAll: () => void): Promise<HTMLElement> {
   const d = await request('errors', spec);
   const days = d.range.days;
   const series = [...new Set(d.byTypeStatus.map((r) => `${orNone(r.error_type)} (${orNone(r.status_code)})`))].sort();
@@ -37,6 +38,7 @@ export async function renderErrors(spec: RangeSpec): Promise<HTMLElement> {
   const typeCell = { key: 'error_type', label: 'Error type', value: (r: { error_type: string }) => r.error_type, format: orNone, onClick: (r: { error_type: string }) => void showType(r.error_type) };
 
   return h('div', {},
+    hiddenNote(d, showAll),
     h('p', { class: 'muted' }, `${d.range.label} · `,
       h('strong', { 'data-metric': 'errors', 'data-value': String(totalErrors) }, int(totalErrors)), ' errors in ',
       h('strong', { 'data-metric': 'requests', 'data-value': String(totalRequests) }, int(totalRequests)), ' requests · ',
