@@ -22,7 +22,7 @@ import type { Controller } from './controller';
 export interface ExportArgs { table: string; from?: string; to?: string; format: string; out: string }
 export interface ExportOutcome { out?: string; rows?: number; bytes?: number; cancelled?: boolean; error?: string }
 
-async function dataTarget(c: Controller, withWriter: boolean): Promise<DataTarget> {
+export async function dataTarget(c: Controller, withWriter: boolean): Promise<DataTarget> {
   const e = c.endpoints ?? c.config.endpoints;
   const url = localHttpUrl(e.host, e.httpPort);
   if (!withWriter) return { url };
@@ -150,9 +150,12 @@ export async function deleteMyDataCommand(c: Controller, arg?: unknown): Promise
 }
 
 export interface ReportArgs { week?: string; all?: boolean; dir?: string; show?: boolean }
-export interface ReportOutcome { files?: string[]; error?: string }
+export interface ReportOutcome { week?: string; files?: string[]; error?: string }
 
-/** Writes `<dir>/<week>.md` and `.html` (default dir: `reports/` in the first workspace folder) and shows the HTML in a panel. */
+/**
+ * Writes `<dir>/<week>.md` and `.html` (default: `reports/` in the first workspace folder, written through
+ * src/vscode/confined-file.ts so a linked `reports` never leads out of the folder) and shows the HTML in a panel.
+ */
 export async function weeklyReportCommand(c: Controller, arg?: unknown): Promise<ReportOutcome> {
   const a: ReportArgs = isObject(arg) ? (arg as ReportArgs) : {};
   let weekId = a.week;
@@ -163,22 +166,32 @@ export async function weeklyReportCommand(c: Controller, arg?: unknown): Promise
   const week = weekId ? parseIsoWeek(weekId) : lastFullWeek(Date.now());
   if (!week) return { error: `not an ISO week: ${weekId}` };
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  const dir = a.dir ?? (folder ? join(folder, 'reports') : undefined);
-  if (!dir) {
+  if (!a.dir && !folder) {
     void vscode.window.showWarningMessage('Chapter Telemetry: open a folder first; the report goes into its reports/ folder.');
     return { error: 'no folder' };
   }
   try {
     const { fetchWeeklyReport, writeReport } = await import('../stack/report-data');
     const report = await fetchWeeklyReport(await dataTarget(c, false), week, { user: a.all ? '' : c.config.userId, all: a.all === true });
-    const files = [await writeReport(report, dir, 'md'), await writeReport(report, dir, 'html')];
+    const { renderHtml } = await import('../core/report/render-html');
+    let files: string[];
+    if (a.dir) {
+      files = [await writeReport(report, a.dir, 'md'), await writeReport(report, a.dir, 'html')];
+    } else {
+      const { renderMarkdown } = await import('../core/report/render-markdown');
+      const { writeConfined } = await import('./confined-file');
+      files = [];
+      for (const [ext, text] of [['md', renderMarkdown(report)], ['html', renderHtml(report)]] as const) {
+        await writeConfined(folder!, `reports/${week.id}.${ext}`, text);
+        files.push(join(folder!, 'reports', `${week.id}.${ext}`));
+      }
+    }
     if (a.show ?? !isObject(arg)) {
-      const { renderHtml } = await import('../core/report/render-html');
       const panel = vscode.window.createWebviewPanel('chapterTelemetry.weeklyReport', `Weekly Report ${week.id}`, vscode.ViewColumn.Active, { enableScripts: false });
       panel.webview.html = renderHtml(report);
     }
     c.output.info(`Weekly report ${week.id} written: ${files.join(', ')}`);
-    return { files };
+    return { week: week.id, files };
   } catch (e) {
     void vscode.window.showErrorMessage(`Chapter Telemetry: weekly report failed: ${(e as Error).message}`);
     return { error: (e as Error).message };
