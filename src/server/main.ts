@@ -196,7 +196,11 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     if (!forwarder) throw new Error('the store is not open yet');
     return await forwarder.status();
   };
-  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus });
+  const pullBack = team ? undefined : async () => {
+    if (!forwarder) throw new Error('the store is not open yet');
+    return await forwarder.pullBack();
+  };
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus, pullBack });
   const forward = team ? new TeamForwardReceiver(() => store) : undefined;
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
   const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward,
