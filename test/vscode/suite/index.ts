@@ -6,6 +6,7 @@ import { registerChapterSuite } from './chapter.suite';
 import { registerClaudeSettingsSuite } from './claude-settings.suite';
 import { registerLifecycleSuite } from './lifecycle.suite';
 import { registerDataLifecycleSuite } from './data-lifecycle.suite';
+import { registerTeamDeleteSuite } from './team-delete.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -17,6 +18,7 @@ export function run(): Promise<void> {
   registerClaudeSettingsSuite();
   registerLifecycleSuite();
   registerDataLifecycleSuite();
+  registerTeamDeleteSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
