@@ -25,7 +25,7 @@ export function registerTeamDeleteSuite(): void {
       assert.equal(r.connected, true);
       results.centralize = r;
     });
-    it('without a place, the argument form deletes locally only; where: team deletes the member\'s rows on the team server', async () => {
+    it('where: team deletes the member\'s rows on the team server and leaves the local store alone', async () => {
       const r = (await vscode.commands.executeCommand('chapterTelemetry.deleteMyData', { confirmed: true, where: 'team' })) as {
         user: string; before?: unknown; error?: string;
         team?: { team: string; member: string; deleted?: boolean; error?: string; before?: { id: string; rows: number }[]; after?: { id: string; rows: number }[] } };
