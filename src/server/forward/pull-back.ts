@@ -101,7 +101,7 @@ async function pullTable(store: Store, cfg: ForwardConfig, table: string): Promi
     for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
       if (line === '') continue;
       // A failure after the first bytes arrives as ClickHouse's exception block, never as a row.
-      if (line.startsWith('__exception__') || /DB::Exception/.test(line) && !line.startsWith('{')) throw new PullBackError(`the team server failed while sending ${table}: ${line.slice(0, 300)}`, 502);
+      if (line.startsWith('__exception__') || (/DB::Exception/.test(line) && !line.startsWith('{'))) throw new PullBackError(`the team server failed while sending ${table}: ${line.slice(0, 300)}`, 502);
       batch.push(line);
       bytes += line.length + 1;
       streamed++;
