@@ -72,6 +72,8 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // backup/restore load the engine (native) at run time, only for those two commands.
+    external: ['chdb', 'chdb/*'],
   },
   {
     // The docker backend, loaded lazily by src/stack/index.ts: dockerode stays out of activation.

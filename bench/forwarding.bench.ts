@@ -133,12 +133,33 @@ async function main(): Promise<void> {
       const k = Math.min(100_000, HISTORY - done);
       await h.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT now64(9) - toIntervalMillisecond(number), 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'hist', 'seq', toString(${done} + number), 'model', 'claude-sonnet-4-5', 'cost_usd', '0.0004', 'input_tokens', '20', 'output_tokens', '300'), map('service.name', 'claude-code', 'user_id', 'bench') FROM numbers(${k})`);
     }
+    // An export's acknowledgement, idle and while the history moves (forwarding reads on reader sessions).
+    const ackMs = async (tag: string): Promise<number> => {
+      const t = performance.now();
+      const r = await postOtlp(h.otlpHttpUrl, 'logs', exportBody(tag, 0, 10), 'application/x-protobuf');
+      if (r.status !== 200) throw new Error('ack export failed');
+      return performance.now() - t;
+    };
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const idleAcks: number[] = [];
+    for (let i = 0; i < 20; i++) idleAcks.push(await ackMs(`ack-idle-${i}`));
     t0 = performance.now();
     writeForwardConfig(h.dataDir, fwd(hist));
-    await untilIdle(h);
+    const movingAcks: number[] = [];
+    let moving = true;
+    const done = untilIdle(h).then(() => (moving = false));
+    // Wait for the move to be under way, then export while it runs.
+    while ((await forwardStatus(h)).delivered_rows === 0) await new Promise((r) => setTimeout(r, 50));
+    while (moving && movingAcks.length < 40) {
+      movingAcks.push(await ackMs(`ack-move-${movingAcks.length}`));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await done;
     const histS = (performance.now() - t0) / 1000;
     const st = await forwardStatus(h);
     if ((await count("LogAttributes['session.id'] = 'hist'")) !== HISTORY) throw new Error('history: count mismatch');
+    await untilIdle(h);
+    if ((await count("LogAttributes['session.id'] LIKE 'ack-%'")) !== 10 * (idleAcks.length + movingAcks.length)) throw new Error('acks: count mismatch');
 
     const directRate = n / directS;
     const fwdRate = n / fwdS;
@@ -153,6 +174,8 @@ async function main(): Promise<void> {
         ['forwarded local → team', n, fwdS, Math.round(fwdRate), `${(fwdRate / directRate).toFixed(2)}×`],
         ['history move', HISTORY, histS, Math.round(histRate), `${(histRate / directRate).toFixed(2)}×`],
       ]),
+      '',
+      `A local export's acknowledgement (10 records, sequential): median ${median(idleAcks).toFixed(1)} ms idle (20 exports) vs ${median(movingAcks).toFixed(1)} ms while the history moves (${movingAcks.length} exports; ${(median(movingAcks) / median(idleAcks)).toFixed(2)}×): the move shares the 2 cores, never the ingest session.`,
       '',
       `History move: ${st.history?.bytes ? (st.history.bytes / 1048576).toFixed(0) : '?'} MiB of JSONEachRow sent. Added latency, a local export's acknowledgement until the team server's SQL sees the record (forwarder idle, polls every 1 s): median ${lat[2]!.toFixed(0)} ms (min ${lat[0]!.toFixed(0)}, max ${lat[4]!.toFixed(0)}).`,
     ].join('\n');

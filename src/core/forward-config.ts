@@ -163,3 +163,30 @@ export function parseForwardConfig(text: string): ForwardConfig {
 export function forwardTargetKey(c: Pick<ForwardConfig, 'team' | 'member' | 'otlp_http' | 'history'>): string {
   return JSON.stringify([c.team, c.member, c.otlp_http, c.history]);
 }
+
+/**
+ * What `POST /forward/pull-back` (local server, writer only) answers: the member's own raw rows at the
+ * team server, per raw table, and how many records were added to the local store now or were
+ * already held (`pulled + already = team_records`; a record = a distinct identity,
+ * src/core/data/record-identity.ts). A second pull adds 0.
+ */
+export interface PullBackTable {
+  table: string;
+  /** The member's rows at the team server, and their distinct identities. */
+  team_rows: number;
+  team_records: number;
+  /** Records added to the local store now, and records it already held. */
+  pulled: number;
+  already: number;
+}
+
+export interface PullBackResult {
+  team: string;
+  member: string;
+  /** Sums over the tables. */
+  team_rows: number;
+  team_records: number;
+  pulled: number;
+  already: number;
+  tables: PullBackTable[];
+}

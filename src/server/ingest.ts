@@ -28,6 +28,17 @@
  *   usually leaves nothing behind at all.
  * What is in doubt lives in memory: after a restart a retried export is deduplicated by the engine
  * (its token) only if it had been inserted on its own.
+ *
+ * Team servers insert every export on its own (`groupCommit: false`), so that last case is every
+ * case there: a batch's combined token is a token no single export carries, so an export committed
+ * inside a batch just before a crash (kill -9, power loss) whose reply was lost would, when its sender
+ * retries it alone, be stored a second time. Inserted alone, the retry carries the very token the engine
+ * recorded with the committed block (its deduplication log is on disk, in the table's directory) and is
+ * skipped. The price is one engine insert per export per table (BENCHMARKS.md, "What one insert per
+ * export costs"); a team's authors export every few seconds each, far below it. The local server keeps group
+ * commit: its one author's exporter retries within the same process lifetime (the in-memory `recent`
+ * tokens and the in-doubt batches cover it), and its bursts (history copies, many terminals) gain most
+ * from batching.
  */
 import { createHash } from 'node:crypto';
 import { StoreError, type Store } from './store/types';
@@ -81,6 +92,23 @@ export function exportToken(table: string, lines: string[]): string {
 const MAX_IN_DOUBT = 256;
 const MAX_RECENT = 4096;
 
+export interface IngestOptions {
+  /** Above this much queued data, new exports are refused as "retry later" (default 256 MiB). */
+  maxPendingBytes?: number;
+  /** Refuses inserts before they start when the disk is nearly full (embedded engine). */
+  guard?: DiskGuard;
+  /**
+   * Several waiting exports go into one insert (default). False: each export is its own insert with its
+   * own token, so a retry is recognised by the engine also after a crash (team servers; see above).
+   */
+  groupCommit?: boolean;
+}
+
+/** The token of an export stored under a caller's key (storeExport): one per table, never equal to a rows hash. */
+function keyedToken(key: string, table: string): string {
+  return createHash('sha256').update('keyed\n').update(key).update('\n').update(table).digest('base64url');
+}
+
 export class Ingest {
   private readonly queues = new Map<string, TableQueue>();
   /** Tokens of exports stored lately (table + token): a repeat is acknowledged without a second copy. */
@@ -89,19 +117,41 @@ export class Ingest {
   private inFlight = 0;
   private idle: Array<() => void> = [];
 
-  /**
-   * @param maxPendingBytes above this much queued data, new exports are refused as "retry later".
-   * @param guard refuses inserts before they start when the disk is nearly full (embedded engine).
-   */
-  constructor(private readonly store: Store, private readonly maxPendingBytes = 256 * 1024 * 1024, private readonly guard?: DiskGuard) {}
+  private readonly maxPendingBytes: number;
+  private readonly guard?: DiskGuard;
+  private readonly groupCommit: boolean;
+
+  constructor(private readonly store: Store, options: IngestOptions = {}) {
+    this.maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024;
+    this.guard = options.guard;
+    this.groupCommit = options.groupCommit ?? true;
+  }
 
   /** Bytes of accepted rows not yet committed (the team server's /metrics queue depth). */
   get queuedBytes(): number {
     return this.pendingBytes;
   }
 
+  /** Exports accepted and not yet acknowledged (waiting for or inside their insert): the queue depth. */
+  get queuedExports(): number {
+    return this.inFlight;
+  }
+
   /** Resolves once every row of this export is committed; rejects with a StoreError otherwise. */
   async write(rows: TableRows): Promise<void> {
+    await this.storeExport(rows);
+  }
+
+  /**
+   * Stores one export (table → JSONEachRow lines) exactly once: sent again with the same rows, or
+   * with the same `token`, it is acknowledged without a second copy, also after a restart when the
+   * server inserts exports one by one (`groupCommit: false`). Without `token` the export's identity is
+   * a hash of its rows. With `token` it is that key (per table): for senders whose retries are
+   * byte-identical batches with an id of their own, e.g. forwarders. The key must be unique per sender
+   * and batch, and a server must namespace it by the authenticated member (`alice:<batch id>`), or one
+   * member could pre-empt another's batch by sending its key first.
+   */
+  async storeExport(rows: TableRows, options: { token?: string } = {}): Promise<void> {
     if (rows.size === 0) return;
     let bytes = 0;
     for (const lines of rows.values()) for (const l of lines) bytes += l.length + 1;
@@ -111,7 +161,7 @@ export class Ingest {
     this.pendingBytes += bytes;
     this.inFlight++;
     try {
-      await Promise.all([...rows].map(([table, lines]) => this.enqueue(table, lines)));
+      await Promise.all([...rows].map(([table, lines]) => this.enqueue(table, lines, options.token === undefined ? exportToken(table, lines) : keyedToken(options.token, table))));
     } finally {
       this.pendingBytes -= bytes;
       this.inFlight--;
@@ -131,8 +181,7 @@ export class Ingest {
     return q;
   }
 
-  private enqueue(table: string, lines: string[]): Promise<void> {
-    const token = exportToken(table, lines);
+  private enqueue(table: string, lines: string[], token: string): Promise<void> {
     if (this.recent.has(`${table}\n${token}`)) return Promise.resolve();
     const q = this.queue(table);
     const done = new Promise<void>((resolve, reject) => q.waiting.push({ token, lines, resolve, reject }));
@@ -164,7 +213,9 @@ export class Ingest {
         if (this.recent.has(`${table}\n${p.token}`)) p.resolve();
         else byToken.set(p.token, [...(byToken.get(p.token) ?? []), p]);
       }
-      if (byToken.size > 0) await this.insertBatch(table, q, [...byToken.values()]);
+      if (byToken.size === 0) continue;
+      if (this.groupCommit) await this.insertBatch(table, q, [...byToken.values()]);
+      else await this.insertEach(table, q, [...byToken.values()]);
     }
     q.running = false;
   }
@@ -187,6 +238,27 @@ export class Ingest {
       }
       q.inDoubt.delete(b.token);
       for (const m of b.members) this.remember(table, m);
+    }
+  }
+
+  /**
+   * One insert per export, in order. The rule of `flush` holds between them too: once one fails for a
+   * passing reason, the next goes in only after it was repaired (else it fails the same way, nothing stored).
+   */
+  private async insertEach(table: string, q: TableQueue, groups: Pending[][]): Promise<void> {
+    for (let i = 0; i < groups.length; i++) {
+      if (q.inDoubt.size > 0) {
+        try {
+          await this.repair(table, q);
+        } catch (err) {
+          for (const p of groups.slice(i).flat()) p.reject(err);
+          return;
+        }
+      }
+      const g = groups[i]!;
+      // A repair may just have stored this very export (a retry of one in doubt).
+      if (this.recent.has(`${table}\n${g[0]!.token}`)) for (const p of g) p.resolve();
+      else await this.insertBatch(table, q, [g]);
     }
   }
 

@@ -23,10 +23,13 @@ import { applyRetention } from './retention';
 import { exportLines } from './export-lines';
 import type { Store } from './store/types';
 import { pidAlive } from './pid';
-import { openTeamServing, type TeamServing } from './team/serving';
+import { openTeamServing, withRequestSource, type TeamServing } from './team/serving';
 import { createTeamQueryServer } from './team/query-gate';
+import { engineGauges } from './team/metrics';
 import { TeamForwardReceiver } from './team/forward-receiver';
 import { Forwarder } from './forward/forwarder';
+import { TeamMemberData } from './team/member-data';
+import { controlTokenPath, removeControlToken, writeControlToken } from './team/control-token';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -187,20 +190,33 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const startedAt = new Date(started).toISOString();
   // Error texts name the engine's version, as ClickHouse's do (read once the engine is open).
   let engineVersion = VERSION;
+  // A team server takes team.json's body limit on all three ports (limits.maxBodyBytes).
+  if (team) cfg.maxBodyBytes = team.config.limits.maxBodyBytes;
   // A local server is a team's agent when <data dir>/forward.json says so (src/server/forward/).
   let forwarder: Forwarder | undefined;
   const forwardStatus = team ? undefined : async () => {
     if (!forwarder) throw new Error('the store is not open yet');
     return await forwarder.status();
   };
-  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus });
-  // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
+  const pullBack = team ? undefined : async () => {
+    if (!forwarder) throw new Error('the store is not open yet');
+    return await forwarder.pullBack();
+  };
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus, pullBack });
   const forward = team ? new TeamForwardReceiver(() => store) : undefined;
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward,
-    metricsText: () => team!.metrics.render({ queueBytes: ingest?.queuedBytes ?? 0, rssBytes: process.memoryUsage().rss, dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir }) });
+  // Delete My Data on the team server; the control token is written once the server is ready.
+  let controlToken: string | undefined;
+  const memberData = team ? { data: new TeamMemberData(() => store, team.dir, (line) => process.stderr.write(`${line}\n`)), controlToken: () => controlToken } : undefined;
+  // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward, memberData,
+    metricsText: async () => team!.metrics.render({
+      queueBytes: ingest?.queuedBytes ?? 0, queueExports: ingest?.queuedExports ?? 0, rssBytes: process.memoryUsage().rss,
+      dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir, engine: store && ready ? await engineGauges((sql) => store!.query(sql)) : undefined,
+    }) });
   const grpcServer: grpc.Server = createOtlpGrpcServer(handler, { maxMessageBytes: cfg.maxBodyBytes, isReady, team });
   // A team server answers SQL only over TLS and only to members (team/query-gate.ts).
-  const chServer: HttpServer = team ? (createTeamQueryServer(chInner, team) as unknown as HttpServer) : chInner;
+  // Its authentications are charged to the client's address (failed ones are throttled per source).
+  const chServer: HttpServer = team ? (withRequestSource(createTeamQueryServer(chInner, team)) as unknown as HttpServer) : chInner;
 
   // Ports first: a busy port is the commonest failure and costs nothing to find out.
   await listenHttp(chServer, cfg.host, cfg.httpPort, 'ClickHouse HTTP');
@@ -220,7 +236,8 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     throw new Fatal(EXIT.engineFailed, `could not prepare the schema in ${store.description}: ${(err as Error).message}`);
   }
   // The guard watches the engine's own disk; a remote ClickHouse watches its own.
-  ingest = new Ingest(store, undefined, cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes));
+  // A team server inserts each export on its own: retried after a crash, it is still recognised (ingest.ts).
+  ingest = new Ingest(store, { guard: cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes), groupCommit: !team });
   engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
   if (!team) {
@@ -238,6 +255,9 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   }
   const where = cfg.clickhouseUrl ? `store=${cfg.clickhouseUrl}` : `data=${cfg.dataDir}`;
   if (team) {
+    // The server's own admin credential for `npm run team -- delete-member-data` (team/control-token.ts).
+    controlToken = writeControlToken(team.dir);
+    ownFiles.add(controlTokenPath(team.dir));
     process.stdout.write(
       `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: team "${team.config.name}" (privacy ${team.config.privacy}) over TLS: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=https://${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=https://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
         `members connect with the bundle from: npm run team -- add-member NAME --dir ${team.dir}\n`,
@@ -277,6 +297,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     await store!.close();
     if (stateFile) rmSync(stateFile, { force: true });
     if (pidFile) rmSync(pidFile, { force: true });
+    if (team && controlToken) removeControlToken(team.dir, controlToken);
     process.stdout.write('stopped\n');
     process.exit(EXIT.ok);
   };

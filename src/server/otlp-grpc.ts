@@ -8,6 +8,7 @@ import { OtlpInputError, type Signal } from './otlp/decode';
 import type { ExportHandler } from './otlp/export';
 import type { TeamServing } from './team/serving';
 import type { TeamPolicy } from './team/privacy';
+import { grpcPeerAddress } from './team/rate-limit';
 
 const SERVICES: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
@@ -49,8 +50,12 @@ export function createOtlpGrpcServer(handler: ExportHandler, opts: { maxMessageB
     const team = opts.team;
     if (!team) return undefined;
     const header = call.metadata.get('authorization')[0];
-    const member = await team.authenticate(typeof header === 'string' ? header : undefined);
+    const source = grpcPeerAddress(call.getPeer());
+    const throttled = team.authThrottled(source);
+    const member = await team.authenticate(typeof header === 'string' ? header : undefined, source);
     if (!member) team.metrics.rejected('unknown', 'unauthenticated');
+    const wait = member ? 0 : throttled;
+    if (wait > 0) throw new GrpcRefusal(grpc.status.RESOURCE_EXHAUSTED, `too many failed authentications from this address; retry after ${wait} s`);
     if (!member) throw new GrpcRefusal(grpc.status.UNAUTHENTICATED, 'missing, wrong or revoked team credential: send authorization: Bearer <secret> (OTEL_EXPORTER_OTLP_HEADERS)');
     const a = team.admit(member, call.request.length);
     if (!a.ok) throw new GrpcRefusal(grpc.status.RESOURCE_EXHAUSTED, `${member.name} is sending too fast (${a.reason}); retry after ${a.retryAfterSeconds} s`);

@@ -14,6 +14,7 @@ import type { TeamServing } from './team/serving';
 import type { TeamPolicy } from './team/privacy';
 import { refusePlainText } from './team/plain-text-refusal';
 import { FORWARD_GROUPS_HEADER, forwardFailureStatus, type TeamForwardReceiver } from './team/forward-receiver';
+import { handleMemberData, type TeamMemberData } from './team/member-data';
 
 const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 // google.rpc.Code values used in error bodies.
@@ -32,6 +33,8 @@ export interface OtlpHttpOptions {
   metricsText?(): Promise<string>;
   /** Team server: `POST /v1/forward/<table>` from members' forwarding agents (team/forward-receiver.ts). */
   forward?: TeamForwardReceiver;
+  /** Team server: `/v1/members/<name|me>/(data|delete)`, Delete My Data (team/member-data.ts), and the control token. */
+  memberData?: { data: TeamMemberData; controlToken(): string | undefined };
 }
 
 function encodingOf(req: IncomingMessage): Encoding | undefined {
@@ -87,7 +90,11 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     }
     if (path === '/metrics' && opts.team && opts.metricsText) {
       req.resume();
-      const who = await opts.team.authenticate(req.headers.authorization);
+      // Throttled before this attempt (the attempt that spends the last failure still gets its 401).
+      const throttled = opts.team.authThrottled(req.socket.remoteAddress);
+      const who = await opts.team.authenticate(req.headers.authorization, req.socket.remoteAddress);
+      const wait = who ? 0 : throttled;
+      if (wait > 0) return plainReply(res, 429, `too many failed authentications from this address; retry after ${wait} s`, { 'Retry-After': String(wait) });
       if (!who || who.role !== 'admin') {
         return plainReply(res, who ? 403 : 401, who ? '/metrics is for team admins' : 'a team admin credential is required', who ? {} : { 'WWW-Authenticate': 'Basic realm="chapter-telemetry team"' });
       }
@@ -95,6 +102,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       res.end(await opts.metricsText());
       return;
     }
+    if (path.startsWith('/v1/members/') && opts.team && opts.memberData) return await handleMemberData(req, res, path, opts.team, opts.memberData.data, opts.memberData.controlToken, opts.isReady);
     if (path.startsWith('/v1/forward/') && opts.team && opts.forward) return await handleForward(req, res, path.slice('/v1/forward/'.length), opts.team, opts.forward);
     const signal = PATHS[path];
     if (!signal) {
@@ -117,10 +125,13 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
     let team: TeamPolicy | undefined;
     let member: Awaited<ReturnType<TeamServing['authenticate']>>;
     if (opts.team) {
-      member = await opts.team.authenticate(req.headers.authorization);
+      const throttled = opts.team.authThrottled(req.socket.remoteAddress);
+      member = await opts.team.authenticate(req.headers.authorization, req.socket.remoteAddress);
       if (!member) {
         opts.team.metrics.rejected('unknown', 'unauthenticated');
         req.resume();
+        const wait = throttled;
+        if (wait > 0) return reply(res, 429, encoding, RPC.RESOURCE_EXHAUSTED, `too many failed authentications from this address; retry after ${wait} s`, { 'Retry-After': String(wait) });
         return reply(res, 401, encoding, RPC.UNAUTHENTICATED, 'missing, wrong or revoked team credential: send Authorization: Bearer <secret> (OTEL_EXPORTER_OTLP_HEADERS)', { 'WWW-Authenticate': 'Bearer realm="chapter-telemetry team"' });
       }
       team = opts.team.policyFor(member);
@@ -130,6 +141,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       body = await readBody(req, opts.maxBodyBytes);
     } catch (err) {
       const e = err as HttpError;
+      if (opts.team && member) opts.team.metrics.rejected(member.name, e.status === 413 ? 'too_large' : 'invalid');
       return reply(res, e.status ?? 400, encoding, e.status === 413 ? RPC.RESOURCE_EXHAUSTED : RPC.INVALID_ARGUMENT, e.message);
     }
     if (opts.team && member) {

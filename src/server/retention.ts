@@ -3,39 +3,13 @@
  * daily_metrics forever); this changes them to the configured number of days. It alters only
  * tables whose current TTL differs, so a restart with the same settings rewrites nothing.
  */
+import { RETAINED_TABLES, daysFor, ttlDays, type RetentionDays } from '../core/data/retention-rules';
 import type { Store } from './store/types';
 
-export interface RetentionOptions {
-  /** Days to keep the raw otel_* tables, telemetry_events, chapter_focus and events_15m; 0 = forever. */
-  rawDays: number;
-  /** Days to keep session_summaries; 0 = forever. */
-  sessionDays: number;
-}
+export { ttlDays };
 
-/** Each table with retention, and the DateTime expression its TTL counts from. */
-const RAW_TABLES: ReadonlyArray<readonly [string, string]> = [
-  ['otel_logs', 'TimestampTime'],
-  ['otel_metrics_sum', 'toDateTime(TimeUnix)'],
-  ['otel_metrics_gauge', 'toDateTime(TimeUnix)'],
-  ['otel_metrics_histogram', 'toDateTime(TimeUnix)'],
-  ['otel_metrics_exponential_histogram', 'toDateTime(TimeUnix)'],
-  ['otel_metrics_summary', 'toDateTime(TimeUnix)'],
-  ['otel_traces', 'toDateTime(Timestamp)'],
-  ['otel_traces_trace_id_ts', 'Start'],
-  ['telemetry_events', 'toDateTime(timestamp)'],
-  ['chapter_focus', 'toDateTime(timestamp)'],
-  ['events_15m', 'bucket'],
-];
-const SESSION_TABLES: ReadonlyArray<readonly [string, string]> = [['session_summaries', 'toDateTime(last_seen)']];
-
-/** The number of days in a table's TTL (`… + toIntervalDay(N)`), or 0 when it has none. */
-export function ttlDays(createTableQuery: string): number {
-  const ttl = /\bTTL\s+(.*?)(?:\s+SETTINGS\s|$)/s.exec(createTableQuery);
-  if (!ttl) return 0;
-  const days = /toIntervalDay\((\d+)\)/.exec(ttl[1]!);
-  if (!days) throw new Error(`Unrecognised TTL clause "${ttl[1]}"; remove it by hand (ALTER TABLE … REMOVE TTL) and restart.`);
-  return Number(days[1]);
-}
+/** Days per retention class (src/core/data/retention-rules.ts lists the tables of each and their TTL expressions). */
+export type RetentionOptions = RetentionDays;
 
 function checkDays(name: string, days: number): void {
   if (!Number.isInteger(days) || days < 0) {
@@ -50,10 +24,7 @@ function checkDays(name: string, days: number): void {
 export async function applyRetention(store: Pick<Store, 'query'>, options: RetentionOptions): Promise<string[]> {
   checkDays('Retention days', options.rawDays);
   checkDays('Session retention days', options.sessionDays);
-  const wanted = [
-    ...RAW_TABLES.map(([t, col]) => [t, col, options.rawDays] as const),
-    ...SESSION_TABLES.map(([t, col]) => [t, col, options.sessionDays] as const),
-  ];
+  const wanted = RETAINED_TABLES.map((t) => [t.table, t.ttlTime, daysFor(t.keep, options)] as const);
   const rows = (
     await store.query(
       "SELECT name, create_table_query FROM system.tables WHERE database = 'default' FORMAT JSONEachRow",

@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
-import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
-import { readForwardStatus, removeForwardConfig, writeForwardConfig } from './forward-file';
+import type { ForwardConfig, ForwardStatus, PullBackResult } from '../core/forward-config';
+import { readForwardStatus, removeForwardConfig, requestPullBack, writeForwardConfig } from './forward-file';
 import { join } from 'node:path';
 import { LogTail, readTail } from './log-tail';
 import { isServerProcess, pidAlive, readServerState, readWriterCredentials, removeServerState, serverHealthy, type ServerState } from './server-state';
@@ -228,8 +228,10 @@ export class EmbeddedBackend implements StackBackend {
 
   /** Writes (or, with undefined, removes) `<data dir>/forward.json`; the running server follows it within a tick. */
   async configureForwarding(cfg: ForwardConfig | undefined): Promise<void> {
-    if (cfg) writeForwardConfig(this.o.dataDir, cfg);
-    else removeForwardConfig(this.o.dataDir);
+    // The data directory of the server that runs (an attached one may have been started with another).
+    const dir = readServerState(this.stateFile)?.dataDir || this.o.dataDir;
+    if (cfg) writeForwardConfig(dir, cfg);
+    else removeForwardConfig(dir);
   }
 
   /** `GET /forward/status` from the running server's loopback ClickHouse HTTP port (it holds no secret). */
@@ -237,6 +239,15 @@ export class EmbeddedBackend implements StackBackend {
     const l = await this.live();
     if (!l?.healthy) throw new StackError('unhealthy', 'The telemetry server is not running, so forwarding has no status.', 'Start Collection, then look again.');
     return await readForwardStatus(l.state.host, l.state.httpPort);
+  }
+
+  /** `POST /forward/pull-back` on the running server as the writer (see StackBackend.pullBack). */
+  async pullBack(signal?: AbortSignal): Promise<PullBackResult> {
+    const l = await this.live();
+    if (!l?.healthy) throw new StackError('unhealthy', 'The telemetry server is not running, so nothing can be pulled back.', 'Start Collection, then try again.');
+    const writer = await this.writerCredentials();
+    if (!writer) throw new StackError('unhealthy', 'The local writer credential (credentials.json) is missing.', 'Restart collection so the server makes it, then try again.');
+    return await requestPullBack(l.state.host, l.state.httpPort, writer, signal);
   }
 
   /** Keeps one previous log; only when no server is writing to it. */

@@ -2,7 +2,7 @@
  * The local telemetry stack, whichever engine runs it. The extension and the headless
  * `npm run stack` command drive every backend through this interface only.
  */
-import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
+import type { ForwardConfig, ForwardStatus, PullBackResult } from '../core/forward-config';
 
 export type StackMode = 'embedded' | 'docker';
 
@@ -66,6 +66,14 @@ export interface StackBackend {
   configureForwarding(cfg: ForwardConfig | undefined): Promise<void>;
   /** The forwarder's state from the running server (`GET /forward/status`); rejects when it is not running. */
   forwardStatus(): Promise<ForwardStatus>;
+  /**
+   * Revert to Local's pull-back (issue 10): the running server copies the member's own raw rows that
+   * the team server holds and the local store lacks, using forward.json's credential (so call it
+   * before `configureForwarding(undefined)`), count-checked; a second call adds 0; pulled rows are
+   * never forwarded again. Rejects when not running, without forward.json, or on a failed count
+   * check (nothing counted twice: just run it again). Docker mode: `not-supported`.
+   */
+  pullBack(signal?: AbortSignal): Promise<PullBackResult>;
 }
 
 /** The owner-only local writer credential: `{"user": "…", "password": "…"}` in a 0600 file. */

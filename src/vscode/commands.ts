@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { BudgetMonitor } from './budget-monitor';
 import type { Controller } from './controller';
+import type { ArchiveArgs, LifecycleStart } from './lifecycle-start';
 
 export interface Stats {
   activationTimeMs: number;
@@ -17,7 +18,8 @@ export interface Stats {
   error?: { code: string; message: string; hint: string };
 }
 
-export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, activationTimeMs: () => number, budget?: BudgetMonitor): void {
+export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, activationTimeMs: () => number, budget?: BudgetMonitor,
+  lifecycle?: () => Promise<LifecycleStart>): void {
   const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
   reg('chapterTelemetry.start', () => c.start());
@@ -76,8 +78,16 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
   });
   // Data lifecycle (src/vscode/data-commands.ts); an argument object skips the questions.
   reg('chapterTelemetry.exportData', async (arg?: unknown) => (await import('./data-commands')).exportDataCommand(c, arg));
-  reg('chapterTelemetry.deleteMyData', async (arg?: unknown) => (await import('./data-commands')).deleteMyDataCommand(c, arg));
+  reg('chapterTelemetry.deleteMyData', async (arg?: unknown) => (await import('./data-commands')).deleteMyDataCommand(c, arg, ctx));
   reg('chapterTelemetry.weeklyReport', async (arg?: unknown) => (await import('./data-commands')).weeklyReportCommand(c, arg));
+  // Not in the palette (tests): what the start checks did at activation, and the weekly-report check run again now.
+  reg('chapterTelemetry.internal.lifecycleStart', async () => {
+    const l = await lifecycle?.();
+    return { activation: await l?.lastRun, again: await l?.weeklyReport() };
+  });
+  // Not in the palette (tests): the archive offer now; `{choose, dir}` answers it instead of the notification.
+  reg('chapterTelemetry.internal.archiveOffer', async (arg?: unknown) =>
+    (await lifecycle?.())?.archiveOffer(typeof arg === 'object' && arg !== null ? (arg as ArchiveArgs) : {}));
   // Not in the palette: the retention settings onto the store now (tests; a settings change does it while on).
   reg('chapterTelemetry.internal.applyRetention', () => c.applyRetention());
   reg('chapterTelemetry.internal.stats', (): Stats => ({

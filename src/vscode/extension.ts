@@ -5,11 +5,13 @@
 import * as vscode from 'vscode';
 import { localHttpUrl } from '../core/otel-env';
 import { BudgetMonitor } from './budget-monitor';
+import type { LifecycleStart } from './lifecycle-start';
 import { registerCommands } from './commands';
 import { readConfig } from './config';
 import { Controller } from './controller';
 import { StatusBar } from './status-bar';
 import { afterRestore, openWalkthroughOnce, registerTeamCommands } from './team-commands';
+import { testOnlyNowIso } from './test-clock';
 import { httpRunner, type HttpRunner } from './webviews/connection';
 import { registerAnalyticsFor } from './webviews/index';
 
@@ -23,14 +25,18 @@ export function activate(ctx: vscode.ExtensionContext): { activationTimeMs: numb
   controller = new Controller(ctx, output, bar);
   ctx.subscriptions.push(output, bar, controller);
   const budget = budgetMonitor(ctx, controller);
-  registerCommands(ctx, controller, () => activationTimeMs, budget);
+  const c = controller;
+  // Loaded after activation: the first-start-of-week report and the archive offer (src/vscode/lifecycle-start.ts).
+  let lifecycle: Promise<LifecycleStart> | undefined;
+  const getLifecycle = () => (lifecycle ??= import('./lifecycle-start').then((m) => new m.LifecycleStart(c, ctx)));
+  registerCommands(ctx, controller, () => activationTimeMs, budget, getLifecycle);
   registerTeamCommands(ctx, controller, bar);
   // Terminal ages for Verify's "relaunch the terminal" diagnosis.
   void import('./verify').then((v) => ctx.subscriptions.push(v.trackTerminals()));
-  const c = controller;
   // Synchronously: VS Code revives analytics panels after a reload only if the serializer is registered during activation.
   registerAnalyticsFor(ctx, c);
-  setTimeout(() => void c.restore().then(() => afterRestore(ctx, c)).catch((e: unknown) => c.output.warn(`Restore: ${(e as Error).message}`)), 0);
+  const startChecks = () => void getLifecycle().then((l) => l.run()).catch((e: Error) => c.output.warn(`Start checks failed: ${e.message}`));
+  setTimeout(() => void c.restore().then(() => afterRestore(ctx, c)).catch((e: unknown) => c.output.warn(`Restore: ${(e as Error).message}`)).finally(startChecks), 0);
   setTimeout(() => void openWalkthroughOnce(ctx).catch(() => undefined), 0);
   activationTimeMs = performance.now() - t0;
   output.info(`Activated in ${activationTimeMs.toFixed(1)} ms`);
@@ -53,11 +59,8 @@ function budgetMonitor(ctx: vscode.ExtensionContext, c: Controller): BudgetMonit
     // Read afresh: this check may run before the controller has seen a settings change.
     userId: () => readConfig().userId,
     limits: () => readConfig().budget,
-    // Test-only (docs/ARCHITECTURE.md): the user's value only, so a workspace can never move the budget's clock.
-    testNow: () => {
-      const v = vscode.workspace.getConfiguration('chapterTelemetry').inspect<unknown>('budget.testOnlyNow')?.globalValue;
-      return typeof v === 'string' && v !== '' ? v : undefined;
-    },
+    // Test-only (docs/ARCHITECTURE.md, src/vscode/test-clock.ts): the user's value only, so a workspace can never move the clock.
+    testNow: testOnlyNowIso,
     memento: ctx.globalState,
     show: (view) => {
       if (JSON.stringify(view) === JSON.stringify(c.budget)) return;

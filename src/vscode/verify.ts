@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import type { Counts } from '../core/collection-counts';
 import { diagnose, type Diagnosis } from '../core/diagnosis';
+import { retentionLines, type TableRetention } from '../core/data/retention-view';
+import { localHttpUrl } from '../core/otel-env';
 import { ping } from '../stack/server-state';
 import type { Controller } from './controller';
 import { fetchCounts } from './store-counts';
@@ -12,6 +14,10 @@ import { getTeamConnection } from './team-connection';
 export interface VerifyResult {
   diagnosis: Diagnosis;
   counts?: Counts;
+  /** Per store table: disk, rows, oldest record, retention (src/core/data/retention-view.ts); absent when the store is down. */
+  retention?: TableRetention[];
+  /** The "Storage and retention" section Verify wrote to the output channel. */
+  retentionLines?: string[];
   /** While central: forwarding's counts (local, delivered, queue) and the line shown. */
   central?: { line: string; status?: ForwardStatus };
 }
@@ -50,6 +56,20 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
       `(${counts?.taggedEvents ?? 0} from injected terminals), ${counts?.metricPoints ?? 0} metric points; last received ` +
       `${counts?.lastReceivedAt?.toISOString() ?? 'never'}; terminals opened before the env: ${stale} → ${diagnosis.code}`,
   );
+  let retention: TableRetention[] | undefined;
+  let lines: string[] | undefined;
+  // The store's storage and retention, whoever runs it (this window, another one, `npm start`): a read of the
+  // endpoint, so it shows even while this window's collection is off.
+  if (reachable || (!queryError && (await ping(e.host, e.httpPort)))) {
+    try {
+      const { fetchRetentionView } = await import('../stack/archive-data');
+      retention = await fetchRetentionView({ url: localHttpUrl(e.host, e.httpPort) });
+      lines = retentionLines(retention, Date.now());
+      c.output.info(lines.join('\n'));
+    } catch (err) {
+      c.output.warn(`Verify: could not read the storage and retention of the tables (${(err as Error).message})`);
+    }
+  }
   const central = await centralLine(c);
   if (central) c.output.info(`Verify: ${central.line}`);
   if (show) {
@@ -62,7 +82,7 @@ export async function verifyCollection(c: Controller, show = true): Promise<Veri
       if (pick === 'New Terminal') vscode.window.createTerminal().show();
     });
   }
-  return { diagnosis, counts, ...(central ? { central } : {}) };
+  return { diagnosis, counts, retention, retentionLines: lines, ...(central ? { central } : {}) };
 }
 
 /** Local count, delivered count, queue depth and lag while this machine forwards to a team. */

@@ -14,7 +14,7 @@ import { addMember, initTeam, setPrivacy, type IssuedMember } from '../../src/se
 import type { ForwardConfig, ForwardStatus } from '../../src/core/forward-config';
 import { writeForwardConfig } from '../../src/stack/forward-file';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
-import { encodeLogs, encodeTraces, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
+import { encodeLogs, encodeMetrics, encodeTraces, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
 import { startServer, type RunningServer } from '../support/server';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
@@ -93,6 +93,13 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     const s = await local();
     assert.equal((await status(s)).state, 'off');
     await exportEvents(s, 'fw-alice-1', 3);
+    // Metrics too: a sum and a histogram (nested columns) travel as the engine wrote them.
+    const point = { timeUnixNano: nowNanos(), startTimeUnixNano: nowNanos(-1000), attributes: [{ key: 'session.id', value: { stringValue: 'fw-alice-1' } }] };
+    const metrics = { resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }, { key: 'user_id', value: { stringValue: 'nobody' } }] }, scopeMetrics: [{ scope: { name: 'com.anthropic.claude_code', version: '2.1.197' }, metrics: [
+      { name: 'claude_code.cost.usage', unit: 'USD', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ ...point, asDouble: 0.75 }] } },
+      { name: 'fw.latency', unit: 'ms', histogram: { aggregationTemporality: 1, dataPoints: [{ ...point, count: 3, sum: 12, bucketCounts: [1, 2], explicitBounds: [5] }] } },
+    ] }] }] };
+    assert.equal((await postOtlp(s.otlpHttpUrl, 'metrics', encodeMetrics(metrics), 'application/x-protobuf')).status, 200);
     writeForwardConfig(s.dataDir, forwardConfig(alice));
     assert.equal(statSync(join(s.dataDir, 'forward.json')).mode & 0o777, 0o600);
     const st = await settled(s);
@@ -104,6 +111,8 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-alice-1'"), 3);
     // The aggregates at the team server were filled from the forwarded rows too.
     assert.equal(Number((await adminSql("SELECT count() AS n FROM telemetry_events WHERE session_id = 'fw-alice-1' AND user_id = 'alice'"))[0]!.n), 3);
+    assert.deepEqual(await adminSql("SELECT Value AS v, ResourceAttributes['user_id'] AS u FROM otel_metrics_sum WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ v: 0.75, u: 'alice' }]);
+    assert.deepEqual(await adminSql("SELECT Count AS c, Sum AS s, BucketCounts AS b, ExplicitBounds AS e FROM otel_metrics_histogram WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ c: 3, s: 12, b: [1, 2], e: [5] }]);
     // Live: a later export follows without any change to the file.
     await exportEvents(s, 'fw-alice-2', 2);
     await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-alice-2'")) === 2, async () => JSON.stringify(await status(s)));
@@ -274,6 +283,22 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     }
   });
 
+  test('history since a date: only records from that day on leave, older ones stay local', async () => {
+    const zoe = await addMember(teamDir, 'zoe', 'contributor');
+    const s = await local();
+    const day = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 10);
+    // Ten days ago, just before the day, the day's first nanosecond, and now.
+    const times = [`now64(9) - toIntervalDay(10)`, `toDateTime64('${day} 00:00:00', 9, 'UTC') - toIntervalNanosecond(1)`, `toDateTime64('${day} 00:00:00', 9, 'UTC')`, 'now64(9)'];
+    for (const [i, t] of times.entries()) {
+      await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT ${t}, 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-zoe', 'seq', '${i}'), map('service.name', 'claude-code')`);
+    }
+    writeForwardConfig(s.dataDir, forwardConfig(zoe, { history: day as ForwardConfig['history'] }));
+    const st = await settled(s);
+    assert.equal(st.history!.total_rows, 2);
+    assert.equal(st.queue_rows, 0);
+    assert.deepEqual((await adminSql("SELECT LogAttributes['seq'] AS seq FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-zoe' ORDER BY seq")).map((r) => r.seq), ['2', '3']);
+  });
+
   test('disabled with drop_queue: what was collected is never sent; history none starts at the end', async () => {
     const dora = await addMember(teamDir, 'dora', 'contributor');
     const s = await local();
@@ -292,5 +317,25 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     await exportEvents(s, 'fw-dora-after', 1);
     await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-dora-after'")) === 1, async () => JSON.stringify(await status(s)));
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-dora-dropped'"), 0);
+  });
+  // Last: it restarts the shared team server with tight limits.
+  test('429 from the team\'s rate limits: the agent waits as told (Retry-After) and delivers everything once', async () => {
+    const rita = await addMember(teamDir, 'rita', 'contributor');
+    await team!.stop();
+    const cfg = JSON.parse(readFileSync(join(teamDir, 'team.json'), 'utf8'));
+    cfg.limits = { ...cfg.limits, requestsPerSecond: 0.25, requestBurst: 1 };
+    writeFileSync(join(teamDir, 'team.json'), JSON.stringify(cfg));
+    team = await startTeamServer(host, teamDir, teamData);
+    const s = await local();
+    for (let b = 0; b < 4; b++) {
+      await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT now64(9) - toIntervalMillisecond(number), 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-rita', 'seq', toString(${b * 5000} + number)), map('service.name', 'claude-code') FROM numbers(5000)`);
+    }
+    writeForwardConfig(s.dataDir, forwardConfig(rita));
+    await settled(s);
+    assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-rita'"), 20_000);
+    assert.equal(Number((await adminSql("SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-rita'"))[0]!.n), 20_000);
+    const metrics = await send(`${rita.otlp_http}/metrics`, { method: 'GET', ca, headers: { Authorization: `Bearer ${admin.secret}` } });
+    const limited = /chapter_telemetry_team_requests_rejected_total\{member="rita",reason="rate_limited"\} (\d+)/.exec(metrics.body);
+    assert.ok(limited && Number(limited[1]) > 0, `the limiter refused some of rita's requests:\n${metrics.body}`);
   });
 });

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemberRateLimiter } from '../../src/server/team/rate-limit';
+import { FailureThrottle, MemberRateLimiter, grpcPeerAddress, sourceAddress } from '../../src/server/team/rate-limit';
 
 const limits = { requestsPerSecond: 2, requestBurst: 4, bytesPerSecond: 1000, byteBurst: 5000 };
 
@@ -57,5 +57,45 @@ describe('per-member rate limiter', () => {
   });
   test('nonsense limits are refused', () => {
     assert.throws(() => new MemberRateLimiter({ ...limits, requestsPerSecond: 0 }));
+  });
+});
+
+describe('failed-authentication throttle per source', () => {
+  test('a burst of failures, then blocked with the wait until one refills; other sources unaffected', () => {
+    let now = 0;
+    const t = new FailureThrottle(6, 3, () => now); // one failure per 10 s after a burst of 3
+    for (let i = 0; i < 3; i++) {
+      assert.equal(t.blockedFor('a'), 0);
+      t.charge('a');
+    }
+    assert.equal(t.blockedFor('a'), 10);
+    assert.equal(t.blockedFor('b'), 0);
+    now += 4_000;
+    assert.equal(t.blockedFor('a'), 6);
+    now += 6_000;
+    assert.equal(t.blockedFor('a'), 0);
+    t.charge('a');
+    assert.equal(t.blockedFor('a'), 10);
+  });
+
+  test('memory stays bounded: sources with a full budget are forgotten first', () => {
+    let now = 0;
+    const t = new FailureThrottle(60, 2, () => now, 3);
+    t.charge('x');
+    t.charge('x');
+    for (const s of ['a', 'b', 'c', 'd']) t.blockedFor(s);
+    assert.ok(t.blockedFor('x') > 0, 'the blocked source is kept while full ones are dropped');
+    now += 120_000;
+    assert.equal(t.blockedFor('x'), 0);
+  });
+
+  test('addresses: IPv4-mapped IPv6 is the IPv4 source; gRPC peers lose their port', () => {
+    assert.equal(sourceAddress('::ffff:198.18.0.1'), '198.18.0.1');
+    assert.equal(sourceAddress('2001:db8::1'), '2001:db8::1');
+    assert.equal(sourceAddress(undefined), undefined);
+    assert.equal(grpcPeerAddress('198.18.0.1:40522'), '198.18.0.1');
+    assert.equal(grpcPeerAddress('::ffff:198.18.0.1:40522'), '::ffff:198.18.0.1');
+    assert.equal(grpcPeerAddress('[2001:db8::1]:40522'), '2001:db8::1');
+    assert.equal(grpcPeerAddress('2001:db8::1:40522'), '2001:db8::1');
   });
 });

@@ -33,9 +33,16 @@ export class ForwardSender {
     const body = Buffer.from(groups.map((g) => g.join('\n')).join('\n') + '\n');
     const url = new URL(`${cfg.otlp_http}/v1/forward/${encodeURIComponent(table)}`);
     return new Promise((resolve) => {
+      let agent: Agent;
+      try {
+        agent = this.agentFor(cfg);
+      } catch (err) {
+        resolve({ ok: false, error: `cannot use the team CA certificate from forward.json: ${(err as Error).message}` });
+        return;
+      }
       const req = request(url, {
         method: 'POST',
-        agent: this.agentFor(cfg),
+        agent,
         timeout: timeoutMs,
         headers: {
           Authorization: `Bearer ${cfg.secret}`,

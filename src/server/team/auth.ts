@@ -10,11 +10,14 @@
  * under its SHA-256 for as long as the member's stored hash is unchanged: a removed or rotated
  * member drops out of the cache on the next request (the members file is re-read when it changes).
  * Failed secrets are cached too, so a client retrying a wrong secret cannot make the server spend
- * scrypt on every request.
+ * scrypt on every request; and a source address presenting ever new wrong secrets is refused before
+ * scrypt once its failure budget is spent (`FailureThrottle`, team.json `limits.authFailuresPerMinute`
+ * / `authFailureBurst`), while secrets already verified still pass from it.
  */
 import { createHash } from 'node:crypto';
 import type { Member, MemberRecord, MembersSource } from './members';
 import { hashSecret, keyIdOf, verifySecret, type SecretHash } from './secrets';
+import type { FailureThrottle } from './rate-limit';
 
 export type Credentials = string | { user?: string; password?: string } | undefined | null;
 
@@ -27,7 +30,8 @@ interface CacheEntry {
 }
 
 export interface Authenticator {
-  authenticate(credentials: Credentials): Promise<Member | undefined>;
+  /** `source`: the client's address, charged for a failure and refused (no scrypt) when over its budget. */
+  authenticate(credentials: Credentials, source?: string): Promise<Member | undefined>;
 }
 
 /** `{user, password}` from an Authorization header; `user` is undefined for Bearer. */
@@ -50,7 +54,7 @@ function toMember(r: MemberRecord): Member {
   return { name: r.name, role: r.role, owner: Boolean(r.owner) };
 }
 
-export function createAuthenticator(members: MembersSource): Authenticator {
+export function createAuthenticator(members: MembersSource, throttle?: FailureThrottle): Authenticator {
   const cache = new Map<string, CacheEntry>();
   // Unknown key ids still cost one scrypt, so timing does not tell a valid key id from an invalid one.
   let dummy: Promise<SecretHash> | undefined;
@@ -64,7 +68,7 @@ export function createAuthenticator(members: MembersSource): Authenticator {
   }
 
   return {
-    async authenticate(credentials) {
+    async authenticate(credentials, source) {
       if (credentials == null) return undefined;
       const cred = typeof credentials === 'string' ? parseAuthorization(credentials) : credentials.password !== undefined ? { user: credentials.user, password: credentials.password } : undefined;
       if (!cred || cred.password === '') return undefined;
@@ -75,15 +79,21 @@ export function createAuthenticator(members: MembersSource): Authenticator {
       let entry = cache.get(digest);
       // A new hash (rotate, re-add) has a new salt, so an equal stored hash means nothing changed for this key.
       if (!entry || entry.storedHash !== record?.secret.hash) {
+        // Over its failure budget, a source gets no scrypt for a secret not verified before.
+        if (source !== undefined && throttle && throttle.blockedFor(source) > 0) return undefined;
         const ok = keyId === undefined ? undefined : await verify(cred.password, record);
         if (cache.size >= CACHE_LIMIT) cache.clear();
         entry = { storedHash: record?.secret.hash, member: ok };
         cache.set(digest, entry);
       }
       const m = entry.member;
-      if (!m) return undefined;
+      const fail = () => {
+        if (source !== undefined) throttle?.charge(source);
+        return undefined;
+      };
+      if (!m) return fail();
       // Basic auth must name the member the secret belongs to.
-      if (cred.user !== undefined && cred.user !== m.name) return undefined;
+      if (cred.user !== undefined && cred.user !== m.name) return fail();
       // The file may have changed while scrypt ran: answer from what it holds now.
       const now = members.current().byName.get(m.name);
       if (!now || now.secret.hash !== m.secret.hash) return undefined;

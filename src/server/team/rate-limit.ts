@@ -59,3 +59,58 @@ export class MemberRateLimiter {
     this.buckets.delete(member);
   }
 }
+
+/**
+ * Failed authentications per source address: each costs the server one scrypt (tens of ms of a
+ * core by design), so a source that keeps presenting wrong secrets is refused before any scrypt
+ * once its budget is spent (a burst, refilled at a steady rate). Only failures are charged: a
+ * member whose secret is cached as verified is never held back, even behind the same address.
+ */
+export class FailureThrottle {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly perMinute: number, private readonly burst: number, private readonly now: () => number = () => Date.now(), private readonly maxSources = 10_000) {
+    if (perMinute <= 0 || burst < 1) throw new Error('auth failure limits must be positive');
+  }
+
+  private refill(source: string): { tokens: number; at: number } {
+    const t = this.now();
+    let b = this.buckets.get(source);
+    if (!b) {
+      // Bounded memory: sources with a full budget carry no information and go first.
+      if (this.buckets.size >= this.maxSources) {
+        for (const [k, v] of this.buckets) if (v.tokens + ((t - v.at) / 60_000) * this.perMinute >= this.burst) this.buckets.delete(k);
+        if (this.buckets.size >= this.maxSources) this.buckets.clear();
+      }
+      b = { tokens: this.burst, at: t };
+      this.buckets.set(source, b);
+    }
+    b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, t - b.at) / 60_000) * this.perMinute);
+    b.at = t;
+    return b;
+  }
+
+  /** Seconds until `source` may fail once more; 0 when it may now. */
+  blockedFor(source: string): number {
+    const b = this.refill(source);
+    return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil(((1 - b.tokens) / this.perMinute) * 60));
+  }
+
+  /** One failed authentication by `source`. */
+  charge(source: string): void {
+    const b = this.refill(source);
+    b.tokens = Math.max(0, b.tokens - 1);
+  }
+}
+
+/** `::ffff:1.2.3.4` and `1.2.3.4` are one source. */
+export function sourceAddress(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  return raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+}
+
+/** The address in grpc-js's `call.getPeer()`: `<remoteAddress>:<remotePort>` (IPv6 unbracketed). */
+export function grpcPeerAddress(peer: string): string {
+  const bracketed = /^\[(.*)\](?::\d+)?$/.exec(peer);
+  return bracketed ? bracketed[1]! : peer.replace(/:\d+$/, '');
+}

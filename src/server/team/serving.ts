@@ -2,12 +2,14 @@
  * What `npm start -- --team DIR` needs from the team directory at run time: TLS material, the live
  * members file with its authenticator, the privacy level, and per-member rate limits.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync, statSync } from 'node:fs';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { createAuthenticator, type Credentials } from './auth';
 import { MembersFile, type Member } from './members';
 import type { TeamPolicy } from './privacy';
-import { MemberRateLimiter, type Admission } from './rate-limit';
+import { FailureThrottle, MemberRateLimiter, sourceAddress, type Admission } from './rate-limit';
 import { TeamMetrics } from './metrics';
 import { readTeamConfig, teamPath, TEAM_CONFIG_FILE, type TeamConfig } from './team-config';
 
@@ -15,7 +17,14 @@ export interface TeamServing {
   dir: string;
   config: TeamConfig;
   tls: { cert: Buffer; key: Buffer; ca: Buffer };
-  authenticate(credentials: Credentials): Promise<Member | undefined>;
+  /**
+   * The member these credentials name, or undefined. `source` (the client's address; else the one
+   * `withRequestSource` recorded for the request being handled) is charged for a failure, and over
+   * its failure budget gets no scrypt at all.
+   */
+  authenticate(credentials: Credentials, source?: string): Promise<Member | undefined>;
+  /** Seconds `source` must wait before its next failed authentication is looked at (0: now). */
+  authThrottled(source: string | undefined): number;
   /** One request of `bytes` by `member`: ok, or how long to wait (429 / RESOURCE_EXHAUSTED). */
   admit(member: Member, bytes: number): Admission;
   /** Identity and privacy applied to what `member` sends. */
@@ -31,7 +40,8 @@ export function openTeamServing(dir: string, log: (line: string) => void): TeamS
     ca: readFileSync(teamPath(dir, config.tls.ca)),
   };
   const members = new MembersFile(dir, (m) => log(`team: ${m}`));
-  const auth = createAuthenticator(members);
+  const throttle = new FailureThrottle(config.limits.authFailuresPerMinute, config.limits.authFailureBurst);
+  const auth = createAuthenticator(members, throttle);
   const limiter = new MemberRateLimiter(config.limits);
   // The privacy level follows team.json as it changes (`npm run team -- privacy …`), like members.json:
   // an admin tightening it should not need a restart. A broken file keeps the last good level.
@@ -58,7 +68,11 @@ export function openTeamServing(dir: string, log: (line: string) => void): TeamS
   return {
     metrics,
     dir, config, tls,
-    authenticate: (c) => auth.authenticate(c),
+    authenticate: (c, source) => auth.authenticate(c, sourceAddress(source ?? requestSource.getStore())),
+    authThrottled: (source) => {
+      const s = sourceAddress(source);
+      return s === undefined ? 0 : throttle.blockedFor(s);
+    },
     admit: (m, bytes) => {
       const a = limiter.take(m.name, bytes);
       if (!a.ok) metrics.rejected(m.name, 'rate_limited');
@@ -66,4 +80,22 @@ export function openTeamServing(dir: string, log: (line: string) => void): TeamS
     },
     policyFor: (m) => ({ member: m.name, privacy: currentPrivacy(), onStored: (items, dropped) => metrics.accepted(m.name, items, dropped) }),
   };
+}
+
+/** The address of the client whose request is being handled (set by `withRequestSource`). */
+const requestSource = new AsyncLocalStorage<string | undefined>();
+
+/**
+ * Runs every request handler of `server` with the client's address recorded, so an authentication
+ * deep inside a handler that does not pass it along (the query gate) is still charged to its source.
+ */
+export function withRequestSource<S extends HttpServer | import('node:https').Server>(server: S): S {
+  const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    requestSource.run(req.socket.remoteAddress, () => {
+      for (const h of handlers) h.call(server, req, res);
+    });
+  });
+  return server;
 }

@@ -25,8 +25,14 @@ export interface TeamLimits {
   /** Sustained request body bytes per second per member, and the burst. */
   bytesPerSecond: number;
   byteBurst: number;
-  /** Largest accepted request body (after decompression), bytes. */
+  /** Largest accepted request body (after decompression), bytes: OTLP/HTTP (413), gRPC (RESOURCE_EXHAUSTED), SQL (413). */
   maxBodyBytes: number;
+  /**
+   * Failed authentications per source address (each costs a scrypt): sustained per minute, and the burst.
+   * Over it: 429 / RESOURCE_EXHAUSTED on the OTLP ports, 401 on the SQL port, with no scrypt run.
+   */
+  authFailuresPerMinute: number;
+  authFailureBurst: number;
 }
 
 export interface TeamConfig {
@@ -53,6 +59,8 @@ export const DEFAULT_LIMITS: TeamLimits = {
   bytesPerSecond: 2 * 1024 * 1024,
   byteBurst: 16 * 1024 * 1024,
   maxBodyBytes: 8 * 1024 * 1024,
+  authFailuresPerMinute: 30,
+  authFailureBurst: 20,
 };
 
 export const DEFAULT_TEAM_PORTS = { grpc: 4317, otlpHttp: 4318, http: 8123 } as const;

@@ -11,7 +11,7 @@ import { followLogs } from './logs';
 import { loadComposePlan, PlanError, type ComposePlan } from './plan';
 import { ComposeProject, type EngineOptions } from './project';
 import { ensureWriterSecret, readWriterSecret } from './writer-secret';
-import type { ForwardConfig, ForwardStatus } from '../../core/forward-config';
+import type { ForwardConfig, ForwardStatus, PullBackResult } from '../../core/forward-config';
 
 function forwardingNotInDocker(): StackError {
   return new StackError('not-supported', 'Forwarding to a team server is not yet in docker mode.', 'Switch Mode to embedded to centralize telemetry, or send from your own collector.');
@@ -175,6 +175,10 @@ export class DockerBackend implements StackBackend {
   }
 
   async forwardStatus(): Promise<ForwardStatus> {
+    throw forwardingNotInDocker();
+  }
+
+  async pullBack(): Promise<PullBackResult> {
     throw forwardingNotInDocker();
   }
 

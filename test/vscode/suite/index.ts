@@ -7,6 +7,7 @@ import { registerClaudeSettingsSuite } from './claude-settings.suite';
 import { registerLifecycleSuite } from './lifecycle.suite';
 import { registerDataLifecycleSuite } from './data-lifecycle.suite';
 import { registerCentralizeArgsSuite } from './centralize-args.suite';
+import { registerTeamDeleteSuite } from './team-delete.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -19,6 +20,7 @@ export function run(): Promise<void> {
   registerLifecycleSuite();
   registerDataLifecycleSuite();
   registerCentralizeArgsSuite();
+  registerTeamDeleteSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
