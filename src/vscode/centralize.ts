@@ -45,7 +45,8 @@ export interface RevertResult {
   queue?: 'kept' | 'dropped';
   secretForgotten?: boolean;
   /** Pull-back of own rows from the team server: not available in this version (see docs/ARCHITECTURE.md). */
-  pullBack?: { done: false; reason: string };
+  /** Pull-back of own rows the team server holds and this store lacks (counts from the server), or why it did not run. */
+  pullBack?: { done: true; pulled: number; already: number; teamRecords: number } | { done: false; reason: string };
   error?: string;
 }
 
@@ -476,8 +477,13 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
     if (arg === undefined) void vscode.window.showInformationMessage(`Chapter Telemetry: ${msg}`);
     return { reverted: false, error: msg };
   }
-  let { dropQueue, forgetSecret } = parsed.args;
-  const pullBackAsked = parsed.args.pullBack;
+  let { dropQueue, forgetSecret, pullBack: pullBackAsked } = parsed.args;
+  // An argument (scripts, keybindings: `{pullBack, forgetSecret}`) asks nothing: what it leaves out is false.
+  if (arg !== undefined && arg !== null) {
+    dropQueue ??= false;
+    forgetSecret ??= false;
+    pullBackAsked ??= false;
+  }
   const title = 'Chapter Telemetry: Revert to Local';
   if (dropQueue === undefined) {
     const p = await vscode.window.showQuickPick([
@@ -486,6 +492,14 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
     ], { title, placeHolder: `Stop forwarding to team ${conn.team}. The local store is kept either way.`, ignoreFocusOut: true });
     if (!p) return { reverted: false, error: 'Cancelled; nothing was changed.' };
     dropQueue = p.drop;
+  }
+  if (pullBackAsked === undefined) {
+    const p = await vscode.window.showQuickPick([
+      { label: 'Keep only what this machine collected', pull: false },
+      { label: 'Pull back my records from the team server', detail: 'Your own records the team server holds and this store lacks (e.g. from your other machines), counted, never twice.', pull: true },
+    ], { title, placeHolder: 'Your records at the team server', ignoreFocusOut: true });
+    if (!p) return { reverted: false, error: 'Cancelled; nothing was changed.' };
+    pullBackAsked = p.pull;
   }
   if (forgetSecret === undefined) {
     const p = await vscode.window.showQuickPick([
@@ -497,17 +511,20 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
   }
   const backend = await c.currentBackend(false);
   const secret = await getTeamSecret(ctx);
+  let pulled: RevertResult['pullBack'];
   try {
-    if (dropQueue && secret) {
-      // drop_queue makes the server move its watermarks to the store's end; wait until it has, then remove the file.
-      await backend.configureForwarding({ ...forwardConfig(conn, secret, (conn.history ?? 'none') as HistoryChoice, false), drop_queue: true });
+    if (secret) {
+      // Paused first (nothing more leaves); drop_queue makes the server move its watermarks to the store's end.
+      await backend.configureForwarding({ ...forwardConfig(conn, secret, (conn.history ?? 'none') as HistoryChoice, false), ...(dropQueue ? { drop_queue: true } : {}) });
       const end = Date.now() + 20_000;
       while (Date.now() < end) {
         const s = await backend.forwardStatus().catch(() => undefined);
-        if (s && s.state === 'paused' && s.queue_rows === 0) break;
+        if (s && s.state === 'paused' && (!dropQueue || s.queue_rows === 0)) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-    }
+      // The pull-back reads with forward.json's credential: before the file goes.
+      if (pullBackAsked) pulled = await pullBackWithProgress(backend, conn.team);
+    } else if (pullBackAsked) pulled = { done: false, reason: 'Your team secret is no longer stored, so nothing can be read from the team server.' };
     // No forward.json: nothing is sent and the secret is nowhere on disk; the watermarks stay in the store.
     await backend.configureForwarding(undefined);
   } catch (err) {
@@ -518,12 +535,28 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
   await vscode.workspace.getConfiguration('chapterTelemetry').update('team.endpoint', undefined, vscode.ConfigurationTarget.Global);
   const result: RevertResult = { reverted: true, queue: dropQueue ? 'dropped' : 'kept', secretForgotten: forgetSecret };
   const notes: string[] = [];
-  if (pullBackAsked) {
-    result.pullBack = { done: false, reason: 'Pulling your rows back from the team server is not available in this version; your local store already holds everything collected on this machine.' };
-    notes.push(result.pullBack.reason);
+  if (pulled) {
+    result.pullBack = pulled;
+    notes.push(pulled.done
+      ? `Pulled back ${pulled.pulled} of your records from the team server (${pulled.already} were here already; the team holds ${pulled.teamRecords}).`
+      : `Pull-back did not run: ${pulled.reason}`);
   }
   const msg = `Back to local: nothing more goes to team ${conn.team} (queue ${result.queue}${forgetSecret ? ', secret forgotten' : ''}). Collection goes on in the local store.${notes.length ? ` ${notes.join(' ')}` : ''}`;
   c.output.info(`Revert to Local: ${msg}`);
   void vscode.window.showInformationMessage(`Chapter Telemetry: ${msg}`);
   return result;
+}
+
+/** The server's pull-back under a cancellable progress notification; its counts, or why it failed. */
+async function pullBackWithProgress(backend: Awaited<ReturnType<Controller['currentBackend']>>, team: string): Promise<RevertResult['pullBack']> {
+  return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pulling your records back from team ${team}…`, cancellable: true }, async (_p, token) => {
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
+    try {
+      const r = await backend.pullBack(ac.signal);
+      return { done: true as const, pulled: r.pulled, already: r.already, teamRecords: r.team_records };
+    } catch (err) {
+      return { done: false as const, reason: (err as Error).message };
+    }
+  });
 }

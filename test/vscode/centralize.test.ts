@@ -277,6 +277,7 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await dismissNotifications(page);
     await runCommand(page, 'Chapter Telemetry: Revert to Local');
     await pickQuickInputItem(page, 'Keep the queue');
+    await pickQuickInputItem(page, 'Keep only what this machine collected');
     await pickQuickInputItem(page, 'Forget my team secret');
     await waitForNotification(page, /Back to local: nothing more goes to team Book Team \(queue kept, secret forgotten\)/);
     await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 30_000);

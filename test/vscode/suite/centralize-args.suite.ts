@@ -79,11 +79,19 @@ export function registerCentralizeArgsSuite(): void {
       results.admin = r;
     });
 
-    it('Revert to Local {pullBack, keep the secret}: pull-back says it is not available; the connection stays, not central', async () => {
-      const r = await run('revertToLocal', { pullBack: true, forgetSecret: false, dropQueue: false });
-      assert.equal(r.reverted, true);
+    it('Revert to Local {pullBack, keep the secret}: own records the team holds come back, counted; the connection stays, not central', async () => {
+      const r = await run('revertToLocal', { pullBack: true, forgetSecret: false });
+      assert.equal(r.reverted, true, r.error);
       assert.equal(r.queue, 'kept');
-      assert.match(String((r.pullBack as { reason?: string })?.reason), /not available/);
+      // Everything admin's rows at the team came from here, except the connection tests the probe sent straight up.
+      const pb = r.pullBack as { done: boolean; pulled: number; already: number; teamRecords: number; reason?: string };
+      assert.equal(pb.done, true, pb.reason);
+      assert.ok(pb.pulled >= 1, JSON.stringify(pb));
+      assert.equal(pb.pulled + pb.already, pb.teamRecords, JSON.stringify(pb));
+      const httpPort = vscode.workspace.getConfiguration('chapterTelemetry').get<number>('httpPort');
+      const local = await (await fetch(`http://127.0.0.1:${httpPort}/?query=${encodeURIComponent("SELECT count() FROM otel_logs WHERE LogAttributes['event.name'] = 'connection_test'")}`)).text();
+      assert.ok(Number(local.trim()) >= 1, `the connection test record pulled into the local store (${local})`);
+      results.pullBack = pb;
       const c = await central();
       assert.equal(c.connection?.central, false);
       assert.equal(c.connection?.member, 'admin');
