@@ -6,8 +6,11 @@
  * globalState keyed by limit and period (`daily:2026-11-30`), so neither a later check nor a reload
  * repeats one; a new day or week has new keys.
  *
- * Where the numbers come from is a QueryRunner given by the caller (the local store now; a team store
- * with the author's own rows later): the evaluation in src/core/budget.ts does not care.
+ * Where the numbers come from is a list of sources given by the caller, tried in order: while this machine
+ * is central (a team connection with `central: true` and its secret), the team server first, read with the
+ * member's credential (own rows: that includes what the author's other machines sent), then the local store.
+ * When the team server does not answer, the local figures are shown with a tooltip note saying so. The
+ * evaluation in src/core/budget.ts does not care where the numbers come from.
  */
 import * as vscode from 'vscode';
 import { loadBudget } from '../core/analytics/budget';
@@ -18,11 +21,23 @@ import { boundedRegexExec } from './bounded-regex';
 const NOTIFIED_KEY = 'chapterTelemetry.budget.notified';
 const CHECK_MS = 15_000;
 
+/** One place the spend can be read from, and whose rows count there. */
+export interface BudgetSource {
+  from: 'team' | 'local';
+  run: QueryRunner;
+  /** The author's own id in that store (the member name on the team server, the userId setting locally). */
+  userId: string;
+  /** Where, for the log and the fallback note (e.g. the team server's URL). */
+  where: string;
+}
+
+/** Tooltip notes saying where the figures come from (the status bar shows them after the figures). */
+export const TEAM_NOTE = 'spend from the team server (all your machines)';
+export const FALLBACK_NOTE = 'team server not answering: spend on this machine only';
+
 export interface BudgetMonitorDeps {
-  /** The store to read, or undefined while collection is off. */
-  runner(): QueryRunner | undefined;
-  /** Whose spend counts (the author's own rows). */
-  userId(): string;
+  /** Where to read, best first (team server while central, then the local store); empty while there is none. */
+  sources(): Promise<BudgetSource[]>;
   limits(): BudgetLimits;
   /**
    * TEST-ONLY clock: an ISO instant that stands for "now" (the user setting `chapterTelemetry.budget.testOnlyNow`,
@@ -39,13 +54,16 @@ export interface BudgetMonitorDeps {
 
 export class BudgetMonitor implements vscode.Disposable {
   evaluation: BudgetEvaluation | undefined;
+  /** Where the last evaluation's figures came from ('local-fallback': the team server did not answer). */
+  source: 'team' | 'local' | 'local-fallback' | undefined;
   /** The notifications this window showed, in order (for the extension-host tests via internal.budget). */
   readonly shown: { key: string; message: string }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<BudgetEvaluation | undefined> | undefined;
   private readonly subs: vscode.Disposable[] = [];
 
-  constructor(private readonly deps: BudgetMonitorDeps) {
+  constructor(private readonly deps: BudgetMonitorDeps, onDidChangeSource?: vscode.Event<unknown>) {
+    if (onDidChangeSource) this.subs.push(onDidChangeSource(() => void this.check()));
     this.subs.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('chapterTelemetry.budget') || e.affectsConfiguration('chapterTelemetry.userId')) void this.check();
     }));
@@ -66,24 +84,32 @@ export class BudgetMonitor implements vscode.Disposable {
 
   private async checkNow(): Promise<BudgetEvaluation | undefined> {
     const limits = this.deps.limits();
-    const run = this.deps.runner();
-    if (!hasLimits(limits) || !run) {
+    const sources = hasLimits(limits) ? await this.deps.sources() : [];
+    if (sources.length === 0) {
       this.evaluation = undefined;
+      this.source = undefined;
       this.deps.show(undefined);
       return undefined;
     }
-    let ev: BudgetEvaluation;
-    try {
-      ev = await loadBudget(run, this.deps.userId(), limits, this.now(), boundedRegexExec);
-    } catch (e) {
-      // The store is down or busy: keep the last figures; the status bar already says when collection fails.
-      this.deps.log(`budget: could not read spend (${(e as Error).message})`);
-      return this.evaluation;
+    let teamFailed = false;
+    for (const src of sources) {
+      let ev: BudgetEvaluation;
+      try {
+        ev = await loadBudget(src.run, src.userId, limits, this.now(), boundedRegexExec);
+      } catch (e) {
+        this.deps.log(`budget: could not read spend from ${src.where} (${(e as Error).message})`);
+        if (src.from === 'team') teamFailed = true;
+        continue;
+      }
+      this.evaluation = ev;
+      this.source = src.from === 'team' ? 'team' : teamFailed ? 'local-fallback' : 'local';
+      const note = this.source === 'team' ? [TEAM_NOTE] : this.source === 'local-fallback' ? [FALLBACK_NOTE] : [];
+      this.deps.show({ state: ev.state, lines: [...ev.statuses.map((s) => s.text), ...note] });
+      await this.notify(ev);
+      return ev;
     }
-    this.evaluation = ev;
-    this.deps.show({ state: ev.state, lines: ev.statuses.map((s) => s.text) });
-    await this.notify(ev);
-    return ev;
+    // Every store is down or busy: keep the last figures; the status bar already says when collection fails.
+    return this.evaluation;
   }
 
   private async notify(ev: BudgetEvaluation): Promise<void> {

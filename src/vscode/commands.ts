@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { BudgetMonitor } from './budget-monitor';
 import type { Controller } from './controller';
 import type { ArchiveArgs, LifecycleStart } from './lifecycle-start';
+import type { StatusBar } from './status-bar';
 
 export interface Stats {
   activationTimeMs: number;
@@ -19,7 +20,7 @@ export interface Stats {
 }
 
 export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, activationTimeMs: () => number, budget?: BudgetMonitor,
-  lifecycle?: () => Promise<LifecycleStart>): void {
+  lifecycle?: () => Promise<LifecycleStart>, bar?: StatusBar): void {
   const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
   reg('chapterTelemetry.start', () => c.start());
@@ -71,10 +72,11 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
       void vscode.window.showErrorMessage(`Chapter Telemetry: ${(e as Error).message}`);
     }
   });
-  // Not in the palette: checks the budget now and returns what it found and which notifications this window showed.
+  // Not in the palette: checks the budget now and returns what it found, where from, which notifications this
+  // window showed and what the status bar item shows.
   reg('chapterTelemetry.internal.budget', async () => {
     const evaluation = await budget?.check();
-    return { evaluation, shown: budget?.shown ?? [], now: budget?.now().toISOString() };
+    return { evaluation, source: budget?.source, shown: budget?.shown ?? [], now: budget?.now().toISOString(), statusBar: bar?.snapshot() };
   });
   // Data lifecycle (src/vscode/data-commands.ts); an argument object skips the questions.
   reg('chapterTelemetry.exportData', async (arg?: unknown) => (await import('./data-commands')).exportDataCommand(c, arg));

@@ -72,6 +72,12 @@ export class StatusBar implements vscode.Disposable {
     this.item.accessibilityInformation = { label: `Chapter Telemetry ${v.state}${team}${v.chapter ? `, chapter ${v.chapter}` : ''}${budget}` };
   }
 
+  /** What the item shows now (for the extension-host tests through chapterTelemetry.internal.budget). */
+  snapshot(): { text: string; tooltip: string; background: string | undefined } {
+    const t = this.item.tooltip;
+    return { text: this.item.text, tooltip: typeof t === 'string' ? t : t?.value ?? '', background: (this.item.backgroundColor as vscode.ThemeColor | undefined)?.id };
+  }
+
   dispose(): void {
     this.item.dispose();
   }
