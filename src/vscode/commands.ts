@@ -87,6 +87,20 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
     const l = await lifecycle?.();
     return { activation: await l?.lastRun, again: await l?.weeklyReport() };
   });
+  // Not in the palette (tests): every run of the start checks so far (activation, later Start, new week); changes nothing.
+  reg('chapterTelemetry.internal.lifecycleRuns', async () => {
+    const l = await lifecycle?.();
+    return { activation: await l?.lastRun, runs: l?.runs ?? [] };
+  });
+  // On-demand archive of the records about to expire: no offer first; `{dir}` instead of the folder dialog.
+  reg('chapterTelemetry.archiveExpiring', async (arg?: unknown) => {
+    const l = await lifecycle?.();
+    if (!l) return undefined;
+    const dir = typeof arg === 'object' && arg !== null && typeof (arg as ArchiveArgs).dir === 'string' ? (arg as ArchiveArgs).dir : undefined;
+    const r = await l.archiveOffer({ force: true, choose: 'Archive', announce: true, ...(dir ? { dir } : {}) });
+    if (!r.offered) void vscode.window.showInformationMessage(`Chapter Telemetry: nothing archived: ${r.error ?? r.reason ?? 'no records'}.`);
+    return r;
+  });
   // Not in the palette (tests): the archive offer now; `{choose, dir}` answers it instead of the notification.
   reg('chapterTelemetry.internal.archiveOffer', async (arg?: unknown) =>
     (await lifecycle?.())?.archiveOffer(typeof arg === 'object' && arg !== null ? (arg as ArchiveArgs) : {}));

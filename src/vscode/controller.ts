@@ -30,6 +30,9 @@ export class Controller implements vscode.Disposable {
   lastError: StackError | undefined;
   eventsToday: number | undefined;
   focusSent = 0;
+  private readonly started = new vscode.EventEmitter<void>();
+  /** Fires when a Start (the author's, or the restore at activation) has turned collection on; not after a crash restart. */
+  readonly onDidStart: vscode.Event<void> = this.started.event;
   /** Set by the budget monitor (src/vscode/budget-monitor.ts); shown in the status bar. */
   budget: { state: 'ok' | 'warning' | 'over'; lines: string[] } | undefined;
   private backend: StackBackend | undefined;
@@ -221,6 +224,7 @@ export class Controller implements vscode.Disposable {
       this.startHealthChecks();
       if (this.tracker.state.current) void this.sendFocus(this.tracker.lastFile, this.tracker.lastFolder);
       void this.applyRetention();
+      if (!opts.restarting) this.started.fire();
       return true;
     } catch (e) {
       const err = toStackError(e);
@@ -480,6 +484,7 @@ export class Controller implements vscode.Disposable {
     this.cancelRestart();
     this.subs.detach();
     for (const d of this.disposables) d.dispose();
+    this.started.dispose();
   }
 }
 

@@ -36,7 +36,11 @@ export function activate(ctx: vscode.ExtensionContext): { activationTimeMs: numb
   void import('./verify').then((v) => ctx.subscriptions.push(v.trackTerminals()));
   // Synchronously: VS Code revives analytics panels after a reload only if the serializer is registered during activation.
   registerAnalyticsFor(ctx, c);
-  const startChecks = () => void getLifecycle().then((l) => l.run()).catch((e: Error) => c.output.warn(`Start checks failed: ${e.message}`));
+  // The checks run once collection is restored, then again on a later Start and when the window crosses into a new week.
+  const startChecks = () => void getLifecycle().then((l) => {
+    ctx.subscriptions.push(l.watch());
+    return l.run('activation');
+  }).catch((e: Error) => c.output.warn(`Start checks failed: ${e.message}`));
   setTimeout(() => void c.restore().then(() => afterRestore(ctx, c)).catch((e: unknown) => c.output.warn(`Restore: ${(e as Error).message}`)).finally(startChecks), 0);
   setTimeout(() => void openWalkthroughOnce(ctx).catch(() => undefined), 0);
   activationTimeMs = performance.now() - t0;

@@ -1,5 +1,6 @@
 /**
- * What the data lifecycle does when a window starts (after collection is restored), and on request:
+ * What the data lifecycle does when a window starts (after collection is restored), when collection is
+ * started later (Start Collection), when a long-open window crosses into a new ISO week, and on request:
  *
  * - Weekly report on the first start of an ISO week (setting `chapterTelemetry.report.weeklyOnFirstStart`,
  *   off by default): last week's report into `reports/` of the workspace, shown in a panel. The week of the
@@ -8,6 +9,11 @@
  * - Archive before cleanup: when rows pass their retention within the next 7 days, at most one offer a week
  *   (globalState) with "Archive", "Not now", "Don't ask again". Archive exports exactly those rows as Parquet
  *   (src/stack/archive-data.ts) into a folder the author picks (default: `archives/` in global storage).
+ *
+ * Runs never overlap (each waits for the one before), so a Start during the activation's checks cannot
+ * write the week's report twice. The new-week timer is armed for the next week's start on the same
+ * clock (re-armed at least every 6 hours, and at once when the test-only clock setting changes, so a test
+ * moves a window into a new week by changing the setting, never by waiting).
  *
  * Decisions are pure (src/core/report/first-start.ts, src/core/data/archive-plan.ts). Their clock is the
  * test-only clock (src/vscode/test-clock.ts); the archive's boundary uses the real clock, because the
@@ -19,6 +25,7 @@ import * as vscode from 'vscode';
 import { archiveUntilSec, offerMessage, shouldOfferArchive, type OfferMemory } from '../core/data/archive-plan';
 import { formatBytes } from '../core/data/format-bytes';
 import { weeklyReportOnStart } from '../core/report/first-start';
+import { isoWeekOf } from '../core/report/iso-week';
 import { ping } from '../stack/server-state';
 import type { Controller } from './controller';
 import { dataTarget, weeklyReportCommand } from './data-commands';
@@ -42,21 +49,72 @@ export interface ArchiveOutcome {
   error?: string;
 }
 export interface StartOutcome { report: FirstStartOutcome; archive: ArchiveOutcome }
-/** Arguments the tests (and scripts) pass instead of clicking: the answer to the offer and the folder. */
-export interface ArchiveArgs { choose?: ArchiveChoice; dir?: string; force?: boolean }
+/** What made the checks run. */
+export type StartTrigger = 'activation' | 'start' | 'new week';
+/**
+ * Arguments the tests (and scripts) pass instead of clicking: the answer to the offer and the folder.
+ * `announce`: say "archived …" (or why nothing was) even though the answer came as an argument (the palette command).
+ */
+export interface ArchiveArgs { choose?: ArchiveChoice; dir?: string; force?: boolean; announce?: boolean }
+
+/** Longest wait between two looks at the clock (a suspended machine's timers drift). */
+const WEEK_CHECK_MAX_MS = 6 * 3600_000;
+const DAY_MS = 86_400_000;
 
 export class LifecycleStart {
   /** Offers this window showed, in order (for the extension-host tests through an internal command). */
   readonly offers: ArchiveOutcome[] = [];
-  /** The last run() (the activation's), for the extension-host tests. */
+  /** The activation's run(), for the extension-host tests. */
   lastRun: Promise<StartOutcome> | undefined;
+  /** Every run's trigger, week and (once done) outcome, in the order they began (for the extension-host tests). */
+  readonly runs: { trigger: StartTrigger; week: string; outcome?: StartOutcome }[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The ISO week (test-only clock) of the last run: a look at the clock in another week runs the checks. */
+  private lastWeek: string | undefined;
+  private weekTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly c: Controller, private readonly ctx: vscode.ExtensionContext) {}
 
-  /** Both checks, one after the other (the activation's run; its outcome stays for the tests). */
-  run(): Promise<StartOutcome> {
-    this.lastRun = (async () => ({ report: await this.weeklyReport(), archive: await this.archiveOffer() }))();
-    return this.lastRun;
+  /** Both checks, one after the other, after any run still going. */
+  run(trigger: StartTrigger = 'activation'): Promise<StartOutcome> {
+    const week = isoWeekOf(clockNow().getTime()).id;
+    this.lastWeek = week;
+    const entry: (typeof this.runs)[number] = { trigger, week };
+    this.runs.push(entry);
+    const p = this.queue.then(async () => (entry.outcome = { report: await this.weeklyReport(), archive: await this.archiveOffer() }));
+    this.queue = p.catch(() => undefined);
+    if (trigger === 'activation') this.lastRun = p;
+    return p;
+  }
+
+  /** Runs the checks again on a later Start and when the clock crosses into a new week; dispose to stop. */
+  watch(): vscode.Disposable {
+    const subs = [
+      this.c.onDidStart(() => void this.run('start').catch((e: Error) => this.c.output.warn(`Start checks failed: ${e.message}`))),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('chapterTelemetry.budget.testOnlyNow')) this.lookAtClock();
+      }),
+    ];
+    this.armWeekTimer();
+    return { dispose: () => {
+      clearTimeout(this.weekTimer);
+      for (const s of subs) s.dispose();
+    } };
+  }
+
+  private armWeekTimer(): void {
+    clearTimeout(this.weekTimer);
+    const now = clockNow().getTime();
+    const next = Date.parse(`${isoWeekOf(now).start}T00:00:00Z`) + 7 * DAY_MS;
+    this.weekTimer = setTimeout(() => this.lookAtClock(), Math.min(Math.max(next - now, 1_000), WEEK_CHECK_MAX_MS));
+  }
+
+  /** In another week than the last run: run the checks (the weekly report of the week just ended, the archive offer). */
+  private lookAtClock(): void {
+    if (isoWeekOf(clockNow().getTime()).id !== this.lastWeek) {
+      void this.run('new week').catch((e: Error) => this.c.output.warn(`Start checks failed: ${e.message}`));
+    }
+    this.armWeekTimer();
   }
 
   private async storeUp(): Promise<boolean> {
@@ -122,7 +180,7 @@ export class LifecycleStart {
         });
         const rows = outcome.files.reduce((sum, f) => sum + f.rows, 0);
         this.c.output.info(`Archived ${rows} rows into ${dir}: ${outcome.files.map((f) => `${f.id} ${f.rows}`).join(', ')}`);
-        if (!args.choose) {
+        if (!args.choose || args.announce) {
           void vscode.window.showInformationMessage(`Chapter Telemetry: archived ${rows.toLocaleString()} records as Parquet into ${dir}.`, 'Reveal').then((a) => {
             if (a) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(outcome.files![0]!.out));
           });

@@ -9,6 +9,7 @@ import { registerDataLifecycleSuite } from './data-lifecycle.suite';
 import { registerCentralizeArgsSuite } from './centralize-args.suite';
 import { registerTeamDeleteSuite } from './team-delete.suite';
 import { registerBudgetCentralSuite } from './budget-central.suite';
+import { registerLaterStartSuite } from './later-start.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -23,6 +24,7 @@ export function run(): Promise<void> {
   registerCentralizeArgsSuite();
   registerTeamDeleteSuite();
   registerBudgetCentralSuite();
+  registerLaterStartSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
