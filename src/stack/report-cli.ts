@@ -3,25 +3,30 @@
  * [--week 2026-W48] [--workspace DIR] --format md|html --out DIR` writes DIR/2026-W48.md or .html. With --workspace,
  * also the budget now (limits from DIR/.vscode/settings.json) and words / cost per 1,000 words per chapter. Without --week: the
  * last full ISO week; without --user/--all: the OS user (the extension's default author id).
+ * With --team-bundle-file F (the member's bundle line in a file of mode 0600; never the secret in argv): the
+ * report reads the team server with that member's credential and team CA: the member's own rows, plus, for a
+ * coordinator or admin, the team section (cost by member, error patterns, chapter complexity; aggregates only).
+ * It excludes --url, --user, --all and --workspace.
  * Exit codes: 0 written, 1 failed, 2 usage.
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { lastFullWeek, parseIsoWeek } from '../core/report/iso-week';
-import { fetchWeeklyReport, writeReport } from './report-data';
+import { fetchTeamWeeklyReport, fetchWeeklyReport, teamAccessFromBundleFile, writeReport } from './report-data';
 import { workspaceSection } from './report-workspace';
 
-const USAGE = 'usage: npm run report -- [--url http://127.0.0.1:8123] [--user ID | --all] [--week YYYY-Www] [--workspace DIR] --format md|html --out DIR';
+const USAGE = 'usage: npm run report -- [--url http://127.0.0.1:8123] [--user ID | --all] [--week YYYY-Www] [--workspace DIR] --format md|html --out DIR\n'
+  + '       npm run report -- --team-bundle-file FILE [--week YYYY-Www] --format md|html --out DIR';
 
 async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
-        url: { type: 'string', default: 'http://127.0.0.1:8123' }, user: { type: 'string' }, all: { type: 'boolean' },
+        url: { type: 'string' }, user: { type: 'string' }, all: { type: 'boolean' },
         week: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
-        workspace: { type: 'string' },
+        workspace: { type: 'string' }, 'team-bundle-file': { type: 'string' },
       },
       strict: true,
     }));
@@ -42,10 +47,25 @@ async function main(): Promise<number> {
   if (values.user !== undefined && values.all) return usage('--user and --all exclude each other');
   const week = values.week === undefined ? lastFullWeek(Date.now()) : parseIsoWeek(values.week);
   if (!week) return usage(`--week must be an ISO week like 2026-W48, got "${values.week}"`);
+  const bundleFile = values['team-bundle-file'];
+  if (bundleFile !== undefined) {
+    if (values.url !== undefined || values.user !== undefined || values.all || values.workspace !== undefined) {
+      return usage('--team-bundle-file reads the team server as its member: no --url, --user, --all or --workspace with it');
+    }
+    try {
+      const report = await fetchTeamWeeklyReport(await teamAccessFromBundleFile(resolve(bundleFile)), week);
+      const file = await writeReport(report, resolve(values.out), values.format);
+      process.stdout.write(`wrote ${file}\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`report failed: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   const user = values.user ?? userInfo().username;
   try {
     const workspace = values.workspace === undefined ? undefined : resolve(values.workspace);
-    const report = await fetchWeeklyReport({ url: values.url }, week, { user: values.all ? '' : user, all: values.all === true },
+    const report = await fetchWeeklyReport({ url: values.url ?? 'http://127.0.0.1:8123' }, week, { user: values.all ? '' : user, all: values.all === true },
       workspace === undefined ? undefined : async (run, r) => {
         r.workspace = await workspaceSection(workspace, run, values.all ? '' : user);
       });

@@ -214,13 +214,17 @@ async function deleteLocalData(c: Controller, arg?: unknown): Promise<DeleteOutc
 }
 
 export interface ReportArgs { week?: string; all?: boolean; dir?: string; show?: boolean }
-export interface ReportOutcome { week?: string; files?: string[]; error?: string }
+/** `source`: 'team' when read from the team server (central mode), else 'local'; `teamSection`: whether it has the team section. */
+export interface ReportOutcome { week?: string; files?: string[]; error?: string; source?: 'local' | 'team'; teamSection?: boolean }
 
 /**
  * Writes `<dir>/<week>.md` and `.html` (default: `reports/` in the first workspace folder, written through
  * src/vscode/confined-file.ts so a linked `reports` never leads out of the folder) and shows the HTML in a panel.
+ * In central mode (`team` given, a connection with `central: true` and its secret) the report reads the team
+ * server with the member's credential: the member's own rows (`all` does not apply), plus, for a coordinator or
+ * admin, the team section (aggregates only).
  */
-export async function weeklyReportCommand(c: Controller, arg?: unknown): Promise<ReportOutcome> {
+export async function weeklyReportCommand(c: Controller, arg?: unknown, team?: TeamStore): Promise<ReportOutcome> {
   const a: ReportArgs = isObject(arg) ? (arg as ReportArgs) : {};
   let weekId = a.week;
   if (!isObject(arg)) {
@@ -235,8 +239,12 @@ export async function weeklyReportCommand(c: Controller, arg?: unknown): Promise
     return { error: 'no folder' };
   }
   try {
-    const { fetchWeeklyReport, writeReport } = await import('../stack/report-data');
-    const report = await fetchWeeklyReport(await dataTarget(c, false), week, { user: a.all ? '' : c.config.userId, all: a.all === true });
+    const { fetchTeamWeeklyReport, fetchWeeklyReport, writeReport } = await import('../stack/report-data');
+    const conn = team ? getTeamConnection(team) : undefined;
+    const secret = conn?.central && team ? await getTeamSecret(team) : undefined;
+    const report = conn?.central && secret
+      ? await fetchTeamWeeklyReport({ team: conn.team, member: conn.member, role: conn.role, target: { url: conn.query_url, auth: { user: conn.member, password: secret }, ca: conn.ca_pem } }, week)
+      : await fetchWeeklyReport(await dataTarget(c, false), week, { user: a.all ? '' : c.config.userId, all: a.all === true });
     const { renderHtml } = await import('../core/report/render-html');
     let files: string[];
     if (a.dir) {
@@ -255,7 +263,7 @@ export async function weeklyReportCommand(c: Controller, arg?: unknown): Promise
       panel.webview.html = renderHtml(report);
     }
     c.output.info(`Weekly report ${week.id} written: ${files.join(', ')}`);
-    return { week: week.id, files };
+    return { week: week.id, files, source: report.source ? 'team' : 'local', teamSection: report.team !== undefined };
   } catch (e) {
     void vscode.window.showErrorMessage(`Chapter Telemetry: weekly report failed: ${(e as Error).message}`);
     return { error: (e as Error).message };

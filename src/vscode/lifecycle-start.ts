@@ -131,7 +131,7 @@ export class LifecycleStart {
     if (!vscode.workspace.workspaceFolders?.length) return { skipped: 'no folder open' };
     if (!(await this.storeUp())) return { skipped: 'store not reachable' };
     await memento.update(REPORT_WEEK_KEY, d.current.id);
-    const r = await weeklyReportCommand(this.c, { week: d.due.id, show: true });
+    const r = await weeklyReportCommand(this.c, { week: d.due.id, show: true }, this.ctx);
     if (r.error) {
       await memento.update(REPORT_WEEK_KEY, last);
       return { error: r.error };

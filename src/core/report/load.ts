@@ -19,6 +19,10 @@ export interface WeeklyReport {
   models: ModelRow[];
   /** With `--workspace DIR`: the budget now and words / cost per 1,000 words per chapter. */
   workspace?: import('./workspace-section').WorkspaceSection;
+  /** Coordinator or admin in central mode: the team's aggregates for the week (src/core/report/team-section.ts). */
+  team?: import('./team-section').TeamSection;
+  /** Where the rows came from when not the local store, e.g. "team server Press Team" (shown under the title). */
+  source?: string;
 }
 
 export function errorRateOf(t: TotalsRow): number {

@@ -5,6 +5,7 @@
  */
 import { change, int, pct, pointChange, usd } from './format';
 import type { WeeklyReport } from './load';
+import { patternLabel } from './team-section';
 import { budgetLines, budgetSummary, perThousand, wordsRows } from './workspace-section';
 import { totalsRows, whoLabel } from './render-markdown';
 
@@ -57,7 +58,7 @@ export function renderHtml(r: WeeklyReport): string {
   const card = (label: string, value: string, delta: string) => `<div class="card"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b><span>${escapeHtml(delta)} vs ${escapeHtml(r.previous.id)}</span></div>`;
   const body = [
     `<h1>Weekly report ${escapeHtml(r.week.id)}</h1>`,
-    `<p class="sub">Week ${escapeHtml(r.week.start)} to ${escapeHtml(r.week.end)} (exclusive, UTC) · ${escapeHtml(whoLabel(r))}</p>`,
+    `<p class="sub">Week ${escapeHtml(r.week.start)} to ${escapeHtml(r.week.end)} (exclusive, UTC) · ${escapeHtml(whoLabel(r))}${r.source ? ` · from the ${escapeHtml(r.source)}` : ''}</p>`,
     `<div class="cards">${card('Cost (USD)', usd(t.cost), change(t.cost, r.previousTotals.cost))}${card('Requests', int(t.requests), change(t.requests, r.previousTotals.requests))}`
       + `${card('Error rate', pct(r.errorRate), pointChange(r.errorRate, r.previousErrorRate))}${card('Sessions', int(t.sessions), change(t.sessions, r.previousTotals.sessions))}</div>`,
     '<h2>Totals</h2>',
@@ -84,6 +85,21 @@ export function renderHtml(r: WeeklyReport): string {
       budgetLines(w).length ? `<ul>${budgetLines(w).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '',
       '<h2>Words and cost per 1,000 words</h2>',
       rows.length ? table(['Chapter', 'Cost (USD)', 'Words', 'Cost / 1,000 words'], rows.map((x) => [x.chapter, usd(x.cost), int(x.words), perThousand(x.costPer1000Words)])) : '<p>No chapter had requests this week.</p>',
+    );
+  }
+  const team = r.team;
+  if (team) {
+    body.push(
+      `<h2>Team ${escapeHtml(team.team)}: cost by member</h2>`,
+      barChart('Cost by member (USD)', team.members.map((m) => ({ label: m.member, value: m.cost, text: usd(m.cost) }))),
+      table(['Member', 'Cost (USD)', 'Requests', 'Errors', 'Tokens', 'Chapters'], team.members.map((m) => [m.member, usd(m.cost), int(m.requests), int(m.errors), int(m.tokens), int(m.chapters)])),
+      `<h2>Team ${escapeHtml(team.team)}: error patterns</h2>`,
+      team.errorPatterns.length
+        ? table(['Pattern', 'Errors', 'Members', 'Chapters', 'Last seen'], team.errorPatterns.map((p) => [patternLabel(p), int(p.errors), int(p.members), int(p.chapters), p.last_seen]))
+        : '<p>No errors in the team this week.</p>',
+      `<h2>Team ${escapeHtml(team.team)}: chapter complexity across contributors</h2>`,
+      barChart('Tokens by chapter', team.chapters.map((c) => ({ label: c.chapter || '(none)', value: c.tokens, text: int(c.tokens) }))),
+      table(['Chapter', 'Tokens', 'Requests', 'Tokens / request', 'Contributors', 'Cost (USD)'], team.chapters.map((c) => [c.chapter || '(none)', int(c.tokens), int(c.requests), int(c.avg_tokens_per_request), int(c.contributors), usd(c.cost)])),
     );
   }
   return `<!doctype html>

@@ -1,6 +1,7 @@
 /** The weekly report as Markdown: headings and tables, one number per cell. */
 import { change, int, pct, pointChange, usd } from './format';
 import type { WeeklyReport } from './load';
+import { patternLabel } from './team-section';
 import { budgetLines, budgetSummary, perThousand, wordsRows } from './workspace-section';
 
 /**
@@ -43,7 +44,7 @@ export function renderMarkdown(r: WeeklyReport): string {
   const parts = [
     `# Weekly report ${r.week.id}`,
     '',
-    `Week ${r.week.start} to ${r.week.end} (exclusive, UTC) · ${cell(whoLabel(r))} · compared with ${r.previous.id}`,
+    `Week ${r.week.start} to ${r.week.end} (exclusive, UTC) · ${cell(whoLabel(r))}${r.source ? ` · from the ${cell(r.source)}` : ''} · compared with ${r.previous.id}`,
     '',
     '## Totals',
     '',
@@ -73,6 +74,20 @@ export function renderMarkdown(r: WeeklyReport): string {
       '## Budget (now)', '', `${budgetSummary(w)}.`, '', ...budgetLines(w).map((l) => `- ${cell(l)}`), '',
       '## Words and cost per 1,000 words', '',
       rows.length ? table(['Chapter', 'Cost (USD)', 'Words', 'Cost / 1,000 words'], rows.map((x) => [cell(x.chapter), usd(x.cost), int(x.words), perThousand(x.costPer1000Words)]), ['l', 'r', 'r', 'r']) : 'No chapter had requests this week.',
+      '',
+    );
+  }
+  const team = r.team;
+  if (team) {
+    parts.push(
+      `## Team ${cell(team.team)}: cost by member`, '',
+      team.members.length ? table(['Member', 'Cost (USD)', 'Requests', 'Errors', 'Tokens', 'Chapters'], team.members.map((m) => [cell(m.member), usd(m.cost), int(m.requests), int(m.errors), int(m.tokens), int(m.chapters)]), ['l', 'r', 'r', 'r', 'r', 'r']) : 'No member had requests this week.',
+      '',
+      `## Team ${cell(team.team)}: error patterns`, '',
+      team.errorPatterns.length ? table(['Pattern', 'Errors', 'Members', 'Chapters', 'Last seen'], team.errorPatterns.map((p) => [cell(patternLabel(p)), int(p.errors), int(p.members), int(p.chapters), p.last_seen]), ['l', 'r', 'r', 'r', 'l']) : 'No errors in the team this week.',
+      '',
+      `## Team ${cell(team.team)}: chapter complexity across contributors`, '',
+      team.chapters.length ? table(['Chapter', 'Tokens', 'Requests', 'Tokens / request', 'Contributors', 'Cost (USD)'], team.chapters.map((c) => [cell(c.chapter || '(none)'), int(c.tokens), int(c.requests), int(c.avg_tokens_per_request), int(c.contributors), usd(c.cost)]), ['l', 'r', 'r', 'r', 'r', 'r']) : 'No chapter had requests this week.',
       '',
     );
   }
