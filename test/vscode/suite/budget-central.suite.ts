@@ -2,14 +2,15 @@
 // runs in a network namespace over TLS. Registered only when that test runs (it sets CT_BUDGET_CENTRAL_DIR: bob's
 // bundle and "another machine"'s sender in, marker files out). bob centralizes; spend his other machine sends straight
 // to the team server (OTLP with his secret) moves this window's status bar to the warning colour at 80 % and the error
-// colour at 100 % of his daily limit, with exactly one notification; when the team server stops answering, the
-// figures fall back to the local store with a tooltip note.
+// colour at 100 % of his daily limit, with exactly one notification; the Weekly Report command reads his own rows
+// there too; when the team server stops answering, the figures fall back to the local store with a tooltip note.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { FALLBACK_NOTE, TEAM_NOTE } from '../../../src/vscode/budget-monitor';
+import { isoWeekOf } from '../../../src/core/report/iso-week';
 import { until } from './helpers';
 
 interface BudgetInfo {
@@ -102,6 +103,19 @@ export function registerBudgetCentralSuite(): void {
       const again = await until('the third record read', budget, (v) => daily(v)?.text === '$11.50 of $10.00 today', 60_000);
       assert.equal(again.evaluation?.state, 'over');
       assert.equal(again.shown.length, 1, JSON.stringify(again.shown));
+    });
+
+    it('the Weekly Report command in central mode reads bob\'s own rows from the team server (no team section for a contributor)', async () => {
+      const week = isoWeekOf(Date.now()).id;
+      const r = (await vscode.commands.executeCommand('chapterTelemetry.weeklyReport', { week, dir: join(dir, 'reports') })) as { files?: string[]; error?: string; source?: string; teamSection?: boolean };
+      assert.equal(r.error, undefined);
+      assert.deepEqual([r.source, r.teamSection, r.files?.length], ['team', false, 2]);
+      const md = readFileSync(join(dir, 'reports', `${week}.md`), 'utf8');
+      assert.match(md, /· bob · from the team server of Budget Team ·/);
+      // The three records bob's other machine sent (8.50 + 2.00 + 1.00); the outer test checks the same sum by SQL.
+      assert.match(md, /\| Cost \(USD\) \| 11\.5000 \|/);
+      assert.match(md, /\| Requests \| 3 \|/);
+      assert.doesNotMatch(md, /## Team/);
     });
 
     it('team server down: the local store\'s figures (nothing here) with the fallback note', async () => {
