@@ -6,52 +6,18 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { launchVSCode, repoRoot } from '../support/codeserver';
 import { freePort } from '../support/ports';
-import { runCommand } from '../support/vscode-ui';
+import { answerSettingsRequests } from '../support/user-settings';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
 const root = mkdtempSync(join(tmpdir(), 'ct-later-start-'));
 const out = join(root, 'out');
 
 after(() => rmSync(root, { recursive: true, force: true }));
-
-/** Merges `patch` into the user settings in the settings JSON editor, as an author does, and saves. */
-async function setUserSettings(vs: VSCode, patch: Record<string, unknown>): Promise<void> {
-  const page = vs.page;
-  const file = join(vs.userDataDir, 'User', 'settings.json');
-  const next = { ...(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>), ...patch };
-  await runCommand(page, 'Preferences: Open User Settings (JSON)');
-  const editor = page.locator('.editor-group-container.active .monaco-editor textarea').first();
-  await editor.waitFor({ state: 'attached', timeout: 20_000 });
-  await editor.focus();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(JSON.stringify(next));
-  await page.keyboard.press('Control+S');
-  await runCommand(page, 'View: Close Editor');
-}
-
-/** Answers the suite's `clock-<n>.json` requests in order (a watcher on the folder, no polling). */
-function answerClockRequests(vs: VSCode): { close(): void; errors: Error[] } {
-  let handled = 0;
-  let busy: Promise<void> = Promise.resolve();
-  const errors: Error[] = [];
-  const next = () => {
-    busy = busy.then(async () => {
-      const f = join(out, `clock-${handled + 1}.json`);
-      if (!existsSync(f)) return;
-      handled++;
-      await setUserSettings(vs, JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>);
-      next();
-    }).catch((e: Error) => void errors.push(e));
-  };
-  const w = watch(out, next);
-  return { close: () => w.close(), errors };
-}
 
 test('the start checks run on a later Start and in a new week; the archive on demand holds exactly the expiring rows', async () => {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
@@ -66,7 +32,7 @@ test('the start checks run on a later Start and in a new week; the archive on de
     },
     env: { CT_SUITE_GREP: 'later start checks', CT_LATER_START_OUT: out },
   });
-  const clock = answerClockRequests(vs);
+  const clock = answerSettingsRequests(vs, out);
   try {
     const r = await vs.runTests(600_000);
     assert.deepEqual(clock.errors.map((e) => e.message), []);

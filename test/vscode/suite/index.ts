@@ -10,6 +10,7 @@ import { registerCentralizeArgsSuite } from './centralize-args.suite';
 import { registerTeamDeleteSuite } from './team-delete.suite';
 import { registerBudgetCentralSuite } from './budget-central.suite';
 import { registerLaterStartSuite } from './later-start.suite';
+import { registerBudgetLimitsSuite } from './budget-limits.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -25,6 +26,7 @@ export function run(): Promise<void> {
   registerTeamDeleteSuite();
   registerBudgetCentralSuite();
   registerLaterStartSuite();
+  registerBudgetLimitsSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });

@@ -5,20 +5,16 @@
 // moves into 2026-W50 (a settings change, no waiting): the window runs the checks again (2026-W49's report, the
 // archive offer with those rows). "Archive Expiring Records…" archives them on demand, with no offer first.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StartOutcome, StartTrigger } from '../../../src/vscode/lifecycle-start';
+import { requestUserSettings } from '../../support/settings-request';
 import { until, workspaceRoot } from './helpers';
 
 interface Lifecycle { activation?: StartOutcome; runs: { trigger: StartTrigger; week: string; outcome?: StartOutcome }[] }
 
-/**
- * Sets the test clock the way an author edits user settings (the setting is not contributed, so the configuration
- * API refuses to write it, and a document edit from an extension cannot save the user settings here): the outer test
- * types it into the user settings JSON editor when asked through `clock-<n>.json`; resolves on the settings change.
- */
-let clockRequests = 0;
+/** Sets the test clock through the outer test (test/support/user-settings.ts); resolves on the settings change. */
 async function setTestClock(out: string, iso: string): Promise<void> {
   const changed = new Promise<void>((resolve) => {
     const sub = vscode.workspace.onDidChangeConfiguration((e) => {
@@ -28,10 +24,7 @@ async function setTestClock(out: string, iso: string): Promise<void> {
       }
     });
   });
-  // Written aside and renamed: the outer test's watcher never sees a half-written request.
-  const file = join(out, `clock-${++clockRequests}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify({ 'chapterTelemetry.budget.testOnlyNow': iso }));
-  renameSync(`${file}.tmp`, file);
+  requestUserSettings(out, { 'chapterTelemetry.budget.testOnlyNow': iso });
   await changed;
   assert.equal(vscode.workspace.getConfiguration('chapterTelemetry').inspect('budget.testOnlyNow')?.globalValue, iso);
 }
