@@ -11,6 +11,7 @@ import { registerTeamDeleteSuite } from './team-delete.suite';
 import { registerBudgetCentralSuite } from './budget-central.suite';
 import { registerLaterStartSuite } from './later-start.suite';
 import { registerBudgetLimitsSuite } from './budget-limits.suite';
+import { registerManuscriptBenchSuite } from './manuscript-bench.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -27,6 +28,7 @@ export function run(): Promise<void> {
   registerBudgetCentralSuite();
   registerLaterStartSuite();
   registerBudgetLimitsSuite();
+  registerManuscriptBenchSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
