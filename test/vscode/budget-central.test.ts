@@ -43,6 +43,7 @@ before(async () => {
   admin = (await initTeam({ dir: teamDir, name: 'Budget Team', hostnames: [host.nsAddress], ports: { grpc: 27317, otlpHttp: 27318, http: 27123 } })).admin;
   const bob = await addMember(teamDir, 'bob', 'contributor');
   writeFileSync(join(dir, 'bob.bundle'), bob.bundle, { mode: 0o600 });
+  writeFileSync(join(dir, 'carol.bundle'), (await addMember(teamDir, 'carol', 'coordinator')).bundle, { mode: 0o600 });
   // What bob's other machine knows: where to send, his secret, the team CA (0600, like the bundle).
   writeFileSync(join(dir, 'bob-sender.json'), JSON.stringify({ otlp_http: bob.otlp_http, secret: bob.secret, ca_pem: bob.ca_pem }), { mode: 0o600 });
   team = await startTeamServer(host, teamDir, join(root, 'team-data'));
@@ -77,7 +78,7 @@ test('spend from another machine reaches the status bar through the team server;
     mkdirSync(join(repoRoot, '.test-artifacts', 'vscode'), { recursive: true });
     writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'budget-central-mocha.log'), r.log);
     assert.equal(r.exitCode, 0, r.log);
-    assert.match(r.log, /5 passing/);
+    assert.match(r.log, /6 passing/);
     await stopper;
   } finally {
     stopAsked.close();

@@ -3,7 +3,8 @@
 // bundle and "another machine"'s sender in, marker files out). bob centralizes; spend his other machine sends straight
 // to the team server (OTLP with his secret) moves this window's status bar to the warning colour at 80 % and the error
 // colour at 100 % of his daily limit, with exactly one notification; the Weekly Report command reads his own rows
-// there too; when the team server stops answering, the figures fall back to the local store with a tooltip note.
+// there too (and, for carol as coordinator, adds the team section); when the team server stops answering, the
+// figures fall back to the local store with a tooltip note.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -116,6 +117,23 @@ export function registerBudgetCentralSuite(): void {
       assert.match(md, /\| Cost \(USD\) \| 11\.5000 \|/);
       assert.match(md, /\| Requests \| 3 \|/);
       assert.doesNotMatch(md, /## Team/);
+    });
+
+    it('as carol (coordinator) the Weekly Report command adds the team section, bob\'s spend in it', async () => {
+      const back = (await vscode.commands.executeCommand('chapterTelemetry.revertToLocal', { forgetSecret: true, dropQueue: true })) as { reverted?: boolean };
+      assert.equal(back.reverted, true);
+      const c = (await vscode.commands.executeCommand('chapterTelemetry.centralize', { bundle: readFileSync(join(dir, 'carol.bundle'), 'utf8').trim(), privacy: 'all', history: 'none' })) as { connected?: boolean; role?: string; error?: string };
+      assert.deepEqual([c.connected, c.role, c.error], [true, 'coordinator', undefined]);
+      const week = isoWeekOf(Date.now()).id;
+      const r = (await vscode.commands.executeCommand('chapterTelemetry.weeklyReport', { week, dir: join(dir, 'reports-carol') })) as { files?: string[]; error?: string; source?: string; teamSection?: boolean };
+      assert.equal(r.error, undefined);
+      assert.deepEqual([r.source, r.teamSection], ['team', true]);
+      const md = readFileSync(join(dir, 'reports-carol', `${week}.md`), 'utf8');
+      assert.match(md, /· carol · from the team server of Budget Team ·/);
+      // Her own rows: none. The team section: bob's three records, from the aggregates.
+      assert.match(md, /\| Cost \(USD\) \| 0\.0000 \|/);
+      assert.match(md, /## Team Budget Team: cost by member\n\n\| Member \| Cost \(USD\) \| Requests \| Errors \| Tokens \| Chapters \|\n\|[-|:]+\|\n\| bob \| 11\.5000 \| 3 \| 0 \|/);
+      assert.match(readFileSync(join(dir, 'reports-carol', `${week}.html`), 'utf8'), /<h2>Team Budget Team: cost by member<\/h2>/);
     });
 
     it('team server down: the local store\'s figures (nothing here) with the fallback note', async () => {
