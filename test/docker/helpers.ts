@@ -59,6 +59,8 @@ export async function testStack(tag: string, options: Partial<DockerBackendOptio
     endpoints: ports,
     // Never the developer's own per-user folder.
     secretsDir: options.secretsDir ?? mkdtempSync(join(tmpdir(), 'ct-docker-secrets-')),
+    // Each stack its own collector metrics port too (tests run beside each other).
+    collectorMetricsPort: options.collectorMetricsPort ?? (await freePort()),
     env: standinEnv(options.env),
     engine: { healthTimeoutMs: 120_000, ...options.engine },
   });
