@@ -78,6 +78,14 @@ ${stringify(agent, { lineWidth: 0 })}`;
  * the collector so it reads them. Throws StackError for a history it cannot honour.
  */
 export function writeForwarding(secretsDir: string, composeFile: string, cfg: ForwardConfig | undefined): void {
+  if (cfg?.enabled && cfg.history !== 'none') {
+    // The embedded server moves history from its own store; the collector only sees new exports.
+    throw new StackError(
+      'not-supported',
+      `In docker mode the collector forwards what arrives from now on; it cannot move the history (${cfg.history === 'all' ? 'all of it' : `since ${cfg.history}`}).`,
+      'Choose history "none", or Switch Mode to embedded, whose server moves the history from its own store.',
+    );
+  }
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   chmodSync(secretsDir, 0o700);
   const team = ensureTeamDir(secretsDir);
@@ -86,14 +94,6 @@ export function writeForwarding(secretsDir: string, composeFile: string, cfg: Fo
   if (!cfg) {
     for (const p of [agentPath, statePath, join(team, TEAM_SECRET_FILE), join(team, TEAM_CA_FILE)]) rmSync(p, { force: true });
     return;
-  }
-  if (cfg.enabled && cfg.history !== 'none') {
-    // The embedded server moves history from its own store; the collector only sees new exports.
-    throw new StackError(
-      'not-supported',
-      `In docker mode the collector forwards what arrives from now on; it cannot move the history (${cfg.history === 'all' ? 'all of it' : `since ${cfg.history}`}).`,
-      'Choose history "none", or Switch Mode to embedded, whose server moves the history from its own store.',
-    );
   }
   let text: string;
   try {
