@@ -8,6 +8,7 @@ import { registerLifecycleSuite } from './lifecycle.suite';
 import { registerDataLifecycleSuite } from './data-lifecycle.suite';
 import { registerCentralizeArgsSuite } from './centralize-args.suite';
 import { registerTeamDeleteSuite } from './team-delete.suite';
+import { registerCentralizeDockerSuite } from './centralize-docker.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -21,6 +22,7 @@ export function run(): Promise<void> {
   registerDataLifecycleSuite();
   registerCentralizeArgsSuite();
   registerTeamDeleteSuite();
+  registerCentralizeDockerSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
