@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { agentCollectorConfig, AgentConfigError, TEAM_EXPORTER, TEAM_STORAGE, TEAM_SECRET_FILE, TEAM_CA_FILE } from '../../src/core/collector-agent';
 import { dockerForwardStatus, exporterCounters, type StatusMemory } from '../../src/core/collector-metrics';
 import { PRIVACY_LEVELS, type PrivacyLevel } from '../../src/core/team-privacy';
-import { AGENT_CONFIG_FILE, FORWARD_STATE_FILE, forwardingVariables, loadCentralPrivacy, renderAgentConfig, writeForwarding } from '../../src/stack/docker/forwarding';
+import { AGENT_CONFIG_FILE, FORWARD_STATE_FILE, forwardingVariables, loadCentralPrivacy, renderAgentConfig, restoreForwarding, snapshotForwarding, writeForwarding } from '../../src/stack/docker/forwarding';
 import type { ForwardConfig } from '../../src/core/forward-config';
 
 type Obj = Record<string, unknown>;
@@ -106,6 +106,14 @@ test('writeForwarding: 0600 files in a 0700 folder, paused removes the agent con
   assert.notEqual(forwardingVariables(dir).OTELCOL_CONFIG_DIGEST, v1.OTELCOL_CONFIG_DIGEST, 'a new secret changes the digest (collector recreated)');
   assert.throws(() => writeForwarding(dir, composeFile, cfg('all', { history: 'all' })), /cannot move the history/);
   assert.throws(() => writeForwarding(dir, composeFile, cfg('all', { history: '2026-01-01' })), /since 2026-01-01/);
+  // What configureForwarding puts back when the collector cannot start with new files.
+  const snap = snapshotForwarding(dir);
+  const digest = forwardingVariables(dir).OTELCOL_CONFIG_DIGEST;
+  writeForwarding(dir, composeFile, cfg('aggregates-only', { secret: 'ct_0123456789ab_other', otlp_http: 'https://198.18.0.6:4318' }));
+  assert.notEqual(forwardingVariables(dir).OTELCOL_CONFIG_DIGEST, digest);
+  restoreForwarding(snap);
+  assert.equal(forwardingVariables(dir).OTELCOL_CONFIG_DIGEST, digest, 'the previous files exactly');
+  assert.equal(statSync(path.join(dir, 'team', TEAM_SECRET_FILE)).mode & 0o777, 0o600);
   writeForwarding(dir, composeFile, cfg('all', { enabled: false }));
   assert.deepEqual(forwardingVariables(dir), {}, 'paused: the base config again');
   writeForwarding(dir, composeFile, undefined);

@@ -11,7 +11,7 @@ import { followLogs } from './logs';
 import { loadComposePlan, PlanError, type ComposePlan } from './plan';
 import { ComposeProject, type EngineOptions } from './project';
 import { ensureWriterSecret, readWriterSecret } from './writer-secret';
-import { ensureTeamDir, forwardingVariables, readForwardState, writeForwarding } from './forwarding';
+import { ensureTeamDir, forwardingVariables, readForwardState, restoreForwarding, snapshotForwarding, writeForwarding } from './forwarding';
 import type { ForwardConfig, ForwardStatus, PullBackResult } from '../../core/forward-config';
 import { COLLECTOR_METRICS_PORT } from '../../core/collector-agent';
 import { dockerForwardStatus, exporterCounters, type StatusMemory } from '../../core/collector-metrics';
@@ -187,10 +187,24 @@ export class DockerBackend implements StackBackend {
    * than 'none' is refused. `undefined` removes it all (the team queue's folder on the volume stays).
    */
   async configureForwarding(cfg: ForwardConfig | undefined): Promise<void> {
+    const before = snapshotForwarding(this.secretsDir);
     writeForwarding(this.secretsDir, this.options.composeFile ?? defaultComposeFile(), cfg);
     this.statusMemory.last = undefined;
     this.statusMemory.failingSince = undefined;
-    // The plan depends on the files just written (OTELCOL_CONFIG and its digest).
+    try {
+      await this.applyCollectorConfig();
+    } catch (err) {
+      // A collector that cannot start with the new files would leave no collection at all: put the
+      // previous files back and start the collector as it was, then report what went wrong.
+      restoreForwarding(before);
+      await this.applyCollectorConfig().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Recreates the collector when the stack runs and its config (OTELCOL_CONFIG, digest) changed; else nothing until the next start. */
+  private async applyCollectorConfig(): Promise<void> {
+    // The plan depends on the forwarding files (OTELCOL_CONFIG and its digest).
     this.project = undefined;
     const project = this.compose();
     await project.ping();

@@ -117,6 +117,21 @@ export function writeForwarding(secretsDir: string, composeFile: string, cfg: Fo
   writeOwnerOnly(statePath, `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/** The forwarding files as they are now (undefined = absent), to put back if the collector cannot start with new ones. */
+export type ForwardingSnapshot = Map<string, string | undefined>;
+
+export function snapshotForwarding(secretsDir: string): ForwardingSnapshot {
+  const paths = [join(secretsDir, AGENT_CONFIG_FILE), join(secretsDir, FORWARD_STATE_FILE), join(secretsDir, TEAM_DIR, TEAM_SECRET_FILE), join(secretsDir, TEAM_DIR, TEAM_CA_FILE)];
+  return new Map(paths.map((p) => [p, readText(p)]));
+}
+
+export function restoreForwarding(snapshot: ForwardingSnapshot): void {
+  for (const [path, text] of snapshot) {
+    if (text === undefined) rmSync(path, { force: true });
+    else writeOwnerOnly(path, text);
+  }
+}
+
 export function readForwardState(secretsDir: string): DockerForwardState | undefined {
   const t = readText(join(secretsDir, FORWARD_STATE_FILE));
   if (!t) return undefined;
