@@ -57,7 +57,8 @@ export function privacyProcessors(central: CentralPrivacy, privacy: PrivacyLevel
  * The agent config: `base` (telemetry-server/otel-collector-config.yaml, parsed) plus the team
  * exporter, queue storage and pipelines. `base` is not modified.
  */
-export function agentCollectorConfig(base: Obj, central: CentralPrivacy, cfg: Pick<ForwardConfig, 'otlp_http' | 'privacy'>): Obj {
+export function agentCollectorConfig(base: Obj, central: CentralPrivacy, cfg: Pick<ForwardConfig, 'otlp_http' | 'privacy'>, queueKey = 'default'): Obj {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(queueKey)) throw new AgentConfigError(`queue key ${JSON.stringify(queueKey)} is not a folder name`);
   if (!/^https:\/\//.test(cfg.otlp_http)) throw new AgentConfigError(`The team endpoint must be https (${cfg.otlp_http}).`);
   const c = structuredClone(base) as Obj;
   const section = (k: string): Obj => ((c[k] ??= {}) as Obj);
@@ -68,8 +69,10 @@ export function agentCollectorConfig(base: Obj, central: CentralPrivacy, cfg: Pi
   const pipelines = ((service.pipelines ??= {}) as Obj);
   const baseFileStorage = (extensions.file_storage as Obj | undefined)?.directory;
   extensions[TEAM_STORAGE] = {
-    // Its own folder on the same queue volume: the team queue and the local queue never mix.
-    directory: `${typeof baseFileStorage === 'string' ? baseFileStorage : '/var/lib/otelcol/file_storage'}/team`,
+    // Its own folder on the same queue volume: the team queue and the local queue never mix. One
+    // folder per target (queueKey): records queued for one team never go to another, and a dropped
+    // queue is a folder no config names again.
+    directory: `${typeof baseFileStorage === 'string' ? baseFileStorage : '/var/lib/otelcol/file_storage'}/team-${queueKey}`,
     create_directory: true,
     timeout: '2s',
   };

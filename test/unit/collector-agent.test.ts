@@ -116,8 +116,22 @@ test('writeForwarding: 0600 files in a 0700 folder, paused removes the agent con
   assert.equal(statSync(path.join(dir, 'team', TEAM_SECRET_FILE)).mode & 0o777, 0o600);
   writeForwarding(dir, composeFile, cfg('all', { enabled: false }));
   assert.deepEqual(forwardingVariables(dir), {}, 'paused: the base config again');
+  // The queue folder: per target, and a new one after a drop (what was queued is never sent).
+  const queueDir = () => (parse(readFileSync(path.join(dir, AGENT_CONFIG_FILE), 'utf8')) as { extensions: Record<string, { directory: string }> }).extensions[TEAM_STORAGE]!.directory;
+  writeForwarding(dir, composeFile, cfg('all'));
+  const first = queueDir();
+  assert.match(first, /^\/var\/lib\/otelcol\/file_storage\/team-[0-9a-f]{16}$/);
+  writeForwarding(dir, composeFile, cfg('no-content'));
+  assert.equal(queueDir(), first, 'another privacy level: the same queue');
+  writeForwarding(dir, composeFile, cfg('all', { team: 'Other Team' }));
+  assert.notEqual(queueDir(), first, 'another team: never the first team\'s queue');
+  writeForwarding(dir, composeFile, cfg('all', { enabled: false, drop_queue: true }));
+  writeForwarding(dir, composeFile, undefined);
+  writeForwarding(dir, composeFile, cfg('all'));
+  assert.notEqual(queueDir(), first, 'after a drop (and even after forwarding was removed): a new queue');
   writeForwarding(dir, composeFile, undefined);
   assert.throws(() => statSync(path.join(dir, 'team', TEAM_SECRET_FILE)), /ENOENT/);
+  assert.throws(() => statSync(path.join(dir, AGENT_CONFIG_FILE)), /ENOENT/);
   assert.throws(() => statSync(path.join(dir, FORWARD_STATE_FILE)), /ENOENT/);
 });
 
