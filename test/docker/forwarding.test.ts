@@ -49,8 +49,10 @@ describe('docker mode forwarding: the collector forwards to a team server over T
     await teamSql(admin.query_url, admin.ca_pem, 'admin', admin.secret, `SELECT ResourceAttributes['user_id'] AS u, count() AS n FROM otel_logs WHERE ${where} GROUP BY u ORDER BY u`);
   const sendMarked = async (marker: string) => {
     const body = encodeLogs(logsRequest([{ name: 'api_request', attributes: { 'session.id': marker, user_id: 'mallory', cost_usd: '0.01' } }], { 'service.name': 'claude-code', user_id: 'mallory' }));
-    const r = await postOtlp(`http://127.0.0.1:${stack.ports.otlpHttpPort}`, 'logs', body, 'application/x-protobuf');
-    assert.equal(r.status, 200);
+    // Right after the collector was recreated it may still answer 503 (retryable, as OTLP clients do).
+    let status = 0;
+    await eventually(async () => (status = (await postOtlp(`http://127.0.0.1:${stack.ports.otlpHttpPort}`, 'logs', body, 'application/x-protobuf')).status) !== 503, 'the collector accepting');
+    assert.equal(status, 200);
   };
   const collector = async () => await docker.getContainer(`${stack.project}-otel-collector-1`).inspect();
 

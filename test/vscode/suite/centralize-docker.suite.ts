@@ -20,11 +20,11 @@ export function registerCentralizeDockerSuite(): void {
   const sendLocal = async (session: string) => {
     const port = vscode.workspace.getConfiguration('chapterTelemetry').get<number>('otlpHttpPort');
     const kv = (key: string, v: string) => ({ key, value: { stringValue: v } });
-    const res = await fetch(`http://127.0.0.1:${port}/v1/logs`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [kv('service.name', 'claude-code')] }, scopeLogs: [{ logRecords: [{ timeUnixNano: `${Date.now()}000000`, body: { stringValue: 'claude_code.api_request' }, attributes: [kv('event.name', 'api_request'), kv('session.id', session)] }] }] }] }),
-    });
-    assert.equal(res.status, 200);
+    const body = JSON.stringify({ resourceLogs: [{ resource: { attributes: [kv('service.name', 'claude-code')] }, scopeLogs: [{ logRecords: [{ timeUnixNano: `${Date.now()}000000`, body: { stringValue: 'claude_code.api_request' }, attributes: [kv('event.name', 'api_request'), kv('session.id', session)] }] }] }] });
+    const post = async () => (await fetch(`http://127.0.0.1:${port}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).catch(() => undefined))?.status ?? 0;
+    // A collector recreated a moment ago may still refuse (503 / no answer): OTLP clients retry, so do we.
+    const status = await until('the collector accepting', post, (s) => s !== 503 && s !== 0, 60_000);
+    assert.equal(status, 200);
   };
   describe('centralize in docker mode', () => {
     before(async () => {
