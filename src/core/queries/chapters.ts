@@ -17,7 +17,7 @@ export function chapterComplexity(f: Filter): BoundQuery<ChapterComplexityRow> {
   toFloat64(count()) AS requests,
   toFloat64(if(count() = 0, 0, sum(token_count) / count())) AS avg_tokens_per_request,
   toFloat64(uniqExact(user_id)) AS contributors,
-  toFloat64(uniqExactIf(session_id, session_id != '')) AS sessions,
+  toFloat64(uniqExactIf(session_hash, session_id != '')) AS sessions,
   toFloat64(sum(cost_usd)) AS cost
 FROM ${EVENTS_WITH_CHAPTERS}
 WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}

@@ -6,6 +6,7 @@ import type { Filter, Params } from './types';
  * answer as the view `events_attributed` without its ASOF join. FINAL keeps one row per event (the
  * table may hold a superseded row until parts merge). It has the columns the chapter figures need
  * (time, author, event type, session, model, cost, tokens); the rest stays in `events_attributed`.
+ * Distinct sessions: `uniqExact(session_hash)` (sipHash64 of session_id), as events_15m counts them.
  */
 export const EVENTS_WITH_CHAPTERS = 'events_chapters FINAL';
 
