@@ -134,7 +134,7 @@ export function chapterBoard(f: Filter, listFromMs: number, todayMs: number, cha
   toFloat64(countIf(event_type = 'api_request')) AS requests,
   toFloat64(sumIf(token_count, event_type = 'api_request')) AS tokens,
   toFloat64(countIf(event_type = 'api_error')) AS errors,
-  toFloat64(uniqExactIf(session_hash, session_id != '' AND chapter = {chapter:String})) AS sessions
+  toFloat64(uniqExactIf(session_hash, session_hash != 0 AND chapter = {chapter:String})) AS sessions
 FROM ${EVENTS_WITH_CHAPTERS}
 WHERE ${WINDOW_AND_USER}
 GROUP BY chapter`, { ...filterParams(f), list_ms: Math.floor(listFromMs), today_ms: Math.floor(todayMs), chapter });
