@@ -162,7 +162,7 @@ describe('events_chapters equals events_attributed', () => {
 
 test('the migration attributes the events stored before it, once', async () => {
   // The store as before 0009, with every event and focus record of the tests above, then 0009 (twice).
-  for (const v of ['events_chapters_mv', 'events_chapters_refocus_mv']) await store.query(`DROP VIEW ${v}`);
+  for (const v of ['events_chapters_mv', 'events_chapters_same_block_mv', 'events_chapters_refocus_mv']) await store.query(`DROP VIEW ${v}`);
   await store.query('DROP TABLE events_chapters');
   await store.query("DELETE FROM schema_migrations WHERE version LIKE '0009_%'");
   await applyMigrations(store, migrationsDir());

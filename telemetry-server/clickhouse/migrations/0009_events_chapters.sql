@@ -11,18 +11,20 @@
 --   none within 8 hours), and the table is a ReplacingMergeTree versioned by it: of all the rows ever
 --   computed for one event, the one that saw the latest record wins, and that is the ASOF answer,
 --   whatever order the rows were computed in.
--- - events_chapters_mv computes each new event's row when its otel_logs block is stored, from the
---   focus records stored before plus those in the same block.
--- - events_chapters_refocus_mv, when a block brings focus records, computes again the stored events
---   each record may change: its author's, from the record's time to 8 hours later (an event more than
---   8 hours after a record does not take its chapter, an event before it not at all). Events in the
---   same block are the first view's.
--- Both views read otel_logs blocks (not telemetry_events / chapter_focus): inside one insert the
--- tables other views fill are not visible yet (measured on chDB 26.7: a focus record and an event in
--- one block were missed by views on those tables, depending on the order the engine ran them in).
+-- - events_chapters_mv computes each new event's row when it is stored in telemetry_events, from the
+--   focus records stored by earlier inserts (typed columns only: cheap).
+-- - events_chapters_same_block_mv: inside one insert, the tables other views fill are not visible yet
+--   (measured on chDB 26.7: a focus record and an event in one otel_logs block were both missed,
+--   depending on the order the engine ran the views in). So for an otel_logs block that carries focus
+--   records, its events are computed again from the block itself, against the stored records plus the
+--   block's. Blocks without a focus record (nearly all) cost it nothing.
+-- - events_chapters_refocus_mv, when an otel_logs block brings focus records, computes again the stored
+--   events each record may change: its author's, from the record's time to 8 hours later (an event more
+--   than 8 hours after a record does not take its chapter, an event before it not at all).
 -- The embedded server inserts into otel_logs one block at a time. Two otel_logs inserts running at the
 -- same moment (possible with Docker mode's collector) could each miss the other's rows; the next
--- focus record of that author recomputes its window.
+-- focus record of that author within 8 hours recomputes the window. Focus records written straight
+-- into chapter_focus (not through otel_logs) attribute later events only.
 -- Reads: `FROM events_chapters FINAL` (src/core/queries), one row per event. FINAL merges only the
 -- key ranges more than one part holds; after background merges it reads plain rows.
 --
@@ -34,9 +36,9 @@
 -- picks either; so does this table.
 --
 -- Only the columns the chapter figures read (sidebar, Chapters panel, cost by chapter, chapter
--- budgets); the error drill-downs keep reading events_attributed. The event columns are derived
--- from otel_logs exactly as telemetry_events_mv (0002) derives them (test/server/events-chapters.test.ts
--- compares both tables row by row). Retention as telemetry_events (src/core/data/retention-rules.ts);
+-- budgets); the error drill-downs keep reading events_attributed. The same-block view derives the event
+-- columns from otel_logs exactly as telemetry_events_mv (0002) does (test/server/events-chapters.test.ts
+-- compares both tables row by row, and the table's row count with telemetry_events'). Retention as telemetry_events (src/core/data/retention-rules.ts);
 -- member rows, so it is in the team read lists (src/server/team/read-scope.ts) and has its row policy
 -- (telemetry-server/central/access.sql). Derived: never forwarded or copied between modes (only raw
 -- tables are; these views rebuild it on the other side).
@@ -101,9 +103,40 @@ ASOF LEFT JOIN (
 ) AS f ON toString(e.user_id) = f.focus_user AND e.timestamp >= f.focus_ts
 WHERE (SELECT count() FROM default.events_chapters) = 0;
 
--- New events. Inside a materialized view, `default.otel_logs` names the inserted block (every mention).
--- The event columns: telemetry_events_mv's expressions (0002), the ones this table keeps.
+-- New events (the common case): a telemetry_events block against the focus records stored before it.
+-- Reads typed columns only, so it adds little to an insert.
 CREATE MATERIALIZED VIEW IF NOT EXISTS default.events_chapters_mv
+TO default.events_chapters
+AS SELECT
+    e.timestamp AS timestamp, e.user_id AS user_id,
+    chapter_telemetry_event_key(e.event_type, e.session_id, e.prompt_id, e.event_sequence, e.request_id, e.model, e.cost_usd,
+        e.token_count, e.duration_ms, e.status_code, e.attempt, e.tool_name, e.error_message, e.chapter_context) AS event_key,
+    e.event_type AS event_type, e.session_id AS session_id, e.model AS model, e.cost_usd AS cost_usd,
+    e.input_tokens AS input_tokens, e.output_tokens AS output_tokens, e.cache_read_tokens AS cache_read_tokens,
+    e.cache_creation_tokens AS cache_creation_tokens, e.token_count AS token_count, e.chapter_context AS chapter_context,
+    if(f.focus_ts >= e.timestamp - toIntervalHour(8), f.focus_ts, toDateTime64(0, 3)) AS focus_ts,
+    multiIf(f.focus_chapter != '' AND f.focus_ts >= e.timestamp - toIntervalHour(8), f.focus_chapter,
+            e.chapter_context != '', toString(e.chapter_context),
+            '') AS chapter,
+    multiIf(f.focus_chapter != '' AND f.focus_ts >= e.timestamp - toIntervalHour(8), 'focus',
+            e.chapter_context != '', 'terminal',
+            'none') AS chapter_source
+FROM default.telemetry_events AS e
+ASOF LEFT JOIN (
+    SELECT toString(user_id) AS focus_user, timestamp AS focus_ts, chapter AS focus_chapter
+    FROM default.chapter_focus
+    -- In a view, `default.telemetry_events` names the inserted block: its authors, from 8 hours before its first event.
+    WHERE toString(user_id) IN (SELECT toString(user_id) FROM default.telemetry_events)
+      AND timestamp >= (SELECT min(timestamp) FROM default.telemetry_events) - toIntervalHour(8)
+) AS f ON toString(e.user_id) = f.focus_user AND e.timestamp >= f.focus_ts;
+
+-- Events that arrive in the same otel_logs block as focus records: the view above cannot see those
+-- records (chapter_focus holds them only once the whole insert is done), so these events are attributed
+-- again from the block itself, against the stored focus records plus the block's. Inside a materialized
+-- view, `default.otel_logs` names the inserted block (every mention). Only blocks that carry a focus
+-- record do any work (the WHERE is false at once for the others); the event columns are
+-- telemetry_events_mv's expressions (0002), the ones this table keeps.
+CREATE MATERIALIZED VIEW IF NOT EXISTS default.events_chapters_same_block_mv
 TO default.events_chapters
 AS SELECT
     e.timestamp AS timestamp, e.user_id AS user_id,
@@ -142,7 +175,8 @@ FROM (
         if(mapContains(LogAttributes, 'chapter'), LogAttributes['chapter'], ResourceAttributes['chapter']) AS chapter_context,
         LogAttributes['request_id'] AS request_id
     FROM default.otel_logs
-    WHERE mapContains(LogAttributes, 'event.name') AND LogAttributes['event.name'] != 'chapter_focus'
+    WHERE (SELECT count() FROM default.otel_logs WHERE LogAttributes['event.name'] = 'chapter_focus') > 0
+      AND mapContains(LogAttributes, 'event.name') AND LogAttributes['event.name'] != 'chapter_focus'
 ) AS e
 ASOF LEFT JOIN (
     -- The block's authors' focus records from 8 hours before its first event on: stored ones and the block's own.
