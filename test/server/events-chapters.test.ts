@@ -152,10 +152,37 @@ describe('events_chapters equals events_attributed', () => {
     assert.equal(c.table.replace(/\bc(\d)/g, 'b$1'), r.table, 'the same attribution as the small exports');
   });
 
+  test('a history copy: focus records and events each in one INSERT … SELECT of many blocks', async () => {
+    // A statement's later blocks do not see what its earlier blocks' views stored until it ends, so Switch
+    // Mode's copy (src/stack/migrate-history.ts) sends otel_logs' focus records in one statement and the
+    // events in the next; here each split into blocks of 40 rows, blocks in time order and in reverse. The
+    // second pair of authors has its events stored first (a store that already held them), focus after.
+    let seed = 11;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const blocks = { max_block_size: '40', max_insert_block_size: '40', min_insert_block_size_rows: '0', min_insert_block_size_bytes: '0' };
+    for (const [users, order, first] of [[['e1', 'e2'], 'ASC', '='], [['f1', 'f2'], 'DESC', '='], [['g1', 'g2'], 'ASC', '!=']] as const) {
+      const rows: object[] = [];
+      for (const u of users) {
+        for (let i = 0; i < 200; i++) rows.push(event(u, T0 + Math.floor(rnd() * 20 * HOUR), i, rnd() < 0.3 ? { chapter: 'tag' } : {}));
+        for (let i = 0; i < 10; i++) rows.push(focus(u, T0 + Math.floor(rnd() * 20 * HOUR), `ch${i}`));
+      }
+      await store.query('CREATE TABLE stage AS otel_logs ENGINE = MergeTree PRIMARY KEY tuple() ORDER BY tuple()');
+      await store.insertJsonEachRow('stage', Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')));
+      for (const op of [first, first === '=' ? '!=' : '=']) {
+        await store.query(`INSERT INTO otel_logs SELECT * FROM stage WHERE LogAttributes['event.name'] ${op} 'chapter_focus' ORDER BY Timestamp ${order}`, { settings: blocks });
+      }
+      await store.query('DROP TABLE stage');
+      const r = await both([...users]);
+      assert.equal(r.n, 400);
+      assert.match(r.view, /\tfocus\n/);
+      assert.equal(r.table, r.view, `${users.join(', ')}: blocks in ${order} time order`);
+    }
+  });
+
   test('after merges the table holds one row per event', async () => {
     await store.query('OPTIMIZE TABLE events_chapters FINAL');
     assert.equal(await tsv('SELECT count() FROM events_chapters'), await tsv('SELECT count() FROM telemetry_events'));
-    const r = await both(['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1', 'c2', 'c3']);
+    const r = await both(['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1', 'c2', 'c3', 'e1', 'e2', 'f1', 'f2', 'g1', 'g2']);
     assert.equal(r.table, r.view);
   });
 });
@@ -169,7 +196,7 @@ test('the migration attributes the events stored before it, once', async () => {
   await store.query("DELETE FROM schema_migrations WHERE version LIKE '0009_%'");
   await applyMigrations(store, migrationsDir());
   assert.equal(await tsv('SELECT count() FROM events_chapters'), await tsv('SELECT count() FROM telemetry_events'));
-  const r = await both(['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1', 'c2', 'c3']);
+  const r = await both(['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1', 'c2', 'c3', 'e1', 'e2', 'f1', 'f2', 'g1', 'g2']);
   assert.ok(r.n > 1000);
   assert.equal(r.table, r.view);
 });

@@ -21,6 +21,10 @@
 -- - events_chapters_refocus_mv, when an otel_logs block brings focus records, computes again the stored
 --   events each record may change: its author's, from the record's time to 8 hours later (an event more
 --   than 8 hours after a record does not take its chapter, an event before it not at all).
+-- The same holds between the blocks of one statement: what a block's views store is visible to the
+-- next block only after the statement ends. An insert larger than one block (the engine cuts at about a
+-- million rows or 256 MB) must therefore carry focus records and events in separate statements, focus
+-- first: Switch Mode's history copy does (src/stack/migrate-history.ts); OTLP exports are far smaller.
 -- The embedded server inserts into otel_logs one block at a time. Two otel_logs inserts running at the
 -- same moment (possible with Docker mode's collector) could each miss the other's rows; the next
 -- focus record of that author within 8 hours recomputes the window. Focus records written straight
