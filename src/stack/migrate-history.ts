@@ -99,6 +99,11 @@ export async function sourceTables(base: string, signal?: AbortSignal, auth?: Wr
     .sort();
 }
 
+/** Tables copied in several statements, in this order: conditions that together cover every row once. */
+const COPY_PARTS: Readonly<Record<string, readonly string[]>> = {
+  otel_logs: [" AND LogAttributes['event.name'] = 'chapter_focus'", " AND LogAttributes['event.name'] != 'chapter_focus'"],
+};
+
 /** A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. */
 const FINGERPRINT = 'cityHash64(*)';
 
@@ -141,7 +146,10 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
         }
         const fresh = `FROM default.\`${staging}\` WHERE ${FINGERPRINT} NOT IN (SELECT ${FINGERPRINT} FROM default.\`${table}\`)`;
         toCopy = Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
-        if (toCopy > 0) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}`);
+        // One statement per part (most tables: one). A statement's later blocks do not see what its
+        // earlier blocks' views stored until it ends, so otel_logs copies the extension's focus records
+        // first: the events after them are then attributed to their chapters as they arrive (0009).
+        if (toCopy > 0) for (const part of COPY_PARTS[table] ?? ['']) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}${part}`);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled();
         throw err;

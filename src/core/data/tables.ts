@@ -6,7 +6,7 @@
  */
 
 export type DataTableId =
-  | 'events' | 'focus' | 'sessions' | 'daily' | 'events_15m' | 'daily_errors'
+  | 'events' | 'focus' | 'sessions' | 'daily' | 'events_15m' | 'daily_errors' | 'events_chapters'
   | 'otel_logs' | 'otel_metrics_sum' | 'otel_metrics_gauge' | 'otel_metrics_histogram'
   | 'otel_metrics_exponential_histogram' | 'otel_metrics_summary' | 'otel_traces';
 
@@ -52,6 +52,10 @@ export const DATA_TABLES: readonly DataTable[] = [
     exportSelect: '', exportable: false },
   // Counts of the events' errors (the team's error patterns): delete only, like the quarter-hour rollup.
   { id: 'daily_errors', table: 'daily_errors', label: 'Daily error counts', time: 'day', user: 'user_id',
+    exportSelect: '', exportable: false },
+  // Each event with its chapter (0009), what the sidebar and Chapters panel read: delete only (the events
+  // export holds the events; events_attributed gives their chapters).
+  { id: 'events_chapters', table: 'events_chapters', label: 'Events with their chapters', time: 'timestamp', user: 'user_id',
     exportSelect: '', exportable: false },
   raw('otel_logs', 'Raw OTLP logs', 'Timestamp', 'chapter_telemetry_user_id(ResourceAttributes, LogAttributes)'),
   raw('otel_metrics_sum', 'Raw OTLP metrics (sums)', 'TimeUnix', METRIC_USER),
