@@ -79,7 +79,7 @@ function chdbRunner(s: Session): QueryRunner {
 
 async function main(): Promise<void> {
   const lines: string[] = ['## Analytics queries (sidebar and panels)', '',
-    `Median of ${RUNS} runs after a warm-up. "Ours" = the loaders over HTTP through the embedded server with @clickhouse/client (what the extension does); "bare" = the same loaders and SQL on a chDB Session in-process on the same data. Targets: ≤ 2× bare; sidebar ≤ 100 ms at 1M events; Chapters panel ≤ 400 ms at 10M events; export → sidebar ≤ 2 s. The chapter figures read events_chapters (chapter attributed when stored, 0009), merged as after background merges.`, '',
+    `Median of ${RUNS} runs after a warm-up. "Ours" = the loaders over HTTP through the embedded server with @clickhouse/client (what the extension does); "bare" = the same loaders and SQL on a chDB Session in-process on the same data. Targets: ≤ 2× bare; sidebar ≤ 100 ms at 1M events; Chapters panel ≤ 400 ms at 10M events; export → sidebar ≤ 2 s. The chapter figures read events_chapters (chapter attributed when stored, 0010), merged as after background merges.`, '',
     '| events | query set | ours (ms) | bare chDB (ms) | ratio |', '|---:|---|---:|---:|---:|'];
   const latency: string[] = [];
   for (const n of SIZES) {
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const server = await startServer({ dataDir, timeoutMs: 120_000 });
     try {
       // The focus timeline first: the events are then attributed as they are stored (events_chapters_mv,
-      // 0009). Focus records written straight into chapter_focus do not re-attribute stored events (only
+      // 0010). Focus records written straight into chapter_focus do not re-attribute stored events (only
       // those arriving through otel_logs do).
       await server.sql(FOCUS, { count: String(Math.max(1000, Math.floor(n / 1000))), now: String(NOW) });
       const chunk = 1_000_000;

@@ -13,6 +13,7 @@
  * never put in a URL or a message.
  */
 import { StackError, type ProgressReport, type WriterCredentials } from './types';
+import { FOCUS_FIRST_PARTS } from '../core/data/tables';
 
 export interface MigrateHistoryOptions {
   /** ClickHouse HTTP base URLs, e.g. http://127.0.0.1:8123 (user:password@ in the URL still works, sent as a header). */
@@ -99,10 +100,6 @@ export async function sourceTables(base: string, signal?: AbortSignal, auth?: Wr
     .sort();
 }
 
-/** Tables copied in several statements, in this order: conditions that together cover every row once. */
-const COPY_PARTS: Readonly<Record<string, readonly string[]>> = {
-  otel_logs: [" AND LogAttributes['event.name'] = 'chapter_focus'", " AND LogAttributes['event.name'] != 'chapter_focus'"],
-};
 
 /** A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. */
 const FINGERPRINT = 'cityHash64(*)';
@@ -148,8 +145,8 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
         toCopy = Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
         // One statement per part (most tables: one). A statement's later blocks do not see what its
         // earlier blocks' views stored until it ends, so otel_logs copies the extension's focus records
-        // first: the events after them are then attributed to their chapters as they arrive (0009).
-        if (toCopy > 0) for (const part of COPY_PARTS[table] ?? ['']) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}${part}`);
+        // first: the events after them are then attributed to their chapters as they arrive (0010).
+        if (toCopy > 0) for (const part of FOCUS_FIRST_PARTS[table] ?? ['']) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}${part}`);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled();
         throw err;

@@ -115,7 +115,7 @@ CREATE ROW POLICY OR REPLACE ct_own ON default.telemetry_events AS PERMISSIVE FO
 CREATE ROW POLICY OR REPLACE ct_all ON default.telemetry_events AS PERMISSIVE FOR SELECT USING 1 TO ct_admin, ct_writer;
 CREATE ROW POLICY OR REPLACE ct_own ON default.chapter_focus AS PERMISSIVE FOR SELECT USING user_id = currentUser() TO ct_contributor, ct_coordinator;
 CREATE ROW POLICY OR REPLACE ct_all ON default.chapter_focus AS PERMISSIVE FOR SELECT USING 1 TO ct_admin, ct_writer;
--- events_chapters (0009): each event with its chapter, the sidebar's and Chapters panel's source; per event, so own rows.
+-- events_chapters (0010): each event with its chapter, the sidebar's and Chapters panel's source; per event, so own rows.
 CREATE ROW POLICY OR REPLACE ct_own ON default.events_chapters AS PERMISSIVE FOR SELECT USING user_id = currentUser() TO ct_contributor, ct_coordinator;
 CREATE ROW POLICY OR REPLACE ct_all ON default.events_chapters AS PERMISSIVE FOR SELECT USING 1 TO ct_admin, ct_writer;
 

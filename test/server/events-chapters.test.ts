@@ -1,5 +1,5 @@
 /**
- * Attribution at insert time (issue 12, 0009_events_chapters.sql): events_chapters, read with FINAL,
+ * Attribution at insert time (issue 12, 0010_events_chapters.sql): events_chapters, read with FINAL,
  * gives every event exactly the chapter and source the ASOF view events_attributed gives it, on the
  * same data, whatever order events and focus records arrive in: focus before its events, focus
  * records arriving late (after the events they cover), out of order, in the same OTLP block as the
@@ -188,12 +188,12 @@ describe('events_chapters equals events_attributed', () => {
 });
 
 test('the migration attributes the events stored before it, once', async () => {
-  // The store as before 0009, with every event and focus record of the tests above, then 0009 (twice).
+  // The store as before 0010, with every event and focus record of the tests above, then 0010 (twice).
   for (const v of ['events_chapters_mv', 'events_chapters_same_block_mv', 'events_chapters_refocus_mv']) await store.query(`DROP VIEW ${v}`);
   await store.query('DROP TABLE events_chapters');
-  await store.query("DELETE FROM schema_migrations WHERE version LIKE '0009_%'");
+  await store.query("DELETE FROM schema_migrations WHERE version LIKE '0010_%'");
   await applyMigrations(store, migrationsDir());
-  await store.query("DELETE FROM schema_migrations WHERE version LIKE '0009_%'");
+  await store.query("DELETE FROM schema_migrations WHERE version LIKE '0010_%'");
   await applyMigrations(store, migrationsDir());
   assert.equal(await tsv('SELECT count() FROM events_chapters'), await tsv('SELECT count() FROM telemetry_events'));
   const r = await both(['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1', 'c2', 'c3', 'e1', 'e2', 'f1', 'f2', 'g1', 'g2']);

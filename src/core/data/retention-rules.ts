@@ -38,7 +38,7 @@ export const RETAINED_TABLES: readonly RetainedTable[] = [
   raw('otel_traces_trace_id_ts', 'Start'),
   raw('telemetry_events', 'toDateTime(timestamp)'),
   raw('chapter_focus', 'toDateTime(timestamp)'),
-  // Each event with its chapter (0009): kept exactly as long as the events it attributes.
+  // Each event with its chapter (0010): kept exactly as long as the events it attributes.
   raw('events_chapters', 'toDateTime(timestamp)'),
   raw('events_15m', 'bucket'),
   { table: 'session_summaries', ttlTime: 'toDateTime(last_seen)', keep: 'session' },

@@ -2,7 +2,7 @@ import type { Filter, Params } from './types';
 
 /**
  * Every event with the chapter its author had in focus (`chapter`, `chapter_source`), attributed when
- * it was stored and corrected when a focus record arrives late (0009_events_chapters.sql): the same
+ * it was stored and corrected when a focus record arrives late (0010_events_chapters.sql): the same
  * answer as the view `events_attributed` without its ASOF join. FINAL keeps one row per event (the
  * table may hold a superseded row until parts merge). It has the columns the chapter figures need
  * (time, author, event type, session, model, cost, tokens); the rest stays in `events_attributed`.
