@@ -18,26 +18,18 @@
  *   target) restarts from that point; rows the team server already holds are stored once there.
  */
 import { PRIVACY_LEVELS, type PrivacyLevel } from './team-privacy';
-import { MEMBER_NAME_RE, TEAM_ROLES, type TeamRole } from './team-bundle';
+import { MEMBER_NAME_RE, TEAM_ROLES, type TeamEndpoints, type TeamRole } from './team-bundle';
 
 export const FORWARD_CONFIG_FILE = 'forward.json';
 
 export type ForwardHistory = 'all' | 'none' | `${number}-${number}-${number}`;
 
-export interface ForwardConfig {
+/** From the bundle: otlp_http is where records go, query_url serves count checks and pull-back, ca_pem is the only CA trusted for both. */
+export interface ForwardConfig extends TeamEndpoints {
   version: 1;
   enabled: boolean;
   /** With enabled:false: the queue is dropped (see the header). Ignored while enabled. */
   drop_queue?: boolean;
-  team: string;
-  member: string;
-  role: TeamRole;
-  /** The team server's OTLP/HTTP base URL (https://host:port), from the bundle. */
-  otlp_http: string;
-  /** The team server's ClickHouse HTTPS URL, from the bundle (count checks, pull-back). */
-  query_url: string;
-  /** The team CA (PEM): the only certificate authority trusted for both URLs. */
-  ca_pem: string;
   /** The member's secret. This file is 0600; the secret goes nowhere else on disk. */
   secret: string;
   /** The author's privacy level, applied before anything leaves the machine. */

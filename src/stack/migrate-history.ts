@@ -13,6 +13,7 @@
  * never put in a URL or a message.
  */
 import { StackError, type ProgressReport, type WriterCredentials } from './types';
+import { FOCUS_FIRST_PARTS } from '../core/data/tables';
 
 export interface MigrateHistoryOptions {
   /** ClickHouse HTTP base URLs, e.g. http://127.0.0.1:8123 (user:password@ in the URL still works, sent as a header). */
@@ -99,6 +100,7 @@ export async function sourceTables(base: string, signal?: AbortSignal, auth?: Wr
     .sort();
 }
 
+
 /** A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. */
 const FINGERPRINT = 'cityHash64(*)';
 
@@ -141,7 +143,10 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
         }
         const fresh = `FROM default.\`${staging}\` WHERE ${FINGERPRINT} NOT IN (SELECT ${FINGERPRINT} FROM default.\`${table}\`)`;
         toCopy = Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
-        if (toCopy > 0) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}`);
+        // One statement per part (most tables: one). A statement's later blocks do not see what its
+        // earlier blocks' views stored until it ends, so otel_logs copies the extension's focus records
+        // first: the events after them are then attributed to their chapters as they arrive (0010).
+        if (toCopy > 0) for (const part of FOCUS_FIRST_PARTS[table] ?? ['']) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}${part}`);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled();
         throw err;

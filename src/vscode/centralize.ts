@@ -16,6 +16,7 @@ import {
   parseRevertArgs, privacyChoices, LOCAL_FACTS_SQL, STAY_LOCAL_ADVICE, TEAM_OWN_LOGS_SQL, PRIVACY_LABELS, type HistoryChoice, type LocalFacts,
 } from '../core/centralize';
 import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
+import { dockerHistoryError } from '../core/collector-agent';
 import { localHttpUrl } from '../core/otel-env';
 import { BundleError, parseBundle, type TeamBundle, type TeamRole } from '../core/team-bundle';
 import type { PrivacyLevel } from '../core/team-privacy';
@@ -228,6 +229,11 @@ async function runWizard(c: Controller, given: { bundle?: string; privacy?: Priv
       bundle = parseBundle(a, { certificatePin: pinFn });
       step = 5;
     } else {
+      // Docker mode: the collector forwards from now on only (src/core/collector-agent.ts), so there is no history to ask about.
+      if (!history && c.config.mode === 'docker') {
+        history = 'none';
+        void vscode.window.showInformationMessage('Chapter Telemetry: in docker mode the collector forwards what is collected from now on; your history stays local (embedded mode can move it).');
+      }
       if (!history) {
         const a = await pickStep<string>(5, `Move your history to team ${bundle!.team}?`, [
           { label: 'All of it', detail: 'Every record in the local store goes up (privacy level applied).', value: 'all' },
@@ -260,9 +266,9 @@ function forwardConfig(conn: TeamConnection, secret: string, history: HistoryCho
 async function connect(ctx: TeamStore, c: Controller, a: Answers, interactive: boolean): Promise<CentralizeResult> {
   const b = a.bundle;
   const base = { team: b.team, member: b.member, role: b.role };
-  if (c.config.mode === 'docker') {
-    return { connected: false, ...base, error: 'Forwarding to a team server is not yet in docker mode. Switch Mode to embedded, then run Centralize Telemetry again. Nothing was changed.' };
-  }
+  // Docker mode: the collector forwards what arrives from now on; it has no way into the history.
+  const dockerRefusal = c.config.mode === 'docker' ? dockerHistoryError(a.history) : undefined;
+  if (dockerRefusal) return { connected: false, ...base, error: `${dockerRefusal} Nothing was changed.` };
   if (c.state !== 'on' && !(await c.start({ quiet: !interactive }))) {
     return { connected: false, ...base, error: 'Collection could not start, so there is no local agent to forward from. Nothing was changed; Show Logs tells why.' };
   }

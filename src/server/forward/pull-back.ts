@@ -23,6 +23,7 @@ import type { ForwardConfig, PullBackResult, PullBackTable } from '../../core/fo
 
 export type { PullBackResult } from '../../core/forward-config';
 import { recordIdentity } from '../../core/data/record-identity';
+import { FOCUS_FIRST_PARTS } from '../../core/data/tables';
 import type { Store } from '../store/types';
 import { quoteIdent, quoteString } from '../store/sql-quote';
 import { FORWARD_TABLES } from '../team/forward-receiver';
@@ -116,7 +117,12 @@ async function pullTable(store: Store, cfg: ForwardConfig, table: string): Promi
     result.already = num(before.held);
     result.pulled = result.team_records - result.already;
     if (result.pulled > 0) {
-      await store.query(`INSERT INTO ${t} SELECT * FROM ${staging} WHERE ${id} NOT IN (SELECT ${id} FROM ${t}) LIMIT 1 BY ${id}`);
+      // Focus records in a statement of their own, before the events: an insert of several blocks attributes an
+      // event only to focus records already stored or in its own block (0010_events_chapters.sql), as the
+      // history copy does (src/stack/migrate-history.ts).
+      for (const part of FOCUS_FIRST_PARTS[table] ?? ['']) {
+        await store.query(`INSERT INTO ${t} SELECT * FROM ${staging} WHERE ${id} NOT IN (SELECT ${id} FROM ${t})${part} LIMIT 1 BY ${id}`);
+      }
       // The blocks made by that insert: newer than before, and holding only pulled records.
       await store.query(
         `INSERT INTO default.forward_pulled (tbl, block, rows) SELECT ${quoteString(table)}, _block_number, count() FROM ${t} ` +

@@ -12,6 +12,7 @@ import { registerBudgetCentralSuite } from './budget-central.suite';
 import { registerLaterStartSuite } from './later-start.suite';
 import { registerBudgetLimitsSuite } from './budget-limits.suite';
 import { registerManuscriptBenchSuite } from './manuscript-bench.suite';
+import { registerCentralizeDockerSuite } from './centralize-docker.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -29,6 +30,7 @@ export function run(): Promise<void> {
   registerLaterStartSuite();
   registerBudgetLimitsSuite();
   registerManuscriptBenchSuite();
+  registerCentralizeDockerSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
