@@ -204,6 +204,46 @@ async function collectionLatencyBench(): Promise<string> {
   ].join('\n');
 }
 
+/**
+ * What the grouping wait (ingest.ts, `--group-wait-ms`) adds to one export on an idle server: exports of
+ * 50 records one at a time, request → acknowledgement, against the same server with the wait off.
+ */
+async function groupWaitBench(): Promise<string> {
+  const samples = Number(process.env.CT_BENCH_GROUP_SAMPLES ?? 200);
+  const run = async (extraArgs: string[]) => {
+    const srv = await startServer({ extraArgs });
+    let n = 0;
+    const one = async () => {
+      const body = encodeLogs(exportRequest(20_000_000 + n++, 50));
+      const t0 = process.hrtime.bigint();
+      const r = await fetch(`${srv.otlpHttpUrl}/v1/logs`, { method: 'POST', body: body as unknown as BodyInit, headers: { 'content-type': 'application/x-protobuf' } });
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`export: HTTP ${r.status}`);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    for (let i = 0; i < 20; i++) await one();
+    const xs: number[] = [];
+    for (let i = 0; i < samples; i++) xs.push(await one());
+    await srv.stop();
+    return xs;
+  };
+  // Interleaved halves, so the machine's load drifts over both alike.
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let h = 0; h < 2; h++) {
+    off.push(...(await run(['--group-wait-ms', '0'])));
+    on.push(...(await run([])));
+  }
+  const row = (name: string, xs: number[]) => [name, percentile(xs, 50), percentile(xs, 99), percentile(xs, 50) - percentile(off, 50), percentile(xs, 99) - percentile(off, 99)];
+  return [
+    `### What the grouping wait adds to one export on an idle server (${2 * samples} exports of 50 records, one at a time)`,
+    '',
+    table(['server', 'p50 ms', 'p99 ms', 'p50 added ms', 'p99 added ms'], [row('--group-wait-ms 0 (baseline)', off), row('default wait (10 ms)', on)]),
+    '',
+    `Target: ≤ 20 ms added at p50 and p99: ${verdict(percentile(on, 50) - percentile(off, 50) <= 20 && percentile(on, 99) - percentile(off, 99) <= 20)}.`,
+  ].join('\n');
+}
+
 function seedQueries(): Array<[string, string]> {
   const dir = join(__dirname, '..', 'telemetry-server', 'clickhouse', 'seed-queries');
   return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => [f.replace(/\.sql$/, ''), readFileSync(join(dir, f), 'utf8')]);
@@ -296,13 +336,14 @@ async function readyBench(): Promise<string> {
 
 async function main(): Promise<void> {
   // CT_BENCH_SERVER_PARTS (e.g. "ingest,latency") runs only those parts.
-  const only = (process.env.CT_BENCH_SERVER_PARTS ?? 'ready,ingest,latency,queries').split(',');
+  const only = (process.env.CT_BENCH_SERVER_PARTS ?? 'ready,ingest,groupwait,latency,queries').split(',');
   // Each part is printed as soon as it is measured, so a later failure keeps the earlier figures.
   const out = (text: string) => process.stdout.write(`${text}\n\n`);
   out('## Embedded server (`bench/server.bench.ts`)');
   if (only.includes('ready')) out(await readyBench());
   if (only.includes('ingest')) out(await ingestBench());
   if (only.includes('latency')) out(await collectionLatencyBench());
+  if (only.includes('groupwait')) out(await groupWaitBench());
   if (only.includes('queries')) for (const n of QUERY_SIZES) out(await queryBench(n));
 }
 

@@ -109,6 +109,8 @@ export async function sourceTables(base: string, signal?: AbortSignal, auth?: Wr
     .sort();
 }
 
+const INSERT_BLOCKS = 'SETTINGS max_block_size = 65536, min_insert_block_size_rows = 65536, min_insert_block_size_bytes = 16777216';
+
 /** A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. */
 const FINGERPRINT = 'cityHash64(*)';
 
@@ -155,7 +157,9 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
           ? `FROM default.\`${staging}\``
           : `FROM default.\`${staging}\` WHERE ${FINGERPRINT} NOT IN (SELECT ${FINGERPRINT} FROM default.\`${table}\`)`;
         toCopy = before === 0 ? staged : Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
-        if (toCopy > 0) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}`);
+        // Blocks of 64k rows: by default the engine gathers ~1M rows into one block before its views run
+        // (measured: a 1M-record copy took the destination to ~2.5 GiB RSS).
+        if (toCopy > 0) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh} ${INSERT_BLOCKS}`);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled();
         throw err;
