@@ -11,7 +11,10 @@
  *
  * Batching: each export waits for the insert that carries its rows; while one insert per table is
  * running, later exports queue up and go together in the next one. A quiet server inserts at once
- * (no timer latency) and a busy one batches by itself.
+ * (no timer latency) and a busy one batches by itself. After an insert, the next one waits a moment
+ * (`groupWaitMs`, default 10 ms; ends early at `groupRows`) for exports still on their way: a few
+ * steady senders (one export in flight each) otherwise alternate small inserts, and the engine's cost per
+ * insert into the full schema dominates below a few thousand rows (BENCHMARKS.md).
  *
  * Exactly once, also after failures (issue 13, "disk full"): the engine writes an insert table by
  * table, so a failed insert can leave the raw rows stored while a materialized view missed them,
