@@ -55,7 +55,7 @@ const embedded = () => cycle(async () => {
 
 const docker = () => cycle(async () => {
   const project = uniqueProject('bench');
-  const backend = new DockerBackend({ composeFile, projectName: project, endpoints: await ports(), env: standinEnv() });
+  const backend = new DockerBackend({ composeFile, projectName: project, endpoints: await ports(), collectorMetricsPort: await freePort(), env: standinEnv() });
   return { backend, cleanup: () => purge(project) };
 });
 

@@ -5,6 +5,7 @@
  */
 import { PRIVACY_LEVELS, AGGREGATE_EVENT_ATTRIBUTES, CONTENT_ATTRIBUTES, type PrivacyLevel } from './team-privacy';
 import { unixNanoString } from './otlp-log';
+import type { ForwardHistoryProgress, ForwardStatus } from './forward-config';
 
 /** The decision tree's "No" answers end here, each with its reason. */
 export const STAY_LOCAL_ADVICE = {
@@ -216,16 +217,9 @@ export function connectionTestRequest(marker: string, now: Date, version = ''): 
 export const CONNECTION_TEST_READ_SQL =
   "SELECT ResourceAttributes['user_id'] AS member, count() AS n FROM default.otel_logs WHERE LogAttributes['session.id'] = {marker:String} GROUP BY member";
 
-// ---- forwarding progress and state (ForwardStatus of src/core/forward-config.ts, by shape) ----
+// ---- forwarding progress and state (ForwardStatus of src/core/forward-config.ts) ----
 
-export interface HistoryProgress {
-  total_rows: number;
-  delivered_rows: number;
-  bytes: number;
-  rows_per_s: number;
-  /** Absent when the rate is unknown. */
-  eta_s?: number;
-}
+export type HistoryProgress = ForwardHistoryProgress;
 
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return 'unknown';
@@ -247,15 +241,8 @@ export function historyPercent(h: HistoryProgress): number {
   return h.total_rows > 0 ? Math.min(100, (h.delivered_rows / h.total_rows) * 100) : 100;
 }
 
-export interface ForwardStateView {
-  state: 'off' | 'delivering' | 'idle' | 'failing' | 'paused';
-  local_rows: number;
-  delivered_rows: number;
-  queue_rows: number;
-  last_delivery_at?: string;
-  last_error?: string;
-  failing_since?: string;
-}
+/** What the status bar and Verify read of the forwarder's status. */
+export type ForwardStateView = Pick<ForwardStatus, 'state' | 'local_rows' | 'delivered_rows' | 'queue_rows' | 'last_delivery_at' | 'last_error' | 'failing_since'>;
 
 /** Delivery failing for longer than this turns the status bar to a warning. */
 export const FAILING_WARN_MS = 60_000;

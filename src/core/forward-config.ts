@@ -18,26 +18,18 @@
  *   target) restarts from that point; rows the team server already holds are stored once there.
  */
 import { PRIVACY_LEVELS, type PrivacyLevel } from './team-privacy';
-import { MEMBER_NAME_RE, TEAM_ROLES, type TeamRole } from './team-bundle';
+import { MEMBER_NAME_RE, TEAM_ROLES, type TeamEndpoints, type TeamRole } from './team-bundle';
 
 export const FORWARD_CONFIG_FILE = 'forward.json';
 
 export type ForwardHistory = 'all' | 'none' | `${number}-${number}-${number}`;
 
-export interface ForwardConfig {
+/** From the bundle: otlp_http is where records go, query_url serves count checks and pull-back, ca_pem is the only CA trusted for both. */
+export interface ForwardConfig extends TeamEndpoints {
   version: 1;
   enabled: boolean;
   /** With enabled:false: the queue is dropped (see the header). Ignored while enabled. */
   drop_queue?: boolean;
-  team: string;
-  member: string;
-  role: TeamRole;
-  /** The team server's OTLP/HTTP base URL (https://host:port), from the bundle. */
-  otlp_http: string;
-  /** The team server's ClickHouse HTTPS URL, from the bundle (count checks, pull-back). */
-  query_url: string;
-  /** The team CA (PEM): the only certificate authority trusted for both URLs. */
-  ca_pem: string;
   /** The member's secret. This file is 0600; the secret goes nowhere else on disk. */
   secret: string;
   /** The author's privacy level, applied before anything leaves the machine. */
@@ -162,4 +154,31 @@ export function parseForwardConfig(text: string): ForwardConfig {
 /** The destination watermarks belong to: a new one (or another history choice) restarts from its starting point. */
 export function forwardTargetKey(c: Pick<ForwardConfig, 'team' | 'member' | 'otlp_http' | 'history'>): string {
   return JSON.stringify([c.team, c.member, c.otlp_http, c.history]);
+}
+
+/**
+ * What `POST /forward/pull-back` (local server, writer only) answers: the member's own raw rows at the
+ * team server, per raw table, and how many records were added to the local store now or were
+ * already held (`pulled + already = team_records`; a record = a distinct identity,
+ * src/core/data/record-identity.ts). A second pull adds 0.
+ */
+export interface PullBackTable {
+  table: string;
+  /** The member's rows at the team server, and their distinct identities. */
+  team_rows: number;
+  team_records: number;
+  /** Records added to the local store now, and records it already held. */
+  pulled: number;
+  already: number;
+}
+
+export interface PullBackResult {
+  team: string;
+  member: string;
+  /** Sums over the tables. */
+  team_rows: number;
+  team_records: number;
+  pulled: number;
+  already: number;
+  tables: PullBackTable[];
 }

@@ -45,6 +45,9 @@ export interface TeamBundle {
   expires_at?: string;
 }
 
+/** Who and where, without the secret: what the extension keeps, probes and forwards to. */
+export type TeamEndpoints = Pick<TeamBundle, 'team' | 'member' | 'role' | 'otlp_http' | 'query_url' | 'ca_pem'>;
+
 export type BundleErrorCode = 'empty' | 'not-a-bundle' | 'truncated' | 'garbled' | 'invalid' | 'expired';
 
 export class BundleError extends Error {

@@ -32,6 +32,11 @@ export interface ClickHouseHttpOptions {
   credentials?: Pick<LocalCredentials, 'user' | 'password'>;
   /** Local server: the forwarding agent's state for `GET /forward/status` (holds no secret, so anonymous). */
   forwardStatus?(): Promise<object>;
+  /**
+   * Local server: `POST /forward/pull-back` (writer only): the member's own rows at the team server
+   * that the local store lacks are copied in (forward/pull-back.ts). Errors carry an HTTP `status`.
+   */
+  pullBack?(): Promise<object>;
 }
 
 export function createClickHouseHttpServer(getStore: () => Store | undefined, opts: ClickHouseHttpOptions): Server {
@@ -81,6 +86,30 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       const body = JSON.stringify(await opts.forwardStatus());
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end(body);
+      return;
+    }
+    if (url.pathname === '/forward/pull-back' && opts.pullBack) {
+      req.resume();
+      if (req.method !== 'POST') {
+        res.writeHead(405, { Allow: 'POST' });
+        res.end();
+        return;
+      }
+      // It writes into the store and uses the team credential: the writer's alone, as any write.
+      const who = opts.credentials ? identify(req, url, opts.credentials) : undefined;
+      if (who !== 'writer') return sendError(res, new StoreError('Code: 516. DB::Exception: pull-back needs the writer credential (credentials.json). (AUTHENTICATION_FAILED)', 516, false), '', false);
+      if (!opts.isReady()) return sendError(res, new StoreError('the telemetry store is starting or stopping; retry shortly', 1002, true), '', false);
+      try {
+        const body = JSON.stringify(await opts.pullBack());
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        res.end(body);
+      } catch (err) {
+        const status = (err as { status?: unknown }).status;
+        const body = JSON.stringify({ error: (err as Error).message });
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(typeof status === 'number' ? status : 500, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        res.end(body);
+      }
       return;
     }
     const gzip = url.searchParams.get('enable_http_compression') === '1' && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));

@@ -28,6 +28,8 @@ import { createTeamQueryServer } from './team/query-gate';
 import { engineGauges } from './team/metrics';
 import { TeamForwardReceiver } from './team/forward-receiver';
 import { Forwarder } from './forward/forwarder';
+import { TeamMemberData } from './team/member-data';
+import { controlTokenPath, removeControlToken, writeControlToken } from './team/control-token';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -196,10 +198,17 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     if (!forwarder) throw new Error('the store is not open yet');
     return await forwarder.status();
   };
-  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus });
+  const pullBack = team ? undefined : async () => {
+    if (!forwarder) throw new Error('the store is not open yet');
+    return await forwarder.pullBack();
+  };
+  const chInner = createClickHouseHttpServer(() => store, { maxBodyBytes: team ? team.config.limits.maxBodyBytes : 512 * 1024 * 1024, isReady, serverVersion: () => engineVersion, hostPolicy, credentials, forwardStatus, pullBack });
   const forward = team ? new TeamForwardReceiver(() => store) : undefined;
+  // Delete My Data on the team server; the control token is written once the server is ready.
+  let controlToken: string | undefined;
+  const memberData = team ? { data: new TeamMemberData(() => store, team.dir, (line) => process.stderr.write(`${line}\n`)), controlToken: () => controlToken } : undefined;
   // pid + startedAt let a client check that a pid in a state file is this server before it signals it.
-  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward,
+  const otlpHttp = createOtlpHttpServer(handler, { maxBodyBytes: cfg.maxBodyBytes, isReady, hostPolicy, health: () => ({ pid: process.pid, startedAt, ...stats.toJSON() }), team, forward, memberData,
     metricsText: async () => team!.metrics.render({
       queueBytes: ingest?.queuedBytes ?? 0, queueExports: ingest?.queuedExports ?? 0, rssBytes: process.memoryUsage().rss,
       dataDir: cfg.clickhouseUrl ? undefined : cfg.dataDir, engine: store && ready ? await engineGauges((sql) => store!.query(sql)) : undefined,
@@ -246,6 +255,9 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   }
   const where = cfg.clickhouseUrl ? `store=${cfg.clickhouseUrl}` : `data=${cfg.dataDir}`;
   if (team) {
+    // The server's own admin credential for `npm run team -- delete-member-data` (team/control-token.ts).
+    controlToken = writeControlToken(team.dir);
+    ownFiles.add(controlTokenPath(team.dir));
     process.stdout.write(
       `chapter-telemetry ${VERSION} ready in ${Date.now() - started} ms: team "${team.config.name}" (privacy ${team.config.privacy}) over TLS: otlp-grpc=${cfg.host}:${cfg.grpcPort} otlp-http=https://${cfg.host}:${cfg.otlpHttpPort} clickhouse-http=https://${cfg.host}:${cfg.httpPort} ${where} pid=${process.pid}\n` +
         `members connect with the bundle from: npm run team -- add-member NAME --dir ${team.dir}\n`,
@@ -285,6 +297,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
     await store!.close();
     if (stateFile) rmSync(stateFile, { force: true });
     if (pidFile) rmSync(pidFile, { force: true });
+    if (team && controlToken) removeControlToken(team.dir, controlToken);
     process.stdout.write('stopped\n');
     process.exit(EXIT.ok);
   };

@@ -14,6 +14,7 @@ import type { TeamServing } from './team/serving';
 import type { TeamPolicy } from './team/privacy';
 import { refusePlainText } from './team/plain-text-refusal';
 import { FORWARD_GROUPS_HEADER, forwardFailureStatus, type TeamForwardReceiver } from './team/forward-receiver';
+import { handleMemberData, type TeamMemberData } from './team/member-data';
 
 const PATHS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 // google.rpc.Code values used in error bodies.
@@ -32,6 +33,8 @@ export interface OtlpHttpOptions {
   metricsText?(): Promise<string>;
   /** Team server: `POST /v1/forward/<table>` from members' forwarding agents (team/forward-receiver.ts). */
   forward?: TeamForwardReceiver;
+  /** Team server: `/v1/members/<name|me>/(data|delete)`, Delete My Data (team/member-data.ts), and the control token. */
+  memberData?: { data: TeamMemberData; controlToken(): string | undefined };
 }
 
 function encodingOf(req: IncomingMessage): Encoding | undefined {
@@ -99,6 +102,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       res.end(await opts.metricsText());
       return;
     }
+    if (path.startsWith('/v1/members/') && opts.team && opts.memberData) return await handleMemberData(req, res, path, opts.team, opts.memberData.data, opts.memberData.controlToken, opts.isReady);
     if (path.startsWith('/v1/forward/') && opts.team && opts.forward) return await handleForward(req, res, path.slice('/v1/forward/'.length), opts.team, opts.forward);
     const signal = PATHS[path];
     if (!signal) {

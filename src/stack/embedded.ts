@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
-import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
-import { readForwardStatus, removeForwardConfig, writeForwardConfig } from './forward-file';
+import type { ForwardConfig, ForwardStatus, PullBackResult } from '../core/forward-config';
+import { readForwardStatus, removeForwardConfig, requestPullBack, writeForwardConfig } from './forward-file';
 import { join } from 'node:path';
 import { LogTail, readTail } from './log-tail';
 import { isServerProcess, pidAlive, readServerState, readWriterCredentials, removeServerState, serverHealthy, type ServerState } from './server-state';
@@ -239,6 +239,15 @@ export class EmbeddedBackend implements StackBackend {
     const l = await this.live();
     if (!l?.healthy) throw new StackError('unhealthy', 'The telemetry server is not running, so forwarding has no status.', 'Start Collection, then look again.');
     return await readForwardStatus(l.state.host, l.state.httpPort);
+  }
+
+  /** `POST /forward/pull-back` on the running server as the writer (see StackBackend.pullBack). */
+  async pullBack(signal?: AbortSignal): Promise<PullBackResult> {
+    const l = await this.live();
+    if (!l?.healthy) throw new StackError('unhealthy', 'The telemetry server is not running, so nothing can be pulled back.', 'Start Collection, then try again.');
+    const writer = await this.writerCredentials();
+    if (!writer) throw new StackError('unhealthy', 'The local writer credential (credentials.json) is missing.', 'Restart collection so the server makes it, then try again.');
+    return await requestPullBack(l.state.host, l.state.httpPort, writer, signal);
   }
 
   /** Keeps one previous log; only when no server is writing to it. */

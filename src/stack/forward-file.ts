@@ -7,8 +7,8 @@ import { chmodSync, mkdirSync, openSync, closeSync, renameSync, rmSync, writeSyn
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { clientHost } from '../core/otel-env';
-import { FORWARD_CONFIG_FILE, type ForwardConfig, type ForwardStatus } from '../core/forward-config';
-import { StackError } from './types';
+import { FORWARD_CONFIG_FILE, type ForwardConfig, type ForwardStatus, type PullBackResult } from '../core/forward-config';
+import { StackError, type WriterCredentials } from './types';
 
 export function forwardConfigPath(dataDir: string): string {
   return join(dataDir, FORWARD_CONFIG_FILE);
@@ -52,4 +52,33 @@ export async function readForwardStatus(host: string, httpPort: number, timeoutM
   const text = await res.text();
   if (!res.ok) throw new StackError('unhealthy', `The telemetry server answered ${res.status} to /forward/status: ${text.trim().slice(0, 300)}.`, 'Update the extension so the server knows forwarding, then Restart.');
   return JSON.parse(text) as ForwardStatus;
+}
+
+/**
+ * POST /forward/pull-back on the local ClickHouse HTTP port as the writer (basic auth, never in the
+ * URL): the running server reads the member credential from its forward.json and copies the
+ * member's own rows the local store lacks (src/server/forward/pull-back.ts). No timeout by default:
+ * a long history takes as long as it takes; `signal` cancels the wait (the server finishes the table).
+ */
+export async function requestPullBack(host: string, httpPort: number, writer: WriterCredentials, signal?: AbortSignal): Promise<PullBackResult> {
+  const h = clientHost(host);
+  const url = `http://${h.includes(':') ? `[${h}]` : h}:${httpPort}/forward/pull-back`;
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', signal, headers: { Authorization: `Basic ${Buffer.from(`${writer.user}:${writer.password}`).toString('base64')}` } });
+  } catch (err) {
+    throw new StackError('unhealthy', `The telemetry server did not answer ${url}: ${(err as Error).message}.`, 'Open Show Logs, then try again.');
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let said = text.trim();
+    try {
+      said = (JSON.parse(text) as { error?: string }).error ?? said;
+    } catch {
+      /* plain text */
+    }
+    const hint = res.status === 409 ? 'Pull back before forgetting the team connection (Revert to Local does it in that order).' : res.status === 502 ? 'Check the connection to the team server, then pull back again: nothing is counted twice.' : 'Open Show Logs, then try again.';
+    throw new StackError('unhealthy', `Pull-back failed (${res.status}): ${said.slice(0, 400)}`, hint);
+  }
+  return JSON.parse(text) as PullBackResult;
 }

@@ -21,6 +21,7 @@
  * never put in a URL or a message.
  */
 import { StackError, type ProgressReport, type WriterCredentials } from './types';
+import { FOCUS_FIRST_PARTS } from '../core/data/tables';
 
 export interface MigrateHistoryOptions {
   /** ClickHouse HTTP base URLs, e.g. http://127.0.0.1:8123 (user:password@ in the URL still works, sent as a header). */
@@ -154,12 +155,15 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
         }
         // An empty table holds nothing to skip (and the count after the insert still checks the result).
         const fresh = before === 0
-          ? `FROM default.\`${staging}\``
+          ? `FROM default.\`${staging}\` WHERE 1`
           : `FROM default.\`${staging}\` WHERE ${FINGERPRINT} NOT IN (SELECT ${FINGERPRINT} FROM default.\`${table}\`)`;
         toCopy = before === 0 ? staged : Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
+        // One statement per part (most tables: one). A statement's later blocks do not see what its
+        // earlier blocks' views stored until it ends, so otel_logs copies the extension's focus records
+        // first: the events after them are then attributed to their chapters as they arrive (0010).
         // Blocks of 64k rows: by default the engine gathers ~1M rows into one block before its views run
         // (measured: a 1M-record copy took the destination to ~2.5 GiB RSS).
-        if (toCopy > 0) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh} ${INSERT_BLOCKS}`);
+        if (toCopy > 0) for (const part of FOCUS_FIRST_PARTS[table] ?? ['']) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}${part} ${INSERT_BLOCKS}`);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled();
         throw err;

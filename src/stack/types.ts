@@ -2,7 +2,7 @@
  * The local telemetry stack, whichever engine runs it. The extension and the headless
  * `npm run stack` command drive every backend through this interface only.
  */
-import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
+import type { ForwardConfig, ForwardStatus, PullBackResult } from '../core/forward-config';
 
 export type StackMode = 'embedded' | 'docker';
 
@@ -60,12 +60,25 @@ export interface StackBackend {
   /**
    * Forwarding to a team server (issue 10, src/core/forward-config.ts): a config is written as
    * `<data dir>/forward.json` (0600, atomic) and a running server follows it within a tick;
-   * undefined removes the file (forwarding off, queue kept). Docker mode: rejects with a StackError
-   * ("not yet in docker mode").
+   * undefined removes the file (forwarding off, queue kept). Docker mode: the collector forwards
+   * instead (src/stack/docker/forwarding.ts: team CA + secret as 0600 files, an agent collector
+   * config, the collector recreated); only from now on, so an enabled config with history other than
+   * 'none' rejects with StackError 'not-supported'.
    */
   configureForwarding(cfg: ForwardConfig | undefined): Promise<void>;
-  /** The forwarder's state from the running server (`GET /forward/status`); rejects when it is not running. */
+  /**
+   * The forwarder's state from the running server (`GET /forward/status`); rejects when it is not
+   * running. Docker mode: from the collector's own metrics (src/core/collector-metrics.ts).
+   */
   forwardStatus(): Promise<ForwardStatus>;
+  /**
+   * Revert to Local's pull-back (issue 10): the running server copies the member's own raw rows that
+   * the team server holds and the local store lacks, using forward.json's credential (so call it
+   * before `configureForwarding(undefined)`), count-checked; a second call adds 0; pulled rows are
+   * never forwarded again. Rejects when not running, without forward.json, or on a failed count
+   * check (nothing counted twice: just run it again). Docker mode: `not-supported`.
+   */
+  pullBack(signal?: AbortSignal): Promise<PullBackResult>;
 }
 
 /** The owner-only local writer credential: `{"user": "…", "password": "…"}` in a 0600 file. */

@@ -16,6 +16,7 @@ import {
   parseRevertArgs, privacyChoices, LOCAL_FACTS_SQL, STAY_LOCAL_ADVICE, TEAM_OWN_LOGS_SQL, PRIVACY_LABELS, type HistoryChoice, type LocalFacts,
 } from '../core/centralize';
 import type { ForwardConfig, ForwardStatus } from '../core/forward-config';
+import { dockerHistoryError } from '../core/collector-agent';
 import { localHttpUrl } from '../core/otel-env';
 import { BundleError, parseBundle, type TeamBundle, type TeamRole } from '../core/team-bundle';
 import type { PrivacyLevel } from '../core/team-privacy';
@@ -45,7 +46,8 @@ export interface RevertResult {
   queue?: 'kept' | 'dropped';
   secretForgotten?: boolean;
   /** Pull-back of own rows from the team server: not available in this version (see docs/ARCHITECTURE.md). */
-  pullBack?: { done: false; reason: string };
+  /** Pull-back of own rows the team server holds and this store lacks (counts from the server), or why it did not run. */
+  pullBack?: { done: true; pulled: number; already: number; teamRecords: number } | { done: false; reason: string };
   error?: string;
 }
 
@@ -227,6 +229,11 @@ async function runWizard(c: Controller, given: { bundle?: string; privacy?: Priv
       bundle = parseBundle(a, { certificatePin: pinFn });
       step = 5;
     } else {
+      // Docker mode: the collector forwards from now on only (src/core/collector-agent.ts), so there is no history to ask about.
+      if (!history && c.config.mode === 'docker') {
+        history = 'none';
+        void vscode.window.showInformationMessage('Chapter Telemetry: in docker mode the collector forwards what is collected from now on; your history stays local (embedded mode can move it).');
+      }
       if (!history) {
         const a = await pickStep<string>(5, `Move your history to team ${bundle!.team}?`, [
           { label: 'All of it', detail: 'Every record in the local store goes up (privacy level applied).', value: 'all' },
@@ -259,9 +266,9 @@ function forwardConfig(conn: TeamConnection, secret: string, history: HistoryCho
 async function connect(ctx: TeamStore, c: Controller, a: Answers, interactive: boolean): Promise<CentralizeResult> {
   const b = a.bundle;
   const base = { team: b.team, member: b.member, role: b.role };
-  if (c.config.mode === 'docker') {
-    return { connected: false, ...base, error: 'Forwarding to a team server is not yet in docker mode. Switch Mode to embedded, then run Centralize Telemetry again. Nothing was changed.' };
-  }
+  // Docker mode: the collector forwards what arrives from now on; it has no way into the history.
+  const dockerRefusal = c.config.mode === 'docker' ? dockerHistoryError(a.history) : undefined;
+  if (dockerRefusal) return { connected: false, ...base, error: `${dockerRefusal} Nothing was changed.` };
   if (c.state !== 'on' && !(await c.start({ quiet: !interactive }))) {
     return { connected: false, ...base, error: 'Collection could not start, so there is no local agent to forward from. Nothing was changed; Show Logs tells why.' };
   }
@@ -282,6 +289,7 @@ async function connect(ctx: TeamStore, c: Controller, a: Answers, interactive: b
     team: b.team, member: b.member, role: b.role, otlp_http: b.otlp_http, query_url: b.query_url, ca_pem: b.ca_pem, ca_sha256: b.ca_sha256,
     privacy: a.privacy, central: true, connected_at: new Date().toISOString(), history: a.history, history_done: a.history === 'none',
   };
+  const writtenAt = Date.now();
   try {
     const backend = await c.currentBackend(false);
     await backend.configureForwarding(forwardConfig(conn, a.secret, a.history, true));
@@ -298,7 +306,7 @@ async function connect(ctx: TeamStore, c: Controller, a: Answers, interactive: b
   void vscode.window.showInformationMessage(`Chapter Telemetry: ${msg}`);
   const result: CentralizeResult = { connected: true, ...base };
   if (a.history !== 'none') {
-    const moved = await followHistory(ctx, c);
+    const moved = await followHistory(ctx, c, writtenAt);
     if (moved) {
       result.moved = moved.moved;
       result.countCheck = moved.countCheck;
@@ -341,16 +349,21 @@ export async function centralizeCommand(ctx: TeamStore, c: Controller, arg: unkn
 
 let following: Promise<{ moved: number; countCheck?: string } | undefined> | undefined;
 
+/** How long after writing forward.json a status may still describe the previous file (the server follows it per tick). */
+const SETTLE_MS = 15_000;
+
 /**
  * Shows the history move's progress from forwardStatus() until it is done; Cancel pauses
- * forwarding. One at a time per window (a second call joins the first).
+ * forwarding. One at a time per window (a second call joins the first). `writtenAt`: when this
+ * window just wrote forward.json; until the server shows it (a target enabled since then) or
+ * SETTLE_MS pass, an old status's "paused" or "done" is not believed.
  */
-export function followHistory(ctx: TeamStore, c: Controller): Promise<{ moved: number; countCheck?: string } | undefined> {
-  following ??= doFollowHistory(ctx, c).finally(() => (following = undefined));
+export function followHistory(ctx: TeamStore, c: Controller, writtenAt?: number): Promise<{ moved: number; countCheck?: string } | undefined> {
+  following ??= doFollowHistory(ctx, c, writtenAt).finally(() => (following = undefined));
   return following;
 }
 
-async function doFollowHistory(ctx: TeamStore, c: Controller): Promise<{ moved: number; countCheck?: string } | undefined> {
+async function doFollowHistory(ctx: TeamStore, c: Controller, writtenAt?: number): Promise<{ moved: number; countCheck?: string } | undefined> {
   const conn = getTeamConnection(ctx);
   if (!conn?.central || conn.history_done) return undefined;
   const backend = await c.currentBackend(false);
@@ -370,13 +383,15 @@ async function doFollowHistory(ctx: TeamStore, c: Controller): Promise<{ moved: 
         }
       }
       const h = last?.history;
-      if (last?.state === 'paused' || last?.state === 'off') return 'paused' as const;
+      const settling = writtenAt !== undefined && Date.now() - writtenAt < SETTLE_MS;
+      const current = !settling || (last?.enabled_at !== undefined && Date.parse(last.enabled_at) >= writtenAt! - 1000 && last.state !== 'paused' && last.state !== 'off');
+      if (current && (last?.state === 'paused' || last?.state === 'off')) return 'paused' as const;
       if (h) {
         const pct = historyPercent(h);
         progress.report({ message: `${historyProgressText(h)}${last?.state === 'failing' ? ` — delivery failing: ${last.last_error ?? 'see the status bar'}` : ''}`, increment: Math.max(0, pct - shown) });
         shown = Math.max(shown, pct);
-        if (h.delivered_rows >= h.total_rows) return 'done' as const;
-      } else if (last && last.queue_rows === 0 && (last.state === 'idle' || last.state === 'delivering')) return 'done' as const;
+        if (current && h.delivered_rows >= h.total_rows) return 'done' as const;
+      } else if (current && last && last.queue_rows === 0 && (last.state === 'idle' || last.state === 'delivering')) return 'done' as const;
       await new Promise<void>((r) => {
         const t = setTimeout(r, 1000);
         token.onCancellationRequested(() => { clearTimeout(t); r(); });
@@ -442,9 +457,10 @@ export async function resumeForwarding(ctx: TeamStore, c: Controller): Promise<b
   const conn = getTeamConnection(ctx);
   const secret = await getTeamSecret(ctx);
   if (!conn?.central || !secret) return false;
+  const writtenAt = Date.now();
   await (await c.currentBackend(false)).configureForwarding(forwardConfig(conn, secret, (conn.history ?? 'none') as HistoryChoice, true));
   c.output.info(`Centralize: forwarding to team ${conn.team} resumed.`);
-  void followHistory(ctx, c);
+  void followHistory(ctx, c, writtenAt);
   return true;
 }
 
@@ -467,8 +483,13 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
     if (arg === undefined) void vscode.window.showInformationMessage(`Chapter Telemetry: ${msg}`);
     return { reverted: false, error: msg };
   }
-  let { dropQueue, forgetSecret } = parsed.args;
-  const pullBackAsked = parsed.args.pullBack;
+  let { dropQueue, forgetSecret, pullBack: pullBackAsked } = parsed.args;
+  // An argument (scripts, keybindings: `{pullBack, forgetSecret}`) asks nothing: what it leaves out is false.
+  if (arg !== undefined && arg !== null) {
+    dropQueue ??= false;
+    forgetSecret ??= false;
+    pullBackAsked ??= false;
+  }
   const title = 'Chapter Telemetry: Revert to Local';
   if (dropQueue === undefined) {
     const p = await vscode.window.showQuickPick([
@@ -477,6 +498,14 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
     ], { title, placeHolder: `Stop forwarding to team ${conn.team}. The local store is kept either way.`, ignoreFocusOut: true });
     if (!p) return { reverted: false, error: 'Cancelled; nothing was changed.' };
     dropQueue = p.drop;
+  }
+  if (pullBackAsked === undefined) {
+    const p = await vscode.window.showQuickPick([
+      { label: 'Keep only what this machine collected', pull: false },
+      { label: 'Pull back my records from the team server', detail: 'Your own records the team server holds and this store lacks (e.g. from your other machines), counted, never twice.', pull: true },
+    ], { title, placeHolder: 'Your records at the team server', ignoreFocusOut: true });
+    if (!p) return { reverted: false, error: 'Cancelled; nothing was changed.' };
+    pullBackAsked = p.pull;
   }
   if (forgetSecret === undefined) {
     const p = await vscode.window.showQuickPick([
@@ -488,17 +517,20 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
   }
   const backend = await c.currentBackend(false);
   const secret = await getTeamSecret(ctx);
+  let pulled: RevertResult['pullBack'];
   try {
-    if (dropQueue && secret) {
-      // drop_queue makes the server move its watermarks to the store's end; wait until it has, then remove the file.
-      await backend.configureForwarding({ ...forwardConfig(conn, secret, (conn.history ?? 'none') as HistoryChoice, false), drop_queue: true });
+    if (secret) {
+      // Paused first (nothing more leaves); drop_queue makes the server move its watermarks to the store's end.
+      await backend.configureForwarding({ ...forwardConfig(conn, secret, (conn.history ?? 'none') as HistoryChoice, false), ...(dropQueue ? { drop_queue: true } : {}) });
       const end = Date.now() + 20_000;
       while (Date.now() < end) {
         const s = await backend.forwardStatus().catch(() => undefined);
-        if (s && s.state === 'paused' && s.queue_rows === 0) break;
+        if (s && s.state === 'paused' && (!dropQueue || s.queue_rows === 0)) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-    }
+      // The pull-back reads with forward.json's credential: before the file goes.
+      if (pullBackAsked) pulled = await pullBackWithProgress(backend, conn.team);
+    } else if (pullBackAsked) pulled = { done: false, reason: 'Your team secret is no longer stored, so nothing can be read from the team server.' };
     // No forward.json: nothing is sent and the secret is nowhere on disk; the watermarks stay in the store.
     await backend.configureForwarding(undefined);
   } catch (err) {
@@ -509,12 +541,28 @@ export async function revertCommand(ctx: TeamStore, c: Controller, arg: unknown)
   await vscode.workspace.getConfiguration('chapterTelemetry').update('team.endpoint', undefined, vscode.ConfigurationTarget.Global);
   const result: RevertResult = { reverted: true, queue: dropQueue ? 'dropped' : 'kept', secretForgotten: forgetSecret };
   const notes: string[] = [];
-  if (pullBackAsked) {
-    result.pullBack = { done: false, reason: 'Pulling your rows back from the team server is not available in this version; your local store already holds everything collected on this machine.' };
-    notes.push(result.pullBack.reason);
+  if (pulled) {
+    result.pullBack = pulled;
+    notes.push(pulled.done
+      ? `Pulled back ${pulled.pulled} of your records from the team server (${pulled.already} were here already; the team holds ${pulled.teamRecords}).`
+      : `Pull-back did not run: ${pulled.reason}`);
   }
   const msg = `Back to local: nothing more goes to team ${conn.team} (queue ${result.queue}${forgetSecret ? ', secret forgotten' : ''}). Collection goes on in the local store.${notes.length ? ` ${notes.join(' ')}` : ''}`;
   c.output.info(`Revert to Local: ${msg}`);
   void vscode.window.showInformationMessage(`Chapter Telemetry: ${msg}`);
   return result;
+}
+
+/** The server's pull-back under a cancellable progress notification; its counts, or why it failed. */
+async function pullBackWithProgress(backend: Awaited<ReturnType<Controller['currentBackend']>>, team: string): Promise<RevertResult['pullBack']> {
+  return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pulling your records back from team ${team}…`, cancellable: true }, async (_p, token) => {
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
+    try {
+      const r = await backend.pullBack(ac.signal);
+      return { done: true as const, pulled: r.pulled, already: r.already, teamRecords: r.team_records };
+    } catch (err) {
+      return { done: false as const, reason: (err as Error).message };
+    }
+  });
 }

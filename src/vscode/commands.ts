@@ -78,7 +78,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, c: Controller, ac
   });
   // Data lifecycle (src/vscode/data-commands.ts); an argument object skips the questions.
   reg('chapterTelemetry.exportData', async (arg?: unknown) => (await import('./data-commands')).exportDataCommand(c, arg));
-  reg('chapterTelemetry.deleteMyData', async (arg?: unknown) => (await import('./data-commands')).deleteMyDataCommand(c, arg));
+  reg('chapterTelemetry.deleteMyData', async (arg?: unknown) => (await import('./data-commands')).deleteMyDataCommand(c, arg, ctx));
   reg('chapterTelemetry.weeklyReport', async (arg?: unknown) => (await import('./data-commands')).weeklyReportCommand(c, arg));
   // Not in the palette (tests): what the start checks did at activation, and the weekly-report check run again now.
   reg('chapterTelemetry.internal.lifecycleStart', async () => {

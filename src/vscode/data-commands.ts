@@ -3,9 +3,9 @@
  * delete-data.ts and report-data.ts (the same cores as `npm run export` / `npm run report`).
  * Each takes an argument object that skips the questions (tests, scripts, keybindings).
  *
- * Where the data is: `dataTarget()` — today the local store's ClickHouse HTTP URL (reads anonymous,
- * deletions with the backend's writer credential). Central mode will return the team server's URL
- * and the member's credential here; nothing else changes.
+ * Where the data is: `dataTarget()` — the local store's ClickHouse HTTP URL (reads anonymous,
+ * deletions with the backend's writer credential). Delete My Data on the team server goes through the
+ * team server's own endpoint instead (members cannot write through SQL): src/stack/team-data.ts.
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -18,6 +18,8 @@ import { lastFullWeek, parseIsoWeek } from '../core/report/iso-week';
 import type { DataTarget } from '../stack/export-data';
 import type { TableCounts } from '../stack/delete-data';
 import type { Controller } from './controller';
+import type { MemberTableCount } from '../core/data/team-deletion';
+import { getTeamConnection, getTeamSecret, type TeamConnection, type TeamStore } from './team-connection';
 
 export interface ExportArgs { table: string; from?: string; to?: string; format: string; out: string }
 export interface ExportOutcome { out?: string; rows?: number; bytes?: number; cancelled?: boolean; error?: string }
@@ -105,7 +107,13 @@ export async function exportDataCommand(c: Controller, arg?: unknown): Promise<E
   });
 }
 
-export interface DeleteOutcome { user: string; before?: TableCounts[]; after?: TableCounts[]; deleted?: boolean; error?: string }
+export interface DeleteOutcome { user: string; before?: TableCounts[]; after?: TableCounts[]; deleted?: boolean; error?: string; team?: TeamDeleteOutcome }
+
+/** The team server's side of Delete My Data: the member's own rows there, before and after. */
+export interface TeamDeleteOutcome { team: string; member: string; before?: MemberTableCount[]; after?: MemberTableCount[]; deleted?: boolean; at?: string; error?: string }
+
+/** `where`: which store (default `local` in the argument form; asked when connected to a team). */
+export interface DeleteArgs { confirmed?: boolean; where?: 'local' | 'team' | 'both' }
 
 function describeCounts(counts: TableCounts[]): string {
   const s = summarizeCounts(counts);
@@ -113,8 +121,64 @@ function describeCounts(counts: TableCounts[]): string {
   return `${s.rows.toLocaleString()} rows${s.first ? ` from ${s.first.slice(0, 10)} to ${s.last.slice(0, 10)}` : ''}.\n\n${lines.join('\n')}`;
 }
 
-/** `arg`: `{confirmed: true}` skips the modal (tests, scripts); the counts are still shown in the output. */
-export async function deleteMyDataCommand(c: Controller, arg?: unknown): Promise<DeleteOutcome> {
+/**
+ * `arg`: `{confirmed: true}` skips the modal (tests, scripts); the counts are still shown in the output.
+ * With a team connection (and its secret) the author picks this machine's store, the team server
+ * (their own rows there, src/stack/team-data.ts), or both; the argument form says it with `where`.
+ */
+export async function deleteMyDataCommand(c: Controller, arg?: unknown, team?: TeamStore): Promise<DeleteOutcome> {
+  const a: DeleteArgs | undefined = isObject(arg) ? (arg as DeleteArgs) : undefined;
+  const conn = team ? getTeamConnection(team) : undefined;
+  const secret = conn && team ? await getTeamSecret(team) : undefined;
+  let where = a?.where ?? 'local';
+  if (!a && conn && secret) {
+    const pick = await vscode.window.showQuickPick([
+      { label: 'This machine', description: 'the local store', where: 'local' as const },
+      { label: `The team server`, description: `your rows as ${conn.member} on team "${conn.team}"`, where: 'team' as const },
+      { label: 'Both', where: 'both' as const },
+    ], { title: 'Delete My Data: where' });
+    if (!pick) return { user: c.config.userId };
+    where = pick.where;
+  }
+  if (where !== 'local' && !(conn && secret)) {
+    const error = 'not connected to a team server (run Centralize Telemetry first)';
+    if (!a) void vscode.window.showErrorMessage(`Chapter Telemetry: Delete My Data: ${error}.`);
+    return { user: c.config.userId, error };
+  }
+  const out: DeleteOutcome = where === 'team' ? { user: c.config.userId } : await deleteLocalData(c, arg);
+  if (where !== 'local') out.team = await deleteTeamData(c, conn!, secret!, a?.confirmed === true, !a);
+  return out;
+}
+
+/** The member's own rows on the team server: counts shown, confirmed, deleted at once, counts after. */
+async function deleteTeamData(c: Controller, conn: TeamConnection, secret: string, confirmed: boolean, interactive: boolean): Promise<TeamDeleteOutcome> {
+  const base = { team: conn.team, member: conn.member };
+  const { countMyTeamData, deleteMyTeamData } = await import('../stack/team-data');
+  try {
+    const before = await countMyTeamData(conn, secret);
+    c.output.info(`Delete My Data on team "${conn.team}" (${conn.member}): ${before.tables.map((t) => `${t.table}=${t.rows}`).join(' ')}`);
+    if (before.total === 0) {
+      if (interactive) void vscode.window.showInformationMessage(`Chapter Telemetry: team "${conn.team}" holds no rows of ${conn.member}.`);
+      return { ...base, before: before.tables, after: before.tables, deleted: false };
+    }
+    if (!confirmed) {
+      const detail = before.tables.filter((t) => t.rows > 0).map((t) => `${t.label}: ${t.rows.toLocaleString()}`).join('\n');
+      const choice = await vscode.window.showWarningMessage(`Delete all your telemetry (${conn.member}) from team "${conn.team}"? ${before.total.toLocaleString()} rows; this cannot be undone. The team server logs who deleted how many rows when, never the data.`,
+        { modal: true, detail }, 'Delete');
+      if (choice !== 'Delete') return { ...base, before: before.tables, deleted: false };
+    }
+    const d = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Deleting your rows on team "${conn.team}"` }, () => deleteMyTeamData(conn, secret));
+    c.output.info(`Delete My Data on team "${conn.team}" done at ${d.at}: ${d.total} rows deleted; afterwards ${d.after.total}.`);
+    const msg = d.after.total === 0 ? `Chapter Telemetry: deleted ${d.total.toLocaleString()} of your rows on team "${conn.team}"; it now holds 0 of them.` : `Chapter Telemetry: ${d.after.total} of your rows arrived on team "${conn.team}" meanwhile (still forwarding?): see Show Logs.`;
+    if (interactive) void (d.after.total === 0 ? vscode.window.showInformationMessage(msg) : vscode.window.showWarningMessage(msg));
+    return { ...base, before: d.deleted, after: d.after.tables, deleted: true, at: d.at };
+  } catch (e) {
+    if (interactive) void vscode.window.showErrorMessage(`Chapter Telemetry: Delete My Data on the team server failed: ${(e as Error).message}`);
+    return { ...base, error: (e as Error).message };
+  }
+}
+
+async function deleteLocalData(c: Controller, arg?: unknown): Promise<DeleteOutcome> {
   const user = c.config.userId;
   const { countAuthorRows, deleteAuthorRows } = await import('../stack/delete-data');
   try {

@@ -43,11 +43,14 @@ export async function afterRestore(ctx: vscode.ExtensionContext, c: Controller):
 
 /**
  * The "Get started" walkthrough, once per installation on first activation; not when the author
- * turned off walkthroughs opening on install (`workbench.welcomePage.walkthroughs.openOnInstall`).
+ * asked for no start-up pages: `workbench.startupEditor: none`, or walkthroughs not opening on
+ * install (`workbench.welcomePage.walkthroughs.openOnInstall`, machine-scoped: a remote extension
+ * host such as code-server's does not see the local value, hence the first check too).
  */
 export async function openWalkthroughOnce(ctx: vscode.ExtensionContext): Promise<void> {
   if (ctx.globalState.get<boolean>(WALKTHROUGH_SHOWN_KEY)) return;
   await ctx.globalState.update(WALKTHROUGH_SHOWN_KEY, true);
-  if (vscode.workspace.getConfiguration('workbench').get<boolean>('welcomePage.walkthroughs.openOnInstall', true) === false) return;
+  const wb = vscode.workspace.getConfiguration('workbench');
+  if (wb.get<string>('startupEditor') === 'none' || wb.get<boolean>('welcomePage.walkthroughs.openOnInstall', true) === false) return;
   await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${ctx.extension.id}#${WALKTHROUGH_ID}`, false);
 }

@@ -12,23 +12,14 @@
  * author forgets the secret, which removes both. No other module should touch these two keys.
  */
 import * as vscode from 'vscode';
-import { TEAM_ROLES, type TeamRole } from '../core/team-bundle';
+import { TEAM_ROLES, type TeamEndpoints, type TeamRole } from '../core/team-bundle';
 import { PRIVACY_LEVELS, type PrivacyLevel } from '../core/team-privacy';
 
 export const TEAM_CONNECTION_KEY = 'chapterTelemetry.team.connection';
 export const TEAM_SECRET_KEY = 'chapterTelemetry.team.secret';
 
 /** The non-secret part of a team connection. */
-export interface TeamConnection {
-  team: string;
-  member: string;
-  role: TeamRole;
-  /** OTLP/HTTP base URL of the team server (https). */
-  otlp_http: string;
-  /** ClickHouse HTTP(S) URL for reads with the member's credential. */
-  query_url: string;
-  /** The team CA (PEM): the only certificate trusted for the two URLs above. */
-  ca_pem: string;
+export interface TeamConnection extends TeamEndpoints {
   /** SHA-256 of the CA (DER), lower-case hex; checked against ca_pem when the bundle was pasted. */
   ca_sha256: string;
   /** What leaves this machine (src/core/team-privacy.ts). */

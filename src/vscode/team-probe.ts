@@ -11,16 +11,10 @@
 import { request } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { connectionTestRequest, CONNECTION_TEST_READ_SQL } from '../core/centralize';
-import type { TeamRole } from '../core/team-bundle';
+import type { TeamEndpoints } from '../core/team-bundle';
 
-export interface ProbeTarget {
-  team: string;
-  member: string;
-  role: TeamRole;
-  otlp_http: string;
-  query_url: string;
-  ca_pem: string;
-}
+/** The team CA (ca_pem) is the only certificate trusted for both URLs. */
+export type ProbeTarget = TeamEndpoints;
 
 export type ProbeStage = 'send' | 'read';
 

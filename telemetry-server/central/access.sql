@@ -14,7 +14,7 @@
 --     one role, no policy changes. A policy on a table never reaches a materialized view's TARGET
 --     table (the view writes there as its definer), so every table holding member rows has its
 --     own policies: the raw otel_* tables, telemetry_events, chapter_focus, and every table a view
---     writes TO (session_summaries, daily_metrics, events_15m, daily_errors).
+--     writes TO (events_chapters, session_summaries, daily_metrics, events_15m, daily_errors).
 --   * "All rows" is written as an explicit permissive policy (USING 1) for ct_admin, ct_coordinator
 --     (aggregates) and ct_writer. ClickHouse's access_control_improvements.
 --     users_without_row_policies_can_read_rows decides what a user WITHOUT any policy on a table
@@ -77,6 +77,7 @@ GRANT SELECT ON default.otel_metrics_summary TO ct_contributor, ct_coordinator;
 GRANT SELECT ON default.telemetry_events TO ct_contributor, ct_coordinator;
 GRANT SELECT ON default.chapter_focus TO ct_contributor, ct_coordinator;
 GRANT SELECT ON default.events_attributed TO ct_contributor, ct_coordinator;
+GRANT SELECT ON default.events_chapters TO ct_contributor, ct_coordinator;
 GRANT SELECT ON default.session_summaries TO ct_contributor, ct_coordinator;
 GRANT SELECT ON default.daily_metrics TO ct_contributor, ct_coordinator;
 GRANT SELECT ON default.events_15m TO ct_contributor, ct_coordinator;
@@ -114,6 +115,9 @@ CREATE ROW POLICY OR REPLACE ct_own ON default.telemetry_events AS PERMISSIVE FO
 CREATE ROW POLICY OR REPLACE ct_all ON default.telemetry_events AS PERMISSIVE FOR SELECT USING 1 TO ct_admin, ct_writer;
 CREATE ROW POLICY OR REPLACE ct_own ON default.chapter_focus AS PERMISSIVE FOR SELECT USING user_id = currentUser() TO ct_contributor, ct_coordinator;
 CREATE ROW POLICY OR REPLACE ct_all ON default.chapter_focus AS PERMISSIVE FOR SELECT USING 1 TO ct_admin, ct_writer;
+-- events_chapters (0010): each event with its chapter, the sidebar's and Chapters panel's source; per event, so own rows.
+CREATE ROW POLICY OR REPLACE ct_own ON default.events_chapters AS PERMISSIVE FOR SELECT USING user_id = currentUser() TO ct_contributor, ct_coordinator;
+CREATE ROW POLICY OR REPLACE ct_all ON default.events_chapters AS PERMISSIVE FOR SELECT USING 1 TO ct_admin, ct_writer;
 
 -- Aggregate tables (materialized views write TO them; numbers only, no text a member typed):
 -- contributors see their own rows, coordinators every member's.

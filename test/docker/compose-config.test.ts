@@ -42,11 +42,26 @@ describe('telemetry-server/docker-compose.yml', () => {
     for (const s of plan.services) assert.equal(s.image, compose.services[s.name]!.image);
   });
 
-  test('every published port is bound to 127.0.0.1, and the defaults are 4317, 4318, 8123', () => {
+  test('every published port is bound to 127.0.0.1, and the defaults are 4317, 4318, 8123 (+ 18888: the collector\'s own metrics)', () => {
     const plan = loadComposePlan(composeFile, 'p', VARS);
     const ports = plan.services.flatMap((s) => s.ports);
     assert.deepEqual(ports.map((p) => p.hostIp), ports.map(() => '127.0.0.1'));
-    assert.deepEqual(ports.map((p) => p.hostPort).sort(), [4317, 4318, 8123]);
+    assert.deepEqual(ports.map((p) => p.hostPort).sort(), [18888, 4317, 4318, 8123]);
+    assert.equal(ports.find((p) => p.hostPort === 18888)?.containerPort, 8888);
+  });
+
+  test('forwarding variables: OTELCOL_CONFIG replaces the mounted collector config, its digest recreates the collector', () => {
+    const text = readFileSync(composeFile, 'utf8');
+    const col = (vars: Record<string, string>) => buildComposePlan(text, composeFile, 'p', { ...VARS, ...vars }).services.find((s) => s.name === 'otel-collector')!;
+    const plain = col({});
+    assert.equal(plain.mounts.find((m) => m.target === '/etc/otelcol-contrib/config.yaml')?.source, collectorConfig);
+    assert.equal(plain.mounts.find((m) => m.target === '/run/secrets/team')?.readOnly, true);
+    const agent = col({ OTELCOL_CONFIG: '/s/otel-collector-agent.yaml', OTELCOL_CONFIG_DIGEST: 'abc' });
+    assert.equal(agent.mounts.find((m) => m.target === '/etc/otelcol-contrib/config.yaml')?.source, '/s/otel-collector-agent.yaml');
+    const rotated = col({ OTELCOL_CONFIG: '/s/otel-collector-agent.yaml', OTELCOL_CONFIG_DIGEST: 'abd' });
+    assert.notEqual(agent.configHash, plain.configHash);
+    assert.notEqual(agent.configHash, rotated.configHash, 'a new secret or CA (same path) still recreates');
+    assert.deepEqual(Object.keys(agent.environment), Object.keys(plain.environment), 'nothing of forwarding enters the environment');
   });
 
   test('ClickHouse starts from our migrations, with data in named volumes, and the collector waits for it healthy', () => {

@@ -42,6 +42,8 @@ export interface TestStack {
   backend: DockerBackend;
   project: string;
   ports: { grpcPort: number; otlpHttpPort: number; httpPort: number };
+  /** Host port of the collector's own metrics (OTELCOL_METRICS_PORT). */
+  collectorMetricsPort: number;
   logs: string[];
   /** Anonymous (read-only) SQL over the published ClickHouse HTTP port. */
   sql(query: string): Promise<string>;
@@ -52,6 +54,7 @@ export interface TestStack {
 export async function testStack(tag: string, options: Partial<DockerBackendOptions> = {}): Promise<TestStack> {
   const project = options.projectName ?? uniqueProject(tag);
   const ports = { grpcPort: await freePort(), otlpHttpPort: await freePort(), httpPort: await freePort(), ...options.endpoints };
+  const collectorMetricsPort = options.collectorMetricsPort ?? (await freePort());
   const backend = new DockerBackend({
     composeFile,
     ...options,
@@ -59,6 +62,8 @@ export async function testStack(tag: string, options: Partial<DockerBackendOptio
     endpoints: ports,
     // Never the developer's own per-user folder.
     secretsDir: options.secretsDir ?? mkdtempSync(join(tmpdir(), 'ct-docker-secrets-')),
+    // Each stack its own collector metrics port too (tests run beside each other).
+    collectorMetricsPort,
     env: standinEnv(options.env),
     engine: { healthTimeoutMs: 120_000, ...options.engine },
   });
@@ -74,6 +79,7 @@ export async function testStack(tag: string, options: Partial<DockerBackendOptio
     backend,
     project,
     ports,
+    collectorMetricsPort,
     logs,
     sql: (query: string) => post(query, {}),
     async writerSql(query: string) {

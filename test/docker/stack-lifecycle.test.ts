@@ -58,12 +58,12 @@ describe('docker stack lifecycle (stand-in images, real engine)', () => {
     assert.equal(net.Labels?.['com.docker.compose.network'], 'default');
   });
 
-  test('only 127.0.0.1 ports are published', async () => {
+  test('only 127.0.0.1 ports are published (OTLP, ClickHouse HTTP, the collector\'s own metrics)', async () => {
     const containers = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${stack.project}`] } });
     const published = containers.flatMap((c) => c.Ports.filter((p) => p.PublicPort));
-    assert.equal(published.length, 3);
+    assert.equal(published.length, 4);
     for (const p of published) assert.equal(p.IP, '127.0.0.1');
-    assert.deepEqual(published.map((p) => p.PublicPort).sort((a, b) => a - b), Object.values(stack.ports).sort((a, b) => a - b));
+    assert.deepEqual(published.map((p) => p.PublicPort).sort((a, b) => a - b), [...Object.values(stack.ports), stack.collectorMetricsPort].sort((a, b) => a - b));
   });
 
   test("Debian's docker-compose 1.29 lists the project", () => {
@@ -99,11 +99,11 @@ describe('docker stack lifecycle (stand-in images, real engine)', () => {
     const before = (await stack.sql('SELECT count() FROM otel_logs')).trim();
     const oldId = (await docker.getContainer(`${stack.project}-clickhouse-1`).inspect()).Id;
     const secretsDir = stack.backend.secretsDir;
-    const changed = await testStack('life', { projectName: stack.project, endpoints: stack.ports, secretsDir });
+    const changed = await testStack('life', { projectName: stack.project, endpoints: stack.ports, collectorMetricsPort: stack.collectorMetricsPort, secretsDir });
     // Same file and variables give the same hash: nothing to do.
     await changed.backend.start();
     assert.equal((await docker.getContainer(`${stack.project}-clickhouse-1`).inspect()).Id, oldId);
-    const recreated = await testStack('life', { projectName: stack.project, endpoints: stack.ports, secretsDir, env: { CLICKHOUSE_NOFILE: String(Number(standinEnv().CLICKHOUSE_NOFILE) - 1) } });
+    const recreated = await testStack('life', { projectName: stack.project, endpoints: stack.ports, collectorMetricsPort: stack.collectorMetricsPort, secretsDir, env: { CLICKHOUSE_NOFILE: String(Number(standinEnv().CLICKHOUSE_NOFILE) - 1) } });
     const progress2: string[] = [];
     await recreated.backend.start({ onProgress: (p) => progress2.push(p.message) });
     assert.ok(progress2.some((m) => /Recreating clickhouse/.test(m)), progress2.join('\n'));

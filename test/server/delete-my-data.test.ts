@@ -34,6 +34,9 @@ const ROLLUP_CHECKS = [
     `SELECT user_id, session_id, round(sum(cost_usd), 6), countIf(event_type = 'api_request') FROM telemetry_events WHERE session_id != '' GROUP BY user_id, session_id ORDER BY user_id, session_id`],
   [`SELECT user_id, round(sum(cost_usd), 6), sum(requests), sum(errors), uniqExactMerge(sessions) FROM events_15m GROUP BY user_id ORDER BY user_id`,
     `SELECT user_id, round(sumIf(cost_usd, event_type = 'api_request'), 6), countIf(event_type = 'api_request'), countIf(event_type = 'api_error'), uniqExactIf(session_id, session_id != '') FROM telemetry_events GROUP BY user_id ORDER BY user_id`],
+  // The events with their chapters (0010): one row per event, as telemetry_events.
+  [`SELECT user_id, count(), round(sum(cost_usd), 6) FROM events_chapters FINAL GROUP BY user_id ORDER BY user_id`,
+    `SELECT user_id, count(), round(sum(cost_usd), 6) FROM telemetry_events GROUP BY user_id ORDER BY user_id`],
 ];
 
 test('counts, delete alice as the writer, all of hers zero, bob untouched, rollups rebuilt without her', async () => {

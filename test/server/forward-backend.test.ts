@@ -59,8 +59,10 @@ test('embedded: configureForwarding writes 0600 atomically, forwardStatus follow
   await eventually(async () => (st = await backend!.forwardStatus()).state === 'off', () => JSON.stringify(st));
 });
 
-test('docker: forwarding is refused with a clear not-supported error', async () => {
-  const docker = new DockerBackend({ composeFile: join(root, 'none.yml'), projectName: 'ct-fwd-none', engine: { socketPath: join(root, 'no.sock') } });
-  await assert.rejects(docker.configureForwarding(cfg(1)), (e: Error) => e instanceof StackError && e.code === 'not-supported' && /not yet in docker mode/.test(e.message));
-  await assert.rejects(docker.forwardStatus(), (e: Error) => e instanceof StackError && e.code === 'not-supported');
+test('docker: a history to move and pull-back are refused clearly (not-supported), before anything is written', async () => {
+  const secretsDir = join(root, 'docker-secrets');
+  const docker = new DockerBackend({ composeFile: join(root, 'none.yml'), projectName: 'ct-fwd-none', secretsDir, engine: { socketPath: join(root, 'no.sock') } });
+  await assert.rejects(docker.configureForwarding(cfg(1)), (e: Error) => e instanceof StackError && e.code === 'not-supported' && /forwards what arrives from now on/.test(e.message));
+  assert.equal(existsSync(secretsDir), false, 'nothing written');
+  await assert.rejects(docker.pullBack(), (e: Error) => e instanceof StackError && e.code === 'not-supported');
 });

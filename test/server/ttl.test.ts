@@ -37,7 +37,7 @@ async function insert(table: string, rows: object[]): Promise<void> {
   await store.insertJsonEachRow(table, Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')));
 }
 const RAW_METRIC_TABLES = ['otel_metrics_sum', 'otel_metrics_gauge', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary'];
-const ALL_TABLES = ['otel_logs', ...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'telemetry_events', 'chapter_focus', 'events_15m', 'session_summaries', 'daily_metrics'];
+const ALL_TABLES = ['otel_logs', ...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'telemetry_events', 'events_chapters', 'chapter_focus', 'events_15m', 'session_summaries', 'daily_metrics'];
 
 async function truncateAll(): Promise<void> {
   for (const t of ALL_TABLES) await store.query(`TRUNCATE TABLE default.${t}`);
@@ -73,7 +73,7 @@ describe('default TTLs', () => {
     await optimizeAll();
     const c = await counts();
     for (const t of ['otel_logs']) assert.equal(c[t], 4, `${t}: 2 events + 2 focus records under 90 days`);
-    for (const t of [...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'telemetry_events', 'chapter_focus', 'events_15m']) {
+    for (const t of [...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'telemetry_events', 'events_chapters', 'chapter_focus', 'events_15m']) {
       assert.equal(c[t], 2, `${t} should keep the 10- and 80-day rows only`);
     }
     assert.equal(c['session_summaries'], 4, 'sessions under 365 days: 10, 80, 120, 200');
@@ -96,7 +96,7 @@ describe('applyRetention', () => {
     assert.deepEqual(await applyRetention(store, { rawDays: 90, sessionDays: 365 }), [], 'defaults already in place');
 
     const altered = await applyRetention(store, { rawDays: 30, sessionDays: 100 });
-    assert.deepEqual(altered.sort(), ['chapter_focus', 'events_15m', 'otel_logs', ...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'session_summaries', 'telemetry_events'].sort());
+    assert.deepEqual(altered.sort(), ['chapter_focus', 'events_15m', 'events_chapters', 'otel_logs', ...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'session_summaries', 'telemetry_events'].sort());
     assert.equal(ttlDays(await ddl('telemetry_events')), 30);
     assert.equal(ttlDays(await ddl('session_summaries')), 100);
     assert.equal(ttlDays(await ddl('daily_metrics')), 0, 'daily_metrics stays forever');
@@ -106,7 +106,7 @@ describe('applyRetention', () => {
     await insertAged([10, 50, 150]);
     await optimizeAll();
     const c = await counts();
-    for (const t of [...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'telemetry_events', 'chapter_focus', 'events_15m']) {
+    for (const t of [...RAW_METRIC_TABLES, 'otel_traces', 'otel_traces_trace_id_ts', 'telemetry_events', 'events_chapters', 'chapter_focus', 'events_15m']) {
       assert.equal(c[t], 1, `${t} should keep only the 10-day row under a 30-day limit`);
     }
     assert.equal(c['otel_logs'], 2);
@@ -115,7 +115,7 @@ describe('applyRetention', () => {
 
     // 0 = keep forever: the TTL goes away.
     const removed = await applyRetention(store, { rawDays: 0, sessionDays: 0 });
-    assert.equal(removed.length, 12);
+    assert.equal(removed.length, 13);
     assert.equal(ttlDays(await ddl('otel_logs')), 0);
     assert.equal(ttlDays(await ddl('session_summaries')), 0);
     await truncateAll();

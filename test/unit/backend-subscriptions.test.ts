@@ -17,6 +17,7 @@ function backend(): StackBackend & { exit(e: StackError): void; log(l: string): 
     writerCredentials: async () => undefined,
     configureForwarding: async () => undefined,
     forwardStatus: async () => ({ state: 'off', local_rows: 0, delivered_rows: 0, queue_rows: 0 }),
+    pullBack: async () => { throw new Error('not in this test'); },
     onLog: (l) => (logs.add(l), { dispose: () => logs.delete(l) }),
     onUnexpectedExit: (l: (e: StackError) => void) => (exits.add(l), { dispose: () => exits.delete(l) }),
     exit: (e: StackError) => [...exits].forEach((l) => l(e)),

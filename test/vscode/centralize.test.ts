@@ -15,14 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { otelEnv } from '../support/claude-cli';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { freePort } from '../support/ports';
 import { sqlOver } from '../support/server';
 import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 import {
-  dismissNotifications, newTerminal, pickQuickInputItem, quickInputBack, runCommand, runInTerminal, statusBarItem, submitQuickInput,
+  clickNotificationButton, dismissNotifications, newTerminal, pickQuickInputItem, quickInputBack, runCommand, runInTerminal, statusBarItem, submitQuickInput,
   waitForNotification, waitForQuickInputTitle, waitForStatusBarText,
 } from '../support/vscode-ui';
 
@@ -86,6 +86,17 @@ async function statusKind(): Promise<'error' | 'warning' | 'standard'> {
   return /\berror-kind\b/.test(cls) ? 'error' : /\bwarning-kind\b/.test(cls) ? 'warning' : 'standard';
 }
 
+/** Every message in the notification centre (toasts hide themselves; the centre keeps them). */
+async function notificationCenter(): Promise<string[]> {
+  const page = vs.page;
+  await runCommand(page, 'Notifications: Show Notifications');
+  const center = page.locator('.notifications-center');
+  await center.waitFor({ state: 'visible', timeout: 15_000 });
+  const texts = (await center.locator('.notification-list-item-message').allTextContents()).map((t) => t.trim());
+  await page.keyboard.press('Escape');
+  return texts;
+}
+
 async function claudeInTerminal(): Promise<void> {
   const out = await runInTerminal(vs.page, 'claude -p "say hi" --model claude-sonnet-4-5; echo "exit=$?"', 180_000);
   assert.match(out, /exit=0$/, out);
@@ -121,6 +132,9 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
 
   after(async () => {
     if (vs) {
+      // The extension's own log (its output channel) beside the screenshots, for a failure's post-mortem.
+      const logs = filesUnder(join(vs.userDataDir, 'logs')).filter((p) => /Chapter Telemetry\.log$/.test(p));
+      writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'centralize-extension.log'), logs.map((p) => `== ${p}\n${readFileSync(p, 'utf8')}`).join('\n'));
       killServerFromState();
       await vs.close();
     }
@@ -189,6 +203,8 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await pickQuickInputItem(page, 'All of it');
     const connected = await waitForNotification(page, /Connected to team Book Team as alice \(contributor\)/, 60_000);
     assert.match(connected, /No prompts or error text/);
+    // The (small) history moved, with the count check's sentence.
+    await waitForNotification(page, /history moved to team Book Team\. Count check/, 60_000);
     await waitForStatusBarText(page, STATUS, /Central · Book Team/, 30_000);
     await vs.screenshot('01-central');
     // Visible settings, no secret; forward.json (the server's copy of the secret) owner-only.
@@ -208,11 +224,23 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await eventually('the run at the team server under alice', async () => ((await teamRequests()) === local ? true : undefined), 90_000);
     // no-content: the prompt text never reached the team (the CLI redacts it locally too; the key itself is dropped).
     assert.equal(await teamCount("SELECT count() AS n FROM otel_logs WHERE mapContains(LogAttributes, 'prompt')"), 0);
+    // Verify Collection adds the forwarding counts: local, delivered, queue, lag.
+    await dismissNotifications(page);
+    await runCommand(page, 'Chapter Telemetry: Verify Collection');
+    const verified = await waitForNotification(page, /Central \(team Book Team, /, 30_000);
+    const m = /Central \(team Book Team, (\w+)\): ([\d,]+) local records, ([\d,]+) delivered, ([\d,]+) in the queue, lag (\w+)/.exec(verified);
+    assert.ok(m, verified);
+    const [localRows, delivered, queue] = [m[2], m[3], m[4]].map((x) => Number(x!.replace(/,/g, '')));
+    assert.equal(localRows, delivered! + queue!, verified);
+    assert.ok(localRows! >= await localCount('SELECT count() FROM otel_logs'), verified);
   });
 
   test('the secret is nowhere: terminal environment, settings files, .claude/settings.local.json, the extension log', async () => {
     const page = vs.page;
-    const env = await runInTerminal(page, 'env');
+    // Written to a file: the whole environment is longer than the terminal's screen.
+    const envFile = join(root, 'terminal-env.txt');
+    assert.equal(await runInTerminal(page, `env > ${envFile}; echo written`), 'written');
+    const env = readFileSync(envFile, 'utf8');
     assert.ok(env.includes('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:'), 'the terminal points at the local stack');
     assert.ok(!env.includes(alice.secret), 'no secret in the terminal environment');
     const places = [
@@ -228,14 +256,17 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
   test('team server stopped: collection goes on, the status bar warns after a minute; started again: delivered', async () => {
     const page = vs.page;
     await team.stop();
-    const before = await localRequests();
-    await claudeInTerminal();
-    await eventually('the run in the local store', async () => ((await localRequests()) > before ? true : undefined), 60_000);
-    // Failing for more than a minute → warning colour and the $(warning) text, with one notification.
-    await eventually('the status bar warning', async () => ((await statusKind()) === 'warning' ? true : undefined), 150_000);
-    await waitForNotification(page, /Delivery to team Book Team has failed for .*records wait in the queue/, 30_000);
-    await vs.screenshot('02-outage');
-    team = await startTeamServer(host, join(root, 'team'), join(root, 'team-data'));
+    try {
+      const before = await localRequests();
+      await claudeInTerminal();
+      await eventually('the run in the local store', async () => ((await localRequests()) > before ? true : undefined), 60_000);
+      // Failing for more than a minute → warning colour and the $(warning) text, with one notification.
+      await eventually('the status bar warning', async () => ((await statusKind()) === 'warning' ? true : undefined), 150_000);
+      await waitForNotification(page, /Delivery to team Book Team has failed for .*records wait in the queue/, 30_000);
+      await vs.screenshot('02-outage');
+    } finally {
+      team = await startTeamServer(host, join(root, 'team'), join(root, 'team-data'));
+    }
     const local = await localRequests();
     await eventually('every record delivered once', async () => ((await teamRequests()) === local ? true : undefined), 120_000);
     await eventually('the warning cleared', async () => ((await statusKind()) === 'standard' ? true : undefined), 60_000);
@@ -246,6 +277,7 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await dismissNotifications(page);
     await runCommand(page, 'Chapter Telemetry: Revert to Local');
     await pickQuickInputItem(page, 'Keep the queue');
+    await pickQuickInputItem(page, 'Keep only what this machine collected');
     await pickQuickInputItem(page, 'Forget my team secret');
     await waitForNotification(page, /Back to local: nothing more goes to team Book Team \(queue kept, secret forgotten\)/);
     await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 30_000);
@@ -257,5 +289,46 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await claudeInTerminal();
     await eventually('the run in the local store', async () => ((await localRequests()) > localBefore ? true : undefined), 60_000);
     assert.equal(await teamRequests(), teamBefore, 'nothing more reached the team');
+  });
+
+  test('a history move in the UI: Cancel pauses it; after a window reload it shows paused; Resume finishes it with a count check', async () => {
+    const page = vs.page;
+    const ROWS = 300_000;
+    const writer = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { user: string; password: string };
+    for (let b = 0; b < ROWS / 20_000; b++) {
+      await sqlOver(`http://127.0.0.1:${ports.http}/`, `INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT now64(9) - toIntervalMillisecond(number), 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'ui-history', 'seq', toString(${b * 20_000} + number)), map('service.name', 'claude-code') FROM numbers(20000)`, {}, writer);
+    }
+    const moved = () => teamCount("SELECT count() AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'ui-history'");
+    await dismissNotifications(page);
+    await runCommand(page, 'Chapter Telemetry: Centralize Telemetry');
+    await pickQuickInputItem(page, 'Yes: a coordinator needs numbers');
+    // One active day so far: still "wait" is recommended; continue anyway.
+    await pickQuickInputItem(page, 'Continue anyway');
+    await waitForQuickInputTitle(page, /3\/5/);
+    await pickQuickInputItem(page, 'Everything');
+    await waitForQuickInputTitle(page, /4\/5/);
+    await submitQuickInput(page, alice.bundle);
+    await waitForQuickInputTitle(page, /5\/5/);
+    await pickQuickInputItem(page, 'Since a date');
+    await submitQuickInput(page, new Date().toISOString().slice(0, 10));
+    await waitForNotification(page, /Moving your history to team Book Team/, 60_000);
+    await waitForNotification(page, /records \(\d+%\)/, 60_000);
+    await clickNotificationButton(page, /Moving your history to team Book Team/, 'Cancel');
+    await eventually('forward.json paused', async () => ((JSON.parse(readFileSync(join(dataDir, 'forward.json'), 'utf8')) as { enabled: boolean }).enabled === false ? true : undefined), 30_000);
+    // The toast may already have hidden itself: the notification centre keeps every message.
+    await eventually('the paused message', async () => ((await notificationCenter()).some((t) => /History move paused at .* Nothing is sent until you resume/.test(t)) ? true : undefined), 30_000);
+    const atPause = await moved();
+    assert.ok(atPause < ROWS, `paused before the end (${atPause} of ${ROWS})`);
+    await vs.screenshot('03-history-paused');
+
+    await page.reload();
+    await waitForWorkbench(page);
+    await waitForNotification(page, /forwarding to team Book Team is paused/, 120_000);
+    await clickNotificationButton(page, /forwarding to team Book Team is paused/, 'Resume');
+    await waitForNotification(page, /history moved to team Book Team\. Count check/, 300_000);
+    assert.equal(await moved(), ROWS, 'every record once');
+    assert.equal(Number((await teamSql(admin.query_url, admin.ca_pem, 'admin', admin.secret, "SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'ui-history'"))[0]!.n), ROWS);
+    await waitForStatusBarText(page, STATUS, /Central · Book Team/, 30_000);
+    await vs.screenshot('04-history-moved');
   });
 });

@@ -35,7 +35,7 @@ const squatter = `${project}-clickhouse-1`;
 
 let vs: VSCode;
 let fake: FakeAnthropic;
-let ports: { grpc: number; otlpHttp: number; http: number };
+let ports: { grpc: number; otlpHttp: number; http: number; metrics: number };
 
 async function sql(query: string): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${ports.http}/`, { method: 'POST', body: query });
@@ -123,11 +123,11 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
     mkdirSync(join(workspace, 'docs', '01-part', '03-prompts'), { recursive: true });
     writeFileSync(join(workspace, 'docs', '01-part', '03-prompts', 'index.md'), '# Prompts\n');
     fake = await startFakeAnthropic();
-    // Three different ports: a port freed a moment ago can be handed out again.
+    // Four different ports: a port freed a moment ago can be handed out again.
     const picked = new Set<number>();
-    while (picked.size < 3) picked.add(await freePort());
-    const [grpc, otlpHttp, http] = [...picked] as [number, number, number];
-    ports = { grpc, otlpHttp, http };
+    while (picked.size < 4) picked.add(await freePort());
+    const [grpc, otlpHttp, http, metrics] = [...picked] as [number, number, number, number];
+    ports = { grpc, otlpHttp, http, metrics };
     // Only what points the CLI at the fake API; every telemetry variable must come from the extension.
     const cliEnv = Object.fromEntries(Object.entries(otelEnv({ protocol: 'grpc', endpoint: 'unused', apiUrl: fake.url }))
       .filter(([k]) => !k.startsWith('OTEL_') && k !== 'CLAUDE_CODE_ENABLE_TELEMETRY'));
@@ -137,7 +137,7 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
       name: 'docker-mode',
       // Compose variables reach the backend through the extension host's environment (Docker may not raise
       // the open-files limit above its own here).
-      env: { ...cliEnv, CLICKHOUSE_NOFILE: nofileHere(), OTELCOL_NOFILE: nofileHere() },
+      env: { ...cliEnv, CLICKHOUSE_NOFILE: nofileHere(), OTELCOL_NOFILE: nofileHere(), OTELCOL_METRICS_PORT: String(ports.metrics) },
       settings: {
         'chapterTelemetry.grpcPort': ports.grpc,
         'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
@@ -238,8 +238,8 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
       assert.equal(l['com.docker.compose.project.config_files'], composeFile);
     }
     const published = containers.flatMap((c) => c.Ports.filter((p) => p.PublicPort));
-    assert.deepEqual(published.map((p) => p.IP), ['127.0.0.1', '127.0.0.1', '127.0.0.1']);
-    assert.deepEqual(published.map((p) => p.PublicPort).sort((a, b) => a - b), [ports.grpc, ports.otlpHttp, ports.http].sort((a, b) => a - b));
+    assert.deepEqual(published.map((p) => p.IP), ['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    assert.deepEqual(published.map((p) => p.PublicPort).sort((a, b) => a - b), [ports.grpc, ports.otlpHttp, ports.http, ports.metrics].sort((a, b) => a - b));
     const left = await leftovers(project);
     assert.deepEqual(left.volumes.sort(), [`${project}_clickhouse-data`, `${project}_collector-queue`]);
     const log = await eventually('container logs in the output channel', async () => {

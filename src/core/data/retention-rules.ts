@@ -5,11 +5,11 @@
  * same TTL expressions with the default days; test/unit/retention-rules.test.ts checks they agree.
  */
 
-/** 'raw' = raw OTLP tables, events, focus timeline, quarter-hour rollup; 'session' = session summaries. */
+/** 'raw' = raw OTLP tables, events (and their chapters), focus timeline, quarter-hour rollup; 'session' = session summaries. */
 export type RetentionClass = 'raw' | 'session';
 
 export interface RetentionDays {
-  /** Days to keep the raw otel_* tables, telemetry_events, chapter_focus and events_15m; 0 = forever. */
+  /** Days to keep the raw otel_* tables, telemetry_events, events_chapters, chapter_focus and events_15m; 0 = forever. */
   rawDays: number;
   /** Days to keep session_summaries; 0 = forever. */
   sessionDays: number;
@@ -38,6 +38,8 @@ export const RETAINED_TABLES: readonly RetainedTable[] = [
   raw('otel_traces_trace_id_ts', 'Start'),
   raw('telemetry_events', 'toDateTime(timestamp)'),
   raw('chapter_focus', 'toDateTime(timestamp)'),
+  // Each event with its chapter (0010): kept exactly as long as the events it attributes.
+  raw('events_chapters', 'toDateTime(timestamp)'),
   raw('events_15m', 'bucket'),
   { table: 'session_summaries', ttlTime: 'toDateTime(last_seen)', keep: 'session' },
 ];

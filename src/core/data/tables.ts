@@ -6,7 +6,7 @@
  */
 
 export type DataTableId =
-  | 'events' | 'focus' | 'sessions' | 'daily' | 'events_15m' | 'daily_errors'
+  | 'events' | 'focus' | 'sessions' | 'daily' | 'events_15m' | 'daily_errors' | 'events_chapters'
   | 'otel_logs' | 'otel_metrics_sum' | 'otel_metrics_gauge' | 'otel_metrics_histogram'
   | 'otel_metrics_exponential_histogram' | 'otel_metrics_summary' | 'otel_traces';
 
@@ -53,6 +53,10 @@ export const DATA_TABLES: readonly DataTable[] = [
   // Counts of the events' errors (the team's error patterns): delete only, like the quarter-hour rollup.
   { id: 'daily_errors', table: 'daily_errors', label: 'Daily error counts', time: 'day', user: 'user_id',
     exportSelect: '', exportable: false },
+  // Each event with its chapter (0010), what the sidebar and Chapters panel read: delete only (the events
+  // export holds the events; events_attributed gives their chapters).
+  { id: 'events_chapters', table: 'events_chapters', label: 'Events with their chapters', time: 'timestamp', user: 'user_id',
+    exportSelect: '', exportable: false },
   raw('otel_logs', 'Raw OTLP logs', 'Timestamp', 'chapter_telemetry_user_id(ResourceAttributes, LogAttributes)'),
   raw('otel_metrics_sum', 'Raw OTLP metrics (sums)', 'TimeUnix', METRIC_USER),
   raw('otel_metrics_gauge', 'Raw OTLP metrics (gauges)', 'TimeUnix', METRIC_USER),
@@ -78,3 +82,13 @@ export function parseDay(s: string): string | undefined {
   const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!));
   return d.toISOString().slice(0, 10) === s ? s : undefined;
 }
+
+/**
+ * Copying rows into a table with several INSERT … SELECT statements in this order (conditions that together
+ * cover every row once): focus records before the events, since an insert of several blocks attributes an event
+ * only to focus records already stored or in its own block (0010_events_chapters.sql). Used by the history copy
+ * and pull-back.
+ */
+export const FOCUS_FIRST_PARTS: Readonly<Record<string, readonly string[]>> = {
+  otel_logs: [" AND LogAttributes['event.name'] = 'chapter_focus'", " AND LogAttributes['event.name'] != 'chapter_focus'"],
+};

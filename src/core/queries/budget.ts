@@ -1,3 +1,4 @@
+import { EVENTS_WITH_CHAPTERS } from './filter';
 import { bind, type BoundQuery } from './types';
 
 /**
@@ -31,7 +32,7 @@ export interface ChapterSpendRow {
 }
 export function chapterSpend(userId: string, toMs: number): BoundQuery<ChapterSpendRow> {
   return bind('budget.chapters', `SELECT chapter, toFloat64(sum(cost_usd)) AS cost
-FROM events_attributed
+FROM ${EVENTS_WITH_CHAPTERS}
 WHERE event_type = 'api_request' AND chapter != ''
   AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
   AND ({user:String} = '' OR user_id = {user:String})

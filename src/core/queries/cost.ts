@@ -1,4 +1,4 @@
-import { DAY, WINDOW_AND_USER, filterParams } from './filter';
+import { DAY, EVENTS_WITH_CHAPTERS, WINDOW_AND_USER, filterParams } from './filter';
 import { bind, type BoundQuery, type Filter } from './types';
 import type { TokenSums } from './sidebar';
 
@@ -28,7 +28,7 @@ export function costByChapter(f: Filter): BoundQuery<ChapterCostTokensRow> {
   toFloat64(sum(input_tokens)) AS input_tokens, toFloat64(sum(output_tokens)) AS output_tokens,
   toFloat64(sum(cache_read_tokens)) AS cache_read_tokens, toFloat64(sum(cache_creation_tokens)) AS cache_creation_tokens,
   toFloat64(sum(token_count)) AS tokens
-FROM events_attributed
+FROM ${EVENTS_WITH_CHAPTERS}
 WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
 GROUP BY chapter
 ORDER BY cost DESC, chapter ASC`, filterParams(f));

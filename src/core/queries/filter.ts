@@ -1,6 +1,17 @@
 import type { Filter, Params } from './types';
 
 /**
+ * Every event with the chapter its author had in focus (`chapter`, `chapter_source`), attributed when
+ * it was stored and corrected when a focus record arrives late (0010_events_chapters.sql): the same
+ * answer as the view `events_attributed` without its ASOF join. FINAL keeps one row per event (the
+ * table may hold a superseded row until parts merge). It has the columns the chapter figures need
+ * (time, author, event type, session, model, cost, tokens); the rest stays in `events_attributed`.
+ * Distinct sessions: `uniqExactIf(session_hash, session_hash != 0)` (sipHash64 of session_id, 0 when none), as
+ * events_15m counts them.
+ */
+export const EVENTS_WITH_CHAPTERS = 'events_chapters FINAL';
+
+/**
  * The WHERE fragment shared by every windowed query. It is constant SQL text: the window and the
  * author are bound as `{from_ms}`, `{to_ms}` and `{user}` (an empty user means everyone).
  */
@@ -17,8 +28,11 @@ export const ROLLUP_WINDOW_AND_USER = WINDOW_AND_USER.replace(/\btimestamp\b/g, 
 /** The calendar day of a rollup bucket in the viewer's zone. */
 export const ROLLUP_DAY = `toString(toDate(bucket, {tz:String}))`;
 
+/** The calendar day of an event in the viewer's zone, as a Date. */
+export const LOCAL_DATE = `toDate(timestamp, {tz:String})`;
+
 /** The calendar day of an event in the viewer's zone, as 'YYYY-MM-DD'. */
-export const DAY = `toString(toDate(timestamp, {tz:String}))`;
+export const DAY = `toString(${LOCAL_DATE})`;
 
 export function filterParams(f: Filter): Params {
   return {

@@ -1,4 +1,4 @@
-import { ROLLUP_DAY, ROLLUP_WINDOW_AND_USER, WINDOW_AND_USER, filterParams } from './filter';
+import { EVENTS_WITH_CHAPTERS, ROLLUP_DAY, ROLLUP_WINDOW_AND_USER, WINDOW_AND_USER, filterParams } from './filter';
 import { bind, type BoundQuery, type Filter } from './types';
 
 /** The sidebar's three periods, each a start in epoch ms; all end at the filter's `toMs`. */
@@ -120,8 +120,8 @@ export interface ChapterBoardRow extends ChapterTotalsRow {
   list_tokens: number;
 }
 /**
- * The sidebar's chapter figures in one pass over `events_attributed` (whose ASOF join is the
- * costliest part of a refresh): the top-chapters list for the list period and the current
+ * The sidebar's chapter figures in one pass over the events with their chapters (attributed when
+ * stored, no ASOF join at read): the top-chapters list for the list period and the current
  * chapter's totals for the whole window. The window must start at the 30-day start.
  */
 export function chapterBoard(f: Filter, listFromMs: number, todayMs: number, chapter: string): BoundQuery<ChapterBoardRow> {
@@ -134,8 +134,8 @@ export function chapterBoard(f: Filter, listFromMs: number, todayMs: number, cha
   toFloat64(countIf(event_type = 'api_request')) AS requests,
   toFloat64(sumIf(token_count, event_type = 'api_request')) AS tokens,
   toFloat64(countIf(event_type = 'api_error')) AS errors,
-  toFloat64(uniqExactIf(session_id, session_id != '' AND chapter = {chapter:String})) AS sessions
-FROM events_attributed
+  toFloat64(uniqExactIf(session_hash, session_hash != 0 AND chapter = {chapter:String})) AS sessions
+FROM ${EVENTS_WITH_CHAPTERS}
 WHERE ${WINDOW_AND_USER}
 GROUP BY chapter`, { ...filterParams(f), list_ms: Math.floor(listFromMs), today_ms: Math.floor(todayMs), chapter });
 }

@@ -22,6 +22,7 @@ import { ForwardConfigWatch } from './config-watch';
 import { END_CHUNK, FORWARD_TABLES, LocalRows, type Group, type Pos } from './local-rows';
 import { ForwardSender } from './sender';
 import { ForwardStateTable, type TableProgress } from './state-table';
+import { pullBack, PullBackError, type PullBackResult } from './pull-back';
 
 export interface ForwarderOptions {
   dataDir: string;
@@ -88,7 +89,7 @@ export class Forwarder {
     while (!this.stopped) {
       let more = false;
       try {
-        more = await this.tick();
+        more = await this.serialize(() => this.tick());
       } catch (err) {
         // The local store refused (starting, stopping, disk): retried like a failed delivery.
         this.fail(`local store: ${(err as Error).message}`);
@@ -106,6 +107,27 @@ export class Forwarder {
         this.wake = undefined;
       }
     }
+  }
+
+  private serial: Promise<unknown> = Promise.resolve();
+
+  /** One at a time: a forwarding round, or a pull-back (which must not overlap a round). */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.catch(() => undefined).then(fn);
+    this.serial = run;
+    return run;
+  }
+
+  /**
+   * Pull-back (pull-back.ts) with the member credential of forward.json, between two forwarding
+   * rounds, so its blocks are recorded as pulled before any round can read them. Works whether
+   * forwarding is enabled or paused; without a usable forward.json there is no credential: 409.
+   */
+  async pullBack(): Promise<PullBackResult> {
+    const w = this.watch.current();
+    if (!w.config) throw new PullBackError(w.error ? `no usable forward.json: ${w.error}` : 'not connected to a team server (no forward.json): nothing to pull back', 409);
+    const cfg = w.config;
+    return await this.serialize(() => pullBack(this.store, cfg, this.o.log));
   }
 
   private async loadProgress(): Promise<Map<string, TableProgress>> {

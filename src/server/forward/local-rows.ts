@@ -14,7 +14,7 @@
  * one at a time per table too (ARCHITECTURE.md, Forwarding).
  */
 import type { Store } from '../store/types';
-import { quoteIdent } from '../store/sql-quote';
+import { quoteIdent, quoteString } from '../store/sql-quote';
 import { FORWARD_TABLES } from '../team/forward-receiver';
 
 export { FORWARD_TABLES };
@@ -44,6 +44,14 @@ const TIME_COLUMN: Record<string, string> = {
 };
 
 const POS = `(_block_number, intDiv(_block_offset, ${CHUNK_ROWS}))`;
+
+/**
+ * Rows pulled back from the team server (pull-back.ts, 0009) are never forwarded: their blocks are
+ * left out of every read and of the queue. They count as delivered (the team server holds them).
+ */
+export function notPulled(table: string): string {
+  return `_block_number NOT IN (SELECT block FROM default.forward_pulled WHERE tbl = ${quoteString(table)})`;
+}
 const lit = (p: Pos) => `(${Math.trunc(p.block)}, ${Math.trunc(p.chunk)})`;
 
 /** The history date as a filter (rows on or after 00:00 UTC of that day), or '1' for none. */
@@ -77,7 +85,7 @@ export class LocalRows {
   async nextGroups(table: string, after: Pos, sinceDay: string | undefined, limit: number, upTo?: Pos): Promise<GroupInfo[]> {
     const r = await this.tsv(
       `SELECT _block_number AS b, intDiv(_block_offset, ${CHUNK_ROWS}) AS c, count() FROM default.${quoteIdent(table)} ` +
-        `WHERE _block_number >= ${Math.trunc(after.block)} AND ${POS} > ${lit(after)}${upTo ? ` AND ${POS} <= ${lit(upTo)}` : ''} AND ${dateFilter(table, sinceDay)} ` +
+        `WHERE _block_number >= ${Math.trunc(after.block)} AND ${POS} > ${lit(after)}${upTo ? ` AND ${POS} <= ${lit(upTo)}` : ''} AND ${dateFilter(table, sinceDay)} AND ${notPulled(table)} ` +
         `GROUP BY b, c ORDER BY b, c LIMIT ${Math.trunc(limit)}`,
     );
     return r.map(([b, c, n]) => ({ block: num(b!), chunk: num(c!), rows: num(n!) }));
@@ -87,7 +95,7 @@ export class LocalRows {
   async readGroups(table: string, after: Pos, upTo: Pos, sinceDay: string | undefined): Promise<Group[]> {
     const out = (await this.store.query(
       `SELECT _block_number AS __fb, intDiv(_block_offset, ${CHUNK_ROWS}) AS __fc, * FROM default.${quoteIdent(table)} ` +
-        `WHERE _block_number >= ${Math.trunc(after.block)} AND _block_number <= ${Math.trunc(upTo.block)} AND ${POS} > ${lit(after)} AND ${POS} <= ${lit(upTo)} AND ${dateFilter(table, sinceDay)} ` +
+        `WHERE _block_number >= ${Math.trunc(after.block)} AND _block_number <= ${Math.trunc(upTo.block)} AND ${POS} > ${lit(after)} AND ${POS} <= ${lit(upTo)} AND ${dateFilter(table, sinceDay)} AND ${notPulled(table)} ` +
         'ORDER BY _block_number, _block_offset FORMAT JSONEachRow',
       { identity: 'reader' },
     )).toString('utf8');
@@ -108,7 +116,7 @@ export class LocalRows {
 
   /** Counts for the status: all rows, rows beyond the watermark (date-filtered), and the history's rows. */
   async counts(table: string, wm: Pos, sinceDay: string | undefined, historyBlock: number): Promise<{ local: number; queue: number; historyTotal: number; historyDone: number }> {
-    const f = dateFilter(table, sinceDay);
+    const f = `${dateFilter(table, sinceDay)} AND ${notPulled(table)}`;
     const r = await this.tsv(
       `SELECT count(), countIf(${POS} > ${lit(wm)} AND ${f}), countIf(_block_number <= ${Math.trunc(historyBlock)} AND ${f}), ` +
         `countIf(_block_number <= ${Math.trunc(historyBlock)} AND ${POS} <= ${lit(wm)} AND ${f}) FROM default.${quoteIdent(table)}`,

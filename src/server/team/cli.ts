@@ -3,16 +3,22 @@
  * Output for people on stdout; `error: …` on stderr with exit code 2 (usage) or 1 (refused/failed).
  * A secret is printed only inside the bundle of the member it belongs to, once.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TEAM_ROLES, type TeamRole } from '../../core/team-bundle';
 import { PRIVACY_LEVELS, type PrivacyLevel } from '../../core/team-privacy';
 import { addMember, initTeam, listMembers, removeMember, rotateMember, setPrivacy, type IssuedMember } from './admin';
 import { readMembers, TeamFileError } from './members';
-import { readTeamConfig } from './team-config';
+import { readTeamConfig, teamPath } from './team-config';
 import { centralAddMember, centralRemoveMember, centralRotateMember, centralSetup } from './central-admin';
 import { removeHtpasswdMember, writeHtpasswdMember } from './htpasswd';
 import { BackupError, backupDataDir, restoreDataDir } from '../backup';
+import { controlTokenPath, readControlToken } from './control-token';
+import { memberDataRequest } from '../../stack/team-data';
+import { MEMBER_NAME_RE } from '../../core/team-bundle';
+import type { MemberDataCounts, MemberDeletion, MemberTableCount } from '../../core/data/team-deletion';
 
 export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
   init --dir DIR [--name TEAM] [--hostname NAME-OR-ADDRESS …] [--tls-cert F --tls-key F [--tls-ca F]]
@@ -26,6 +32,9 @@ export const USAGE = `usage: npm run team -- <command> --dir DIR [options]
        (central mode: roles, row policies and member users on a ClickHouse server; the
         ClickHouse administrator from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the environment.
         Afterwards add-member, rotate and remove-member keep the ClickHouse users in step.)
+  delete-member-data NAME --dir DIR [--url https://HOST:PORT] [--dry-run] [--json]
+       (every row of NAME on the running team server, at once, logged in DIR/deletions.jsonl; run on
+        the server machine: it uses the token the running server wrote to DIR/control.token)
   backup --data-dir DATA --out FILE.tar          (the server on DATA stopped)
   restore FILE.tar --data-dir DATA [--replace]   (the server on DATA stopped)`;
 
@@ -51,6 +60,8 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   out: { type: 'string' },
   replace: { type: 'boolean', default: false },
+  url: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -182,8 +193,51 @@ export async function runTeamCli(argv: string[], out: (s: string) => void = (s) 
       out(`Start the server with: CLICKHOUSE_USER=… CLICKHOUSE_PASSWORD=… npm start -- --team ${dir} --clickhouse-url ${r.url} --host 0.0.0.0`);
       return;
     }
+    case 'delete-member-data': {
+      const name = needName();
+      if (!MEMBER_NAME_RE.test(name)) throw new UsageError(`"${name}" is not a member name.`);
+      await deleteMemberData(dir, name, v, out);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}".\n${USAGE}`);
+  }
+}
+
+/**
+ * delete-member-data talks to the RUNNING team server as its own admin (the control token it wrote
+ * into the team directory): the deletion is immediate, the server keeps serving, and it is the one
+ * process that holds the data directory (the engine allows one), so nothing else could delete there.
+ */
+async function deleteMemberData(dir: string, name: string, v: { url?: string; 'dry-run'?: boolean; json?: boolean }, out: (s: string) => void): Promise<void> {
+  const config = readTeamConfig(dir);
+  let token: string;
+  try {
+    token = readControlToken(dir);
+  } catch {
+    throw new TeamFileError(`no running team server for ${dir} (${controlTokenPath(dir)} is missing): start it (npm start -- --team ${dir}), then run this again.`);
+  }
+  const host = config.hostnames[0]!;
+  const url = v.url ?? `https://${host.includes(':') ? `[${host}]` : host}:${config.ports.otlpHttp}`;
+  const connection = { otlp_http: url, ca_pem: readFileSync(teamPath(dir, config.tls.ca), 'utf8') };
+  const show = (rows: MemberTableCount[]) => {
+    for (const t of rows) if (t.rows > 0) out(`  ${t.label.padEnd(44)} ${String(t.rows).padStart(10)}  ${t.first} … ${t.last}`);
+  };
+  try {
+    if (v['dry-run']) {
+      const c = await memberDataRequest<MemberDataCounts>(connection, token, name, 'data');
+      if (v.json) return out(JSON.stringify(c));
+      out(`${name} has ${c.total} rows on team "${config.name}"${c.total > 0 ? ':' : '.'}`);
+      show(c.tables);
+      return;
+    }
+    const d = await memberDataRequest<MemberDeletion>(connection, token, name, 'delete');
+    if (v.json) return out(JSON.stringify(d));
+    out(`Deleted ${d.total} rows of ${name} from team "${config.name}" at ${d.at}${d.total > 0 ? ':' : '.'}`);
+    show(d.deleted);
+    out(`Afterwards: ${d.after.total} rows. Logged in ${join(dir, 'deletions.jsonl')} (who, when, how many; no data).`);
+  } catch (err) {
+    throw new TeamFileError(`${(err as Error).message} (server ${url})`);
   }
 }
 

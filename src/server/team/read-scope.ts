@@ -17,7 +17,7 @@ import type { TeamRole } from '../../core/team-bundle';
 import { quoteString } from '../store/sql-quote';
 import type { ReadScope } from '../store/types';
 
-/** Every table holding members' rows → the expression naming a row's member (migrations 0001–0007). */
+/** Every table holding members' rows → the expression naming a row's member (migrations 0001–0010). */
 export const MEMBER_COLUMNS: Readonly<Record<string, string>> = {
   // Raw OTLP records: the server overwrites the `user_id` resource attribute with the sender's name.
   'default.otel_logs': "ResourceAttributes['user_id']",
@@ -34,6 +34,8 @@ export const MEMBER_COLUMNS: Readonly<Record<string, string>> = {
   'default.daily_metrics': 'user_id',
   'default.events_15m': 'user_id',
   'default.daily_errors': 'user_id',
+  // Per event (0010): each event with its chapter, so a coordinator reads only their own, as in telemetry_events.
+  'default.events_chapters': 'user_id',
 };
 
 /** Aggregates a coordinator reads for the whole team: counts and sums, no prompt or error text. */

@@ -11,11 +11,13 @@ import { followLogs } from './logs';
 import { loadComposePlan, PlanError, type ComposePlan } from './plan';
 import { ComposeProject, type EngineOptions } from './project';
 import { ensureWriterSecret, readWriterSecret } from './writer-secret';
-import type { ForwardConfig, ForwardStatus } from '../../core/forward-config';
+import { ensureTeamDir, forwardingVariables, readForwardState, restoreForwarding, snapshotForwarding, writeForwarding } from './forwarding';
+import type { ForwardConfig, ForwardStatus, PullBackResult } from '../../core/forward-config';
+import { COLLECTOR_METRICS_PORT } from '../../core/collector-agent';
+import { dockerForwardStatus, exporterCounters, type StatusMemory } from '../../core/collector-metrics';
 
-function forwardingNotInDocker(): StackError {
-  return new StackError('not-supported', 'Forwarding to a team server is not yet in docker mode.', 'Switch Mode to embedded to centralize telemetry, or send from your own collector.');
-}
+/** The raw tables forwarding covers (the same the embedded forwarder sends). */
+const RAW_TABLES = ['otel_logs', 'otel_traces', 'otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram', 'otel_metrics_exponential_histogram', 'otel_metrics_summary'];
 
 export const DEFAULT_PROJECT = 'chapter-telemetry';
 
@@ -34,6 +36,8 @@ export interface DockerBackendOptions {
    * data folder `npm start` uses.
    */
   secretsDir?: string;
+  /** Host port of the collector's own metrics (compose variable OTELCOL_METRICS_PORT; default 18888). */
+  collectorMetricsPort?: number;
 }
 
 /** Where the writer password of a project lives when the caller names no folder. */
@@ -58,6 +62,7 @@ export class DockerBackend implements StackBackend {
   private stopLogs: (() => void)[] = [];
   private startedHere = false;
   private project?: ComposeProject;
+  private readonly statusMemory: StatusMemory = {};
 
   constructor(private readonly options: DockerBackendOptions = {}) {}
 
@@ -78,6 +83,11 @@ export class DockerBackend implements StackBackend {
     if (e.grpcPort !== undefined) vars.OTLP_GRPC_PORT = String(e.grpcPort);
     if (e.otlpHttpPort !== undefined) vars.OTLP_HTTP_PORT = String(e.otlpHttpPort);
     if (e.httpPort !== undefined) vars.CLICKHOUSE_HTTP_PORT = String(e.httpPort);
+    if (this.options.collectorMetricsPort !== undefined) vars.OTELCOL_METRICS_PORT = String(this.options.collectorMetricsPort);
+    // Forwarding (configureForwarding): ours too, never the environment's.
+    delete vars.OTELCOL_CONFIG;
+    delete vars.OTELCOL_CONFIG_DIGEST;
+    Object.assign(vars, forwardingVariables(this.secretsDir));
     return vars;
   }
 
@@ -132,6 +142,7 @@ export class DockerBackend implements StackBackend {
     await project.ping();
     // Before any container starts: ClickHouse reads the writer's users.d file at start-up.
     const { created } = ensureWriterSecret(this.secretsDir);
+    ensureTeamDir(this.secretsDir);
     if (created) {
       // A new password (first start, or its file was deleted): containers that already exist carry
       // another one (same mount path, so the same config hash), and would keep refusing our writes.
@@ -169,13 +180,75 @@ export class DockerBackend implements StackBackend {
     return readWriterSecret(this.secretsDir);
   }
 
-  /** Forwarding is built into the embedded server only (issue 10); docker mode would need a collector exporter. */
-  async configureForwarding(_cfg: ForwardConfig | undefined): Promise<void> {
-    throw forwardingNotInDocker();
+  /**
+   * Docker mode's forwarding (src/stack/docker/forwarding.ts): the team CA and secret as 0600 files,
+   * the agent collector config, then the collector is recreated so it reads them (when the stack
+   * runs; otherwise at the next start). Only what arrives from now on is forwarded: a history other
+   * than 'none' is refused. `undefined` removes it all (the team queue's folder on the volume stays).
+   */
+  async configureForwarding(cfg: ForwardConfig | undefined): Promise<void> {
+    const before = snapshotForwarding(this.secretsDir);
+    writeForwarding(this.secretsDir, this.options.composeFile ?? defaultComposeFile(), cfg);
+    this.statusMemory.last = undefined;
+    this.statusMemory.failingSince = undefined;
+    try {
+      await this.applyCollectorConfig();
+    } catch (err) {
+      // A collector that cannot start with the new files would leave no collection at all: put the
+      // previous files back and start the collector as it was, then report what went wrong.
+      restoreForwarding(before);
+      await this.applyCollectorConfig().catch(() => undefined);
+      throw err;
+    }
   }
 
+  /** Recreates the collector when the stack runs and its config (OTELCOL_CONFIG, digest) changed; else nothing until the next start. */
+  private async applyCollectorConfig(): Promise<void> {
+    // The plan depends on the forwarding files (OTELCOL_CONFIG and its digest).
+    this.project = undefined;
+    const project = this.compose();
+    await project.ping();
+    const states = await project.services();
+    await project.refuseForeign(states);
+    if (!states.some((s) => s.running)) return;
+    this.detachLogs();
+    await project.up({});
+    await this.attachLogs(project);
+  }
+
+  /** From the collector's own metrics (:8888, published on loopback) and the local store's row count. */
   async forwardStatus(): Promise<ForwardStatus> {
-    throw forwardingNotInDocker();
+    const info = readForwardState(this.secretsDir);
+    const plan = this.compose().plan;
+    const local = await this.localRows(plan).catch(() => 0);
+    if (!info) return { state: 'off', local_rows: local, delivered_rows: 0, queue_rows: 0 };
+    if (!info.enabled) return dockerForwardStatus(info, { sent: 0, failed: 0, queue: 0 }, local, {});
+    const metricsPort = plan.services.flatMap((s) => s.ports).find((p) => p.containerPort === COLLECTOR_METRICS_PORT)?.hostPort;
+    if (metricsPort === undefined) throw new StackError('engine-failed', 'The compose file publishes no collector metrics port (8888).', 'Restore telemetry-server/docker-compose.yml.');
+    let text: string;
+    try {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
+      text = await res.text();
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      throw new StackError('unhealthy', `The collector's metrics did not answer on 127.0.0.1:${metricsPort} (${(err as Error).message}).`, 'Start collection (docker mode), then look again.');
+    }
+    return dockerForwardStatus(info, exporterCounters(text), local, this.statusMemory);
+  }
+
+  /** Rows in the raw tables, read as the read-only `default` user. */
+  private async localRows(plan: ComposePlan): Promise<number> {
+    const port = this.endpoints(plan).httpPort;
+    const sql = `SELECT ${RAW_TABLES.map((t) => `(SELECT count() FROM ${t})`).join(' + ')} FORMAT TabSeparated`;
+    const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: sql, signal: AbortSignal.timeout(5000) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(text);
+    return Number(text.trim()) || 0;
+  }
+
+  /** Pull-back needs the embedded server's store access; the collector cannot write back what the team holds. */
+  async pullBack(): Promise<PullBackResult> {
+    throw new StackError('not-supported', 'Pulling your rows back from the team server is not available in docker mode.', 'Switch Mode to embedded and run Revert to Local there, or revert without pulling back (your local store already holds what was collected here).');
   }
 
   onLog(listener: (line: string) => void): { dispose(): void } {

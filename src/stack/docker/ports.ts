@@ -1,7 +1,7 @@
 /** Host-port checks before Docker binds them, so the message can name the port and its role. */
 import { createServer } from 'node:net';
 
-const ROLES: Record<number, string> = { 4317: 'OTLP gRPC', 4318: 'OTLP HTTP', 8123: 'ClickHouse HTTP', 13133: 'collector health check' };
+const ROLES: Record<number, string> = { 4317: 'OTLP gRPC', 4318: 'OTLP HTTP', 8123: 'ClickHouse HTTP', 13133: 'collector health check', 8888: 'collector metrics, moved with the OTELCOL_METRICS_PORT environment variable' };
 
 export function portRole(containerPort: number): string {
   return ROLES[containerPort] ?? `container port ${containerPort}`;

@@ -8,7 +8,7 @@ export function registerCommandsSuite(): void {
       // onStartupFinished may not have fired yet when the suite starts.
       await vscode.extensions.getExtension('chapter-telemetry.chapter-telemetry')?.activate();
       const all = await vscode.commands.getCommands(true);
-      const ids = ['start', 'stop', 'toggle', 'verify', 'setChapter', 'showLogs', 'writeClaudeSettings', 'removeClaudeSettings', 'internal.stats'].map((c) => `chapterTelemetry.${c}`);
+      const ids = ['start', 'stop', 'toggle', 'verify', 'setChapter', 'showLogs', 'writeClaudeSettings', 'removeClaudeSettings', 'centralize', 'revertToLocal', 'internal.stats', 'internal.central'].map((c) => `chapterTelemetry.${c}`);
       for (const id of ids) assert.ok(all.includes(id), `${id} is registered`);
       const ext = vscode.extensions.all.find((e) => e.packageJSON.name === 'chapter-telemetry');
       assert.ok(ext?.isActive, 'the extension is active');

@@ -6,6 +6,9 @@ import { registerChapterSuite } from './chapter.suite';
 import { registerClaudeSettingsSuite } from './claude-settings.suite';
 import { registerLifecycleSuite } from './lifecycle.suite';
 import { registerDataLifecycleSuite } from './data-lifecycle.suite';
+import { registerCentralizeArgsSuite } from './centralize-args.suite';
+import { registerTeamDeleteSuite } from './team-delete.suite';
+import { registerCentralizeDockerSuite } from './centralize-docker.suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
@@ -17,6 +20,9 @@ export function run(): Promise<void> {
   registerClaudeSettingsSuite();
   registerLifecycleSuite();
   registerDataLifecycleSuite();
+  registerCentralizeArgsSuite();
+  registerTeamDeleteSuite();
+  registerCentralizeDockerSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
