@@ -24,6 +24,8 @@ export interface ServerConfig {
   portFlags: { grpc: boolean; otlpHttp: boolean; http: boolean };
   /** Free space kept on the data dir's file system before exports are refused (`--min-free-mb`; 0 = no guard); default in disk-guard.ts. */
   minFreeBytes?: number;
+  /** `--group-wait-ms`: how long a local server's next insert gathers exports after one (ingest.ts; default there, 0 = none). */
+  groupWaitMs?: number;
   /**
    * `--in-container`: the server runs inside a container whose ports are published on the host's loopback
    * only (the docker stand-ins), so it may listen on the container's own interfaces without TLS.
@@ -38,7 +40,7 @@ export class UsageError extends Error {
 export const USAGE = `usage: npm start -- [--data-dir DIR] [--host 127.0.0.1] [--grpc-port 4317] [--otlp-http-port 4318]
                   [--http-port 8123] [--clickhouse-url URL] [--state-file FILE]
                   [--retention-days 90] [--session-retention-days 365]
-                  [--allow-host NAME …] [--allow-origin ORIGIN …] [--team DIR] [--min-free-mb N] [--in-container]`;
+                  [--allow-host NAME …] [--allow-origin ORIGIN …] [--team DIR] [--min-free-mb N] [--group-wait-ms 10] [--in-container]`;
 
 /** Where a user's data lives by default: XDG on Linux, the platform's app-data folder elsewhere. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, os: string = platform(), home: string = homedir()): string {
@@ -65,11 +67,17 @@ function megabytes(name: string, value: string): number {
   return Math.round(n * 1024 * 1024);
 }
 
+function millis(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1000 || value.trim() === '') throw new UsageError(`${name} must be a whole number of milliseconds from 0 to 1000, got "${value}"`);
+  return n;
+}
+
 const OPTIONS = {
   'data-dir': { type: 'string' }, host: { type: 'string' }, 'grpc-port': { type: 'string' }, 'otlp-http-port': { type: 'string' },
   'http-port': { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'state-file': { type: 'string' },
   'retention-days': { type: 'string' }, 'session-retention-days': { type: 'string' },
-  'min-free-mb': { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, 'allow-origin': { type: 'string', multiple: true }, team: { type: 'string' }, 'in-container': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'min-free-mb': { type: 'string' }, 'group-wait-ms': { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, 'allow-origin': { type: 'string', multiple: true }, team: { type: 'string' }, 'in-container': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -98,6 +106,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     team: values.team,
     portFlags: { grpc: values['grpc-port'] !== undefined, otlpHttp: values['otlp-http-port'] !== undefined, http: values['http-port'] !== undefined },
     minFreeBytes: values['min-free-mb'] !== undefined ? megabytes('--min-free-mb', values['min-free-mb']) : undefined,
+    groupWaitMs: values['group-wait-ms'] !== undefined ? millis('--group-wait-ms', values['group-wait-ms']) : undefined,
     inContainer: values['in-container'] ?? false,
   };
   for (const o of cfg.allowOrigins) {

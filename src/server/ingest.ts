@@ -11,7 +11,10 @@
  *
  * Batching: each export waits for the insert that carries its rows; while one insert per table is
  * running, later exports queue up and go together in the next one. A quiet server inserts at once
- * (no timer latency) and a busy one batches by itself.
+ * (no timer latency) and a busy one batches by itself. After an insert, the next one waits a moment
+ * (`groupWaitMs`, default 10 ms; ends early at `groupRows`) for exports still on their way: a few
+ * steady senders (one export in flight each) otherwise alternate small inserts, and the engine's cost per
+ * insert into the full schema dominates below a few thousand rows (BENCHMARKS.md).
  *
  * Exactly once, also after failures (issue 13, "disk full"): the engine writes an insert table by
  * table, so a failed insert can leave the raw rows stored while a materialized view missed them,
@@ -47,7 +50,9 @@ import type { DiskGuard } from './disk-guard';
 
 interface Pending {
   token: string;
-  lines: string[];
+  /** The export's rows as one JSONEachRow text, each line ended: joined once, hashed and inserted as is. */
+  text: string;
+  rows: number;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -61,6 +66,10 @@ interface InDoubt {
 
 interface TableQueue {
   waiting: Pending[];
+  /** Rows in `waiting`. */
+  waitingRows: number;
+  /** Ends a grouping wait early (enough rows arrived). */
+  wake?: () => void;
   running: boolean;
   /** Failed batches by token, oldest first. */
   inDoubt: Map<string, InDoubt>;
@@ -83,9 +92,21 @@ export function passing(err: unknown): boolean {
 }
 
 export function exportToken(table: string, lines: string[]): string {
-  const h = createHash('sha256').update(table).update('\n');
-  for (const l of lines) h.update(l).update('\n');
-  return h.digest('base64url');
+  return textToken(table, rowsText(lines));
+}
+
+/** Each line ended by a newline: the export's insert body and the text its token hashes. */
+function rowsText(lines: string[]): string {
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+/**
+ * sha256 of the table name, a newline and the rows' text: the same bytes (so the same token) as the
+ * earlier line-by-line hash, in one update instead of two per line (a fifth of the receiver's time per
+ * record went into that hash and a second join of the same lines).
+ */
+function textToken(table: string, text: string): string {
+  return createHash('sha256').update(`${table}\n`).update(text).digest('base64url');
 }
 
 /** How many in-doubt batches and recently stored export tokens are remembered per server. */
@@ -102,6 +123,14 @@ export interface IngestOptions {
    * own token, so a retry is recognised by the engine also after a crash (team servers; see above).
    */
   groupCommit?: boolean;
+  /**
+   * Group commit only: after an insert, the next waits up to this long for more exports (ending as soon as
+   * `groupRows` rows wait), so a few steady senders share one insert instead of alternating small
+   * ones. Never on a quiet server: the first export after a pause goes in at once. Default 10 ms.
+   */
+  groupWaitMs?: number;
+  /** Rows that end a grouping wait at once (default 8192, the engine's block size). */
+  groupRows?: number;
 }
 
 /** The token of an export stored under a caller's key (storeExport): one per table, never equal to a rows hash. */
@@ -120,11 +149,15 @@ export class Ingest {
   private readonly maxPendingBytes: number;
   private readonly guard?: DiskGuard;
   private readonly groupCommit: boolean;
+  private readonly groupWaitMs: number;
+  private readonly groupRows: number;
 
   constructor(private readonly store: Store, options: IngestOptions = {}) {
     this.maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024;
     this.guard = options.guard;
     this.groupCommit = options.groupCommit ?? true;
+    this.groupWaitMs = options.groupWaitMs ?? 10;
+    this.groupRows = options.groupRows ?? 8192;
   }
 
   /** Bytes of accepted rows not yet committed (the team server's /metrics queue depth). */
@@ -153,15 +186,16 @@ export class Ingest {
    */
   async storeExport(rows: TableRows, options: { token?: string } = {}): Promise<void> {
     if (rows.size === 0) return;
+    const texts = [...rows].map(([table, lines]) => [table, rowsText(lines), lines.length] as const);
     let bytes = 0;
-    for (const lines of rows.values()) for (const l of lines) bytes += l.length + 1;
+    for (const [, text] of texts) bytes += text.length;
     if (this.pendingBytes + bytes > this.maxPendingBytes) {
       throw new StoreError('the server is busy writing earlier data; retry shortly', undefined, true);
     }
     this.pendingBytes += bytes;
     this.inFlight++;
     try {
-      await Promise.all([...rows].map(([table, lines]) => this.enqueue(table, lines, options.token === undefined ? exportToken(table, lines) : keyedToken(options.token, table))));
+      await Promise.all(texts.map(([table, text, n]) => this.enqueue(table, text, n, options.token === undefined ? textToken(table, text) : keyedToken(options.token, table))));
     } finally {
       this.pendingBytes -= bytes;
       this.inFlight--;
@@ -177,14 +211,16 @@ export class Ingest {
 
   private queue(table: string): TableQueue {
     let q = this.queues.get(table);
-    if (!q) this.queues.set(table, (q = { waiting: [], running: false, inDoubt: new Map() }));
+    if (!q) this.queues.set(table, (q = { waiting: [], waitingRows: 0, running: false, inDoubt: new Map() }));
     return q;
   }
 
-  private enqueue(table: string, lines: string[], token: string): Promise<void> {
+  private enqueue(table: string, text: string, rows: number, token: string): Promise<void> {
     if (this.recent.has(`${table}\n${token}`)) return Promise.resolve();
     const q = this.queue(table);
-    const done = new Promise<void>((resolve, reject) => q.waiting.push({ token, lines, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => q.waiting.push({ token, text, rows, resolve, reject }));
+    q.waitingRows += rows;
+    if (q.waitingRows >= this.groupRows) q.wake?.();
     if (!q.running) void this.flush(table, q);
     return done;
   }
@@ -198,8 +234,13 @@ export class Ingest {
 
   private async flush(table: string, q: TableQueue): Promise<void> {
     q.running = true;
+    let first = true;
     while (q.waiting.length > 0) {
+      // The first insert of a busy spell goes at once; later ones gather for a moment (bounded).
+      if (!first && this.groupCommit && this.groupWaitMs > 0 && q.waitingRows < this.groupRows) await this.gather(q);
+      first = false;
       const batch = q.waiting.splice(0);
+      q.waitingRows = 0;
       // Earlier failed batches first, unchanged: nothing newer may land while one is incomplete.
       try {
         await this.repair(table, q);
@@ -218,6 +259,19 @@ export class Ingest {
       else await this.insertEach(table, q, [...byToken.values()]);
     }
     q.running = false;
+  }
+
+  /** Resolves after `groupWaitMs`, or sooner once `groupRows` rows wait. */
+  private gather(q: TableQueue): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => done(), this.groupWaitMs);
+      const done = () => {
+        clearTimeout(timer);
+        q.wake = undefined;
+        resolve();
+      };
+      q.wake = done;
+    });
   }
 
   /**
@@ -274,7 +328,7 @@ export class Ingest {
       }
     };
     const token = heads.length === 1 ? heads[0]!.token : createHash('sha256').update(heads.map((p) => p.token).join(',')).digest('base64url');
-    const body = Buffer.from(heads.map((p) => p.lines.join('\n')).join('\n') + '\n');
+    const body = Buffer.from(heads.length === 1 ? heads[0]!.text : heads.map((p) => p.text).join(''));
     try {
       this.guard?.check(body.length);
     } catch (err) {

@@ -237,7 +237,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   }
   // The guard watches the engine's own disk; a remote ClickHouse watches its own.
   // A team server inserts each export on its own: retried after a crash, it is still recognised (ingest.ts).
-  ingest = new Ingest(store, { guard: cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes), groupCommit: !team });
+  ingest = new Ingest(store, { guard: cfg.clickhouseUrl ? undefined : new DiskGuard(cfg.dataDir, cfg.minFreeBytes), groupCommit: !team, groupWaitMs: cfg.groupWaitMs });
   engineVersion = (await store.query('SELECT version()', { format: 'TabSeparated' }).catch(() => Buffer.from(VERSION))).toString('utf8').trim() || VERSION;
   ready = true;
   if (!team) {

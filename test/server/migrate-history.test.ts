@@ -108,3 +108,23 @@ test('without the destination writer credential the copy is refused with a clear
   });
   assert.equal(await rows(b, 'otel_logs'), before);
 });
+
+test('values with line ends, tabs, quotes, backslashes and bytes that are not UTF-8 arrive byte for byte, whatever the piece size', async () => {
+  const [src, dst] = await Promise.all([startServer(), startServer()]);
+  try {
+    await send(src, 's1', [0.5]);
+    // Written by SQL: the receiver would have made the invalid bytes U+FFFD.
+    await src.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes)
+      SELECT now64(9) - toIntervalSecond(number), 'claude-code',
+        concat('line\\nbreak\\ttab\\\\back ''single'' "double" ', unhex('ff00fe'), ' é 😀 ', toString(number)),
+        map('event.name', 'api_request', 'a\\tkey', 'v\\nw', 'quote''s', unhex('c3')), map('user_id', 'alice')
+      FROM numbers(25)`);
+    const sum = (s: RunningServer) => s.sql('SELECT count(), groupBitXor(cityHash64(*)) FROM otel_logs FORMAT TSV');
+    const res = await migrateHistory({ from: src.httpUrl, to: dst.httpUrl, toAuth: dst.credentials, batchRows: 2, batchBytes: 300 });
+    assert.equal(res.tables.find((t) => t.table === 'otel_logs')!.copiedRows, 26);
+    assert.equal(await sum(dst), await sum(src), 'every row equal, column for column');
+    assert.equal(await cost(dst), 0.5, 'the derived events were rebuilt');
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});

@@ -10,8 +10,9 @@ import { ScopedPools } from './scoped-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
 import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
-import { engineLimits, type EngineLimits } from './engine-limits';
+import { engineLimits, serverArgs, type EngineLimits } from './engine-limits';
 import { dedupSettings } from './dedup-settings';
+import { IdlePurge, collectGarbage } from './idle-purge';
 
 type ChdbModule = typeof import('chdb');
 type Session = InstanceType<ChdbModule['Session']>;
@@ -74,6 +75,8 @@ export class ChdbStore implements Store {
   private readonly parser: SessionPool<Session>;
   private readonly named: NamedSessions<Session>;
   private readonly scoped: ScopedPools<Session>;
+  /** Returns the engine's freed pages to the kernel once it is quiet (idle-purge.ts). */
+  private readonly idle: IdlePurge;
 
   private constructor(private readonly chdb: ChdbModule, private readonly ingest: Session, readonly dataDir: string, readonly limits: EngineLimits) {
     this.description = `chDB at ${dataDir}`;
@@ -103,6 +106,11 @@ export class ChdbStore implements Store {
     this.scoped = new ScopedPools((scope) => open([common, ...filterStatements(scope), 'SET readonly = 1'])(), limits.readerSessions);
     this.internal = new SessionPool('internal', open([]), 1);
     this.parser = new SessionPool('parser', open(['SET implicit_select = 0, readonly = 1']), 1);
+    // The JavaScript heap first: the engine's result buffers it frees go back to the engine's allocator.
+    this.idle = new IdlePurge(() => this.internal.use(async (s) => {
+      collectGarbage();
+      await s.queryAsync('SYSTEM JEMALLOC PURGE');
+    }));
   }
 
   // The engine (~180 MB, native) loads only when a store opens, never when this module is imported.
@@ -113,7 +121,7 @@ export class ChdbStore implements Store {
     rmSync(join(dataDir, 'tmp-results'), { recursive: true, force: true });
     try {
       // Server-wide settings take effect with the first connection to the engine.
-      const ingest = new chdb.Session(dataDir, { connectionArgs: [`--max_server_memory_usage=${limits.maxServerMemoryBytes}`] });
+      const ingest = new chdb.Session(dataDir, { connectionArgs: serverArgs(limits) });
       return new ChdbStore(chdb, ingest, dataDir, limits);
     } catch (err) {
       throw toStoreError(err);
@@ -215,6 +223,10 @@ export class ChdbStore implements Store {
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<Buffer> {
+    return await this.idle.around(() => this.runQuery(sql, options));
+  }
+
+  private async runQuery(sql: string, options: QueryOptions): Promise<Buffer> {
     const b = await this.borrow(options);
     let clean = false;
     const tagged = options.data ? { sql, done: () => undefined } : this.cancellable(sql, options.signal);
@@ -240,6 +252,15 @@ export class ChdbStore implements Store {
   }
 
   async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<Uint8Array> {
+    this.idle.begin();
+    try {
+      yield* this.runStream(sql, options);
+    } finally {
+      this.idle.end();
+    }
+  }
+
+  private async *runStream(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
     const rule = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
     if (rule.kind === 'file') {
       // chDB would make each chunk a Parquet file of its own; the engine writes one file instead.
@@ -346,7 +367,7 @@ export class ChdbStore implements Store {
       // Skip fields a table version does not have, so one receiver serves several schema versions.
       const settings: Record<string, string | number> = { input_format_skip_unknown_fields: 1 };
       if (options.dedupToken) Object.assign(settings, dedupSettings(options.dedupToken));
-      await this.ingest.insert({ table, format: 'JSONEachRow', values: ndjson, settings });
+      await this.idle.around(() => this.ingest.insert({ table, format: 'JSONEachRow', values: ndjson, settings }));
     } catch (err) {
       throw toStoreError(err);
     }
@@ -355,6 +376,7 @@ export class ChdbStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.idle.close();
     for (const p of [this.readers, this.writers, this.internal, this.parser]) p.close();
     this.named.close();
     this.scoped.close();

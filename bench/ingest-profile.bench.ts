@@ -1,0 +1,125 @@
+// Where ingest time goes (issue 12, "Ingest"): the receiver's own stages per record, and the engine's
+// insert of the same rows into the full schema in 8192-row chunks with each materialized view's share,
+// measured by inserting into a scratch store with that view dropped (full − without it).
+// Size: CT_BENCH_PROFILE_EVENTS (default 50176); CT_BENCH_PROFILE_RUNS (median of, default 3).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChdbStore } from '../src/server/store/chdb';
+import { applyMigrations, migrationsDir } from '../src/server/migrations';
+import { decodeExport } from '../src/server/otlp/decode';
+import { ExportLogsServiceRequest } from '../src/server/otlp/proto';
+import { exportToken } from '../src/server/ingest';
+import { encodeLogs } from '../test/support/otlp';
+import { exportRequest } from './lib/claude-export';
+import { table } from './lib/measure';
+
+/**
+ * CPU time (this process, every thread: the engine runs in it) spent in `fn`, in ms. Not wall time: on a
+ * machine other sessions load, wall time mostly measures their share of the cores.
+ */
+async function cpuMs(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.cpuUsage();
+  await fn();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
+}
+
+const EVENTS = Number(process.env.CT_BENCH_PROFILE_EVENTS ?? 50_176);
+const RUNS = Number(process.env.CT_BENCH_PROFILE_RUNS ?? 3);
+const BATCH = 512;
+const CHUNK = 8192;
+
+/** The schema's materialized views (read from a migrated scratch store, so views added later are measured too). */
+async function views(): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-bench-prof-'));
+  const store = await ChdbStore.open(dir);
+  try {
+    await applyMigrations(store, migrationsDir());
+    const out = await store.query("SELECT name FROM system.tables WHERE database = 'default' AND engine = 'MaterializedView' ORDER BY name");
+    return out.toString('utf8').split('\n').filter(Boolean);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function insertMs(chunks: Buffer[], drop: string[], dedup: boolean): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-bench-prof-'));
+  const store = await ChdbStore.open(dir);
+  try {
+    await applyMigrations(store, migrationsDir());
+    for (const v of drop) await store.query(`DROP VIEW default.${v}`);
+    let n = 0;
+    return await cpuMs(async () => {
+      for (const c of chunks) await store.insertJsonEachRow('otel_logs', c, dedup ? { dedupToken: `prof-${n++}` } : {});
+    });
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const batches = Math.ceil(EVENTS / BATCH);
+  const events = batches * BATCH;
+  const bodies = Array.from({ length: batches }, (_, b) => encodeLogs(exportRequest(b, BATCH)));
+  const perRecordUs = (ms: number) => (ms * 1000) / events;
+
+  // The receiver's stages, each timed over every export (median of RUNS).
+  const decodeOnly = median(await Promise.all(Array.from({ length: RUNS }, () => cpuMs(async () => { for (const b of bodies) ExportLogsServiceRequest.decode(b); }))));
+  const decodeRows = median(await Promise.all(Array.from({ length: RUNS }, () => cpuMs(async () => { for (const b of bodies) decodeExport('logs', b, 'protobuf'); }))));
+  const lines = bodies.map((b) => decodeExport('logs', b, 'protobuf').rows.get('otel_logs')!);
+  const tokenAndBody = median(await Promise.all(Array.from({ length: RUNS }, () => cpuMs(async () => {
+    for (const l of lines) {
+      exportToken('otel_logs', l);
+      Buffer.from(l.join('\n') + '\n');
+    }
+  }))));
+
+  const VIEWS = await views();
+  const all = lines.flat();
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < all.length; i += CHUNK) chunks.push(Buffer.from(all.slice(i, i + CHUNK).join('\n') + '\n'));
+  const variants: Array<[string, string[], boolean]> = [
+    ['full schema, deduplication token (the server\'s insert)', [], true],
+    ['full schema, no token (the baseline)', [], false],
+    ['raw table only (every view dropped)', VIEWS, false],
+    ...VIEWS.map((v): [string, string[], boolean] => [`full schema without ${v}`, [v], false]),
+  ];
+  const ms = new Map<string, number[]>();
+  // Interleaved runs: the machine's load drifts, each variant sees the same drift.
+  for (let r = 0; r < RUNS; r++) for (const [name, drop, dedup] of variants) ms.set(name, [...(ms.get(name) ?? []), await insertMs(chunks, drop, dedup)]);
+  const m = (name: string) => median(ms.get(name)!);
+  const base = m('full schema, no token (the baseline)');
+  const rows = variants.map(([name]) => [name, Math.round(events / (m(name) / 1000)), perRecordUs(m(name)), m(name) / base]);
+  const shares = VIEWS.map((v) => [v, perRecordUs(base - m(`full schema without ${v}`)), (base - m(`full schema without ${v}`)) / base]);
+
+  process.stdout.write([
+    `## Where ingest time goes (\`bench/ingest-profile.bench.ts\`, ${events} api_request records, CPU time, median of ${RUNS})`,
+    '',
+    'The receiver\'s own work per record, in this process (the server does the same per export):',
+    '',
+    table(['stage', 'CPU µs per record', 'vs engine insert (baseline)'], [
+      ['protobuf decode', perRecordUs(decodeOnly), decodeOnly / base],
+      ['decode + rows as JSONEachRow lines', perRecordUs(decodeRows), decodeRows / base],
+      ['export token (sha256 of the lines) + insert body', perRecordUs(tokenAndBody), tokenAndBody / base],
+    ]),
+    '',
+    `The engine's insert of the same rows in ${CHUNK}-row chunks (\`INSERT … FORMAT JSONEachRow\`, one store per run):`,
+    '',
+    table(['insert into', 'rows per CPU second', 'CPU µs per record', 'vs full schema'], rows),
+    '',
+    'Each view\'s share of the full-schema insert (full − full without that view; a view whose table other views',
+    'read carries their share too, e.g. telemetry_events_mv; a view on another table, e.g. otel_traces, costs nothing here):',
+    '',
+    table(['view', 'CPU µs per record', 'share'], shares),
+  ].join('\n') + '\n');
+}
+
+void main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

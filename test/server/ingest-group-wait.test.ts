@@ -1,0 +1,142 @@
+/**
+ * Group commit with a bounded grouping wait (issue 12), on the real engine and schema:
+ * - the first export of a busy spell is inserted at once; exports that arrive while an insert runs
+ *   gather for the next one, which waits (bounded) until enough rows are there, and each export is
+ *   acknowledged only once the insert carrying it committed;
+ * - a group whose insert fails for a bad export's sake: its neighbours are stored and acknowledged,
+ *   only the bad one is refused;
+ * - a group whose insert fails for a passing reason (disk full) is refused as a whole and kept in
+ *   doubt; the senders' retries then find every row stored exactly once (raw table and views).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChdbStore } from '../../src/server/store/chdb';
+import { applyMigrations, migrationsDir } from '../../src/server/migrations';
+import { Ingest } from '../../src/server/ingest';
+import { StoreError, type Store } from '../../src/server/store/types';
+import { decodeExport } from '../../src/server/otlp/decode';
+import type { TableRows } from '../../src/server/otlp/rows';
+import { encodeLogs, logsRequest } from '../support/otlp';
+
+let dir: string;
+let store: ChdbStore;
+
+function exportRows(session: string, first: number, n: number): TableRows {
+  const t0 = Date.UTC(2026, 10, 30, 8, 0, 0);
+  const events = Array.from({ length: n }, (_, i) => ({
+    name: 'api_request',
+    timeNanos: (BigInt(t0 + first + i) * 1_000_000n).toString(),
+    attributes: { 'session.id': session, 'record.id': `${session}-${first + i}`, cost_usd: 0.01, model: 'claude-sonnet-4-5' },
+  }));
+  return decodeExport('logs', encodeLogs(logsRequest(events, { 'service.name': 'claude-code', user_id: 'alice' })), 'protobuf').rows;
+}
+
+async function counts(session: string): Promise<{ raw: number; distinct: number; events: number }> {
+  const out = await store.query(
+    `SELECT (SELECT count() FROM otel_logs WHERE LogAttributes['session.id'] = '${session}') AS raw,
+            (SELECT uniqExact(LogAttributes['record.id']) FROM otel_logs WHERE LogAttributes['session.id'] = '${session}') AS distinct,
+            (SELECT count() FROM telemetry_events WHERE session_id = '${session}') AS events FORMAT JSONEachRow`,
+  );
+  const r = JSON.parse(out.toString('utf8')) as Record<string, string | number>;
+  return { raw: Number(r.raw), distinct: Number(r.distinct), events: Number(r.events) };
+}
+
+/** Which exports (by first record number) each otel_logs insert carried, in order. */
+const carried = (body: Buffer, session: string) => [...body.toString('utf8').matchAll(new RegExp(`"${session}-(\\d+)"`, 'g'))].map((m) => Number(m[1])).filter((n) => n % 10 === 0);
+
+/**
+ * The real store, watched: `onInsert` runs when an otel_logs insert starts (its exports), `onCommit`
+ * after it committed; `fault` replaces the engine's answer to chosen inserts (after or instead of it).
+ */
+function watched(o: { onInsert?: (firsts: number[]) => void; onCommit?: (firsts: number[]) => void; fault?: (firsts: number[]) => 'after' | 'instead' | undefined; session: string }): Store {
+  return Object.create(store, {
+    insertJsonEachRow: {
+      value: async (table: string, body: Buffer, options: { dedupToken?: string }) => {
+        const firsts = table === 'otel_logs' ? carried(body, o.session) : [];
+        if (table === 'otel_logs') o.onInsert?.(firsts);
+        const fault = table === 'otel_logs' ? o.fault?.(firsts) : undefined;
+        if (fault !== 'instead') await store.insertJsonEachRow(table, body, options);
+        if (fault) throw new StoreError('Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)', 243, false);
+        if (table === 'otel_logs') o.onCommit?.(firsts);
+      },
+    },
+  });
+}
+
+describe('group commit with a bounded grouping wait (Ingest on chDB)', () => {
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ct-ingest-group-'));
+    store = await ChdbStore.open(dir);
+    await applyMigrations(store, migrationsDir());
+  });
+  after(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('exports arriving during an insert and during the wait share the next insert; each is acknowledged after its commit', async () => {
+    const inserts: number[][] = [];
+    const acked: Array<{ first: number; committed: boolean }> = [];
+    const committed = new Set<number>();
+    let ingest!: Ingest;
+    const send = (first: number) => ingest.write(exportRows('group', first, 10)).then(() => acked.push({ first, committed: committed.has(first) }));
+    let c: Promise<unknown> | undefined;
+    const s = watched({
+      session: 'group',
+      onInsert: (f) => inserts.push(f),
+      onCommit: (f) => {
+        for (const x of f) committed.add(x);
+        // After the first insert committed, the queue gathers: the export sent now joins b's insert.
+        if (f.includes(0)) c = send(20);
+      },
+    });
+    // The wait is ended by rows (20), never by its (long) bound here: the grouping is not left to timing.
+    ingest = new Ingest(s, { groupWaitMs: 60_000, groupRows: 20 });
+    const a = send(0);
+    const b = send(10);
+    await Promise.all([a, b]);
+    await c;
+    assert.deepEqual(inserts, [[0], [10, 20]], 'a alone (quiet server: at once), then b and c together');
+    assert.deepEqual(acked.map((x) => x.committed), [true, true, true], 'every acknowledgement came after its commit');
+    assert.deepEqual(await counts('group'), { raw: 30, distinct: 30, events: 30 });
+  });
+
+  test('the wait is bounded: an export alone after an insert goes in without another arriving', async () => {
+    const inserts: number[][] = [];
+    const ingest = new Ingest(watched({ session: 'bound', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 20, groupRows: 1_000_000 });
+    await Promise.all([ingest.write(exportRows('bound', 0, 10)), ingest.write(exportRows('bound', 10, 10))]);
+    assert.deepEqual(inserts, [[0], [10]]);
+    assert.equal((await counts('bound')).raw, 20);
+  });
+
+  test('a bad export in a group fails alone; its neighbours are stored and acknowledged', async () => {
+    const inserts: number[][] = [];
+    const ingest = new Ingest(watched({ session: 'bad', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 20 });
+    const bad: TableRows = new Map([['otel_logs', ['{"Timestamp":"not a time","Body":"x","LogAttributes":{"session.id":"bad","record.id":"bad-30"}}']]]);
+    const results = await Promise.allSettled([
+      ingest.write(exportRows('bad', 0, 10)),
+      ingest.write(exportRows('bad', 10, 10)),
+      ingest.write(bad),
+      ingest.write(exportRows('bad', 20, 10)),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    assert.match(String((results[2] as PromiseRejectedResult).reason), /Cannot parse|not a time|DateTime/i);
+    assert.deepEqual(inserts[0], [0]);
+    assert.deepEqual(inserts[1], [10, 30, 20], 'b, the bad one (30) and d went as one insert first');
+    assert.deepEqual(await counts('bad'), { raw: 30, distinct: 30, events: 30 });
+  });
+
+  test('a group refused for a passing reason (disk full) is refused whole, kept in doubt, and every retry is stored once', async () => {
+    let faults = 0;
+    const ingest = new Ingest(watched({ session: 'full', fault: (f) => (f.length > 1 && faults++ === 0 ? 'after' : undefined) }), { groupWaitMs: 60_000, groupRows: 20 });
+    const [a, b, c] = [0, 10, 20].map((first) => exportRows('full', first, 10));
+    const results = await Promise.allSettled([ingest.write(a!), ingest.write(b!), ingest.write(c!)]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected']);
+    await ingest.write(b!);
+    await ingest.write(c!);
+    assert.deepEqual(await counts('full'), { raw: 30, distinct: 30, events: 30 });
+  });
+});
