@@ -147,8 +147,10 @@ describe('a full disk', () => {
 
   test('without the guard the engine fails mid-insert; the retries complete exactly what is missing', async () => {
     const { messages, atRefusal } = await scenario(['--min-free-mb', '0']);
-    // The case the guard prevents really happened: some raw rows landed without their views' rows.
-    assert.ok(atRefusal.otel_logs > atRefusal.telemetry_events, `no partial insert happened: ${JSON.stringify(atRefusal)}`);
+    // The case the guard prevents really happened: some raw rows landed without some view's rows (which view
+    // the engine was pushing to when the disk filled depends on the views' order and sizes).
+    const behind = Object.entries(atRefusal).filter(([k, v]) => k !== 'otel_logs' && k !== 'sessions' && v < atRefusal.otel_logs!);
+    assert.ok(behind.length > 0, `no partial insert happened: ${JSON.stringify(atRefusal)}`);
     assert.match(messages[0]!, /NOT_ENOUGH_SPACE|No space left/, messages[0]);
   });
 });
