@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, type VSCode } from './codeserver';
 import { freePort } from './ports';
+import { runCommand } from './vscode-ui';
 
 export interface StackPorts { grpc: number; otlpHttp: number; http: number }
 
@@ -47,4 +48,16 @@ export function killServerFromState(vs: VSCode | undefined): void {
       // gone already
     }
   }
+}
+
+/**
+ * The `after` of a test that launched VS Code on the local stack: stops collection through the palette first when
+ * asked (best effort: a failed test may have left the window in any state), then kills the detached server and
+ * closes VS Code. Does nothing if VS Code never started.
+ */
+export async function closeVSCodeAndStack(vs: VSCode | undefined, opts: { stopCollection: boolean }): Promise<void> {
+  if (!vs) return;
+  if (opts.stopCollection) await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
+  killServerFromState(vs);
+  await vs.close();
 }

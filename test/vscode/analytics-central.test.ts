@@ -14,7 +14,7 @@ import { addMember, initTeam, type IssuedMember } from '../../src/server/team/ad
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, eventually, logsRequest } from '../support/otlp';
-import { freeStackPorts, killServerFromState, localStackSettings } from '../support/local-stack-vscode';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 import {
   dataValue, dismissNotifications, openSidebar, pickQuickInputItem, runCommand, statusBarItem, submitQuickInput, tableRows,
@@ -78,10 +78,7 @@ describe('analytics scopes Local / Mine / Team in a real VS Code, against a team
   });
 
   after(async () => {
-    if (vs) {
-      killServerFromState(vs);
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: false });
     await team?.stop();
     host?.destroy();
     rmSync(root, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
-import { freeStackPorts, killServerFromState, localStackSettings } from '../support/local-stack-vscode';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
 import { dataValue, openSidebar, runCommand, waitForStatusBarText, waitWebviewState, webviewFrame } from '../support/vscode-ui';
 
@@ -73,11 +73,7 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
   });
 
   after(async () => {
-    if (vs) {
-      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-      killServerFromState(vs);
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: true });
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });

@@ -12,7 +12,7 @@ import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
-import { freeStackPorts, killServerFromState, localStackSettings } from '../support/local-stack-vscode';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
 import { dataValue, openFile, openSidebar, runCommand, tableRows, waitWebviewState, webviewFrame } from '../support/vscode-ui';
 
@@ -77,11 +77,7 @@ describe('analytics in a real VS Code', () => {
   });
 
   after(async () => {
-    if (vs) {
-      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-      killServerFromState(vs);
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: true });
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });

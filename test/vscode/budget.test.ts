@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
-import { freeStackPorts, killServerFromState, localStackSettings } from '../support/local-stack-vscode';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
 import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
 
@@ -158,11 +158,7 @@ describe('spend budgets in a real VS Code', () => {
   });
 
   after(async () => {
-    if (vs) {
-      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-      killServerFromState(vs);
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: true });
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });
