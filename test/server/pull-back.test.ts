@@ -8,24 +8,18 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
+import { addMember, type IssuedMember } from '../../src/server/team/admin';
 import type { ForwardConfig, ForwardStatus, PullBackResult } from '../../src/core/forward-config';
 import { requestPullBack, writeForwardConfig } from '../../src/stack/forward-file';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, encodeMetrics, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
 import { startServer, type RunningServer } from '../support/server';
-import { teamSql, startTeamServer, type TeamServerProcess } from '../support/team-server';
+import { startTeam, teamSql, type Team } from '../support/team-server';
 
 const PORTS = { grpc: 26317, otlpHttp: 26318, http: 29223 };
 
 describe('pull-back: the member\'s own rows from the team server into the local store', () => {
-  let root: string;
+  let team: Team | undefined;
   let teamDir: string;
-  let host: NetnsHost;
-  let team: TeamServerProcess | undefined;
   let admin: IssuedMember;
   let ca: string;
   let sqlBase: string;
@@ -81,23 +75,17 @@ describe('pull-back: the member\'s own rows from the team server into the local 
   }
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ct-pullback-'));
-    teamDir = join(root, 'team');
-    host = createNetnsHost();
-    admin = (await initTeam({ dir: teamDir, name: 'Pull Team', hostnames: [host.nsAddress], ports: PORTS })).admin;
-    const cfg = JSON.parse(readFileSync(join(teamDir, 'team.json'), 'utf8'));
-    cfg.limits = { ...cfg.limits, requestsPerSecond: 500, requestBurst: 1000, bytesPerSecond: 256 * 1024 * 1024, byteBurst: 512 * 1024 * 1024 };
-    writeFileSync(join(teamDir, 'team.json'), JSON.stringify(cfg));
-    ca = readFileSync(join(teamDir, 'tls/ca.crt'), 'utf8');
-    sqlBase = `https://${host.nsAddress}:${PORTS.http}`;
-    team = await startTeamServer(host, teamDir, join(root, 'team-data'));
+    team = await startTeam({
+      name: 'Pull Team', ports: PORTS, tmpPrefix: 'ct-pullback-', members: [],
+      limits: { requestsPerSecond: 500, requestBurst: 1000, bytesPerSecond: 256 * 1024 * 1024, byteBurst: 512 * 1024 * 1024 },
+    });
+    ({ dir: teamDir, ca, sqlUrl: sqlBase } = team);
+    admin = team.members.admin!;
   });
 
   after(async () => {
     for (const s of locals) await s.stop('SIGKILL');
-    await team?.stop();
-    host?.destroy();
-    rmSync(root, { recursive: true, force: true });
+    await team?.close();
   });
 
   test('rows from the member\'s other machine come back once; local rows are not duplicated; a second pull adds 0; nothing pulled goes back up', async () => {

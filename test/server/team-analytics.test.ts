@@ -11,25 +11,22 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
+import { initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { classifyTeamFailure, loadCost, loadErrors, loadSidebar, loadTeamChapters, loadTeamCost, loadTeamErrors, type RangeSpec } from '../../src/core/analytics';
 import { teamCostByMember } from '../../src/core/queries';
 import { httpRunner, type HttpRunner } from '../../src/vscode/webviews/connection';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
+import type { NetnsHost } from '../support/netns';
 import { encodeLogs, logsRequest } from '../support/otlp';
-import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { send, startTeam, teamSql, type Team } from '../support/team-server';
 
 const PORTS = { grpc: 26317, otlpHttp: 26318, http: 29223 };
 const RANGE: RangeSpec = { preset: 30, scope: 'team' };
 
 describe('team server: the Mine and Team scopes of the analytics', () => {
-  let root: string;
-  let dir: string;
+  let team: Team | undefined;
   let host: NetnsHost;
-  let server: TeamServerProcess | undefined;
   let ca: string;
   let sqlUrl: string;
   const members: Record<string, IssuedMember> = {};
@@ -56,16 +53,9 @@ describe('team server: the Mine and Team scopes of the analytics', () => {
     ({ name: 'api_error', attributes: { 'session.id': session, chapter, model: 'claude-sonnet-4-5', status_code: status, error: text } });
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ct-team-analytics-'));
-    dir = join(root, 'team');
-    host = createNetnsHost();
-    members.admin = (await initTeam({ dir, name: 'Press', hostnames: [host.nsAddress], ports: PORTS })).admin;
-    members.alice = await addMember(dir, 'alice', 'contributor');
-    members.bob = await addMember(dir, 'bob', 'contributor');
-    members.carol = await addMember(dir, 'carol', 'coordinator');
-    ca = readFileSync(join(dir, 'tls/ca.crt'), 'utf8');
-    sqlUrl = `https://${host.nsAddress}:${PORTS.http}`;
-    server = await startTeamServer(host, dir, join(root, 'data'));
+    team = await startTeam({ name: 'Press', ports: PORTS, tmpPrefix: 'ct-team-analytics-', members: [['alice', 'contributor'], ['bob', 'contributor'], ['carol', 'coordinator']] });
+    ({ host, ca, sqlUrl } = team);
+    Object.assign(members, team.members);
     await sendLogs('alice', [req('a1', 'ch01', 0.5, 100), req('a1', 'ch02', 0.25, 40), apiError('a1', 'ch02', 429, 'ALICE-ERROR-TEXT'),
       { name: 'tool_result', attributes: { 'session.id': 'a1', chapter: 'ch02', tool_name: 'Bash', success: 'false', error_type: 'ShellError', error: 'ALICE-TOOL-TEXT' } }]);
     await sendLogs('alice', [req('a2', 'ch01', 0.125, 10, 'claude-opus-4-1')]);
@@ -74,9 +64,7 @@ describe('team server: the Mine and Team scopes of the analytics', () => {
   });
   after(async () => {
     for (const r of runners) await r.close();
-    await server?.stop();
-    host?.destroy();
-    rmSync(root, { recursive: true, force: true });
+    await team?.close();
   });
 
   test('Team, cost by member: equal to the raw events summed per member', async () => {
@@ -155,7 +143,7 @@ describe('team server: the Mine and Team scopes of the analytics', () => {
 
   test('a wrong CA or a wrong secret is refused and worded as what happened', async () => {
     const otherCa = readFileSync(join(await (async () => {
-      const other = join(root, 'other-team');
+      const other = join(team!.root, 'other-team');
       await initTeam({ dir: other, name: 'Other', hostnames: [host.nsAddress], ports: PORTS });
       return other;
     })(), 'tls/ca.crt'), 'utf8');

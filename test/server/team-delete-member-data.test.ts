@@ -10,25 +10,22 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
+import type { IssuedMember } from '../../src/server/team/admin';
 import { planDeletion } from '../../src/core/data/delete-plan';
 import type { DeletionLogEntry, MemberDataCounts, MemberDeletion } from '../../src/core/data/team-deletion';
 import { countMyTeamData, deleteMyTeamData, memberDataRequest } from '../../src/stack/team-data';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, encodeMetrics, encodeTraces, logsRequest, nowNanos } from '../support/otlp';
 import { repoRoot, runNodeScript } from '../support/server';
-import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { send, startTeam, teamSql, type Team, type TeamServerProcess } from '../support/team-server';
 
 const PORTS = { grpc: 27317, otlpHttp: 27318, http: 29323 };
 const teamCli = join(repoRoot, 'dist', 'team-cli.js');
 
 describe('Delete My Data on the team server', () => {
-  let root: string;
+  let setup: Team | undefined;
   let teamDir: string;
-  let host: NetnsHost;
   let team: TeamServerProcess | undefined;
   let admin: IssuedMember;
   let ca: string;
@@ -83,22 +80,16 @@ describe('Delete My Data on the team server', () => {
   }
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ct-teamdelete-'));
-    teamDir = join(root, 'team');
-    host = createNetnsHost();
-    admin = (await initTeam({ dir: teamDir, name: 'Delete Team', hostnames: [host.nsAddress], ports: PORTS })).admin;
-    ca = readFileSync(join(teamDir, 'tls/ca.crt'), 'utf8');
-    sqlBase = `https://${host.nsAddress}:${PORTS.http}`;
-    otlp = `https://${host.nsAddress}:${PORTS.otlpHttp}`;
-    for (const [name, role] of [['ann', 'contributor'], ['ben', 'contributor'], ['cora', 'coordinator']] as const) m[name] = await addMember(teamDir, name, role);
-    team = await startTeamServer(host, teamDir, join(root, 'team-data'));
+    setup = await startTeam({ name: 'Delete Team', ports: PORTS, tmpPrefix: 'ct-teamdelete-', members: [['ann', 'contributor'], ['ben', 'contributor'], ['cora', 'coordinator']] });
+    ({ dir: teamDir, ca, sqlUrl: sqlBase, otlpUrl: otlp, server: team } = setup);
+    const { admin: a, ...rest } = setup.members;
+    admin = a!;
+    Object.assign(m, rest);
     for (const name of ['ann', 'ben', 'cora']) await work(m[name]!, `del-${name}`);
   });
 
   after(async () => {
-    await team?.stop();
-    host?.destroy();
-    rmSync(root, { recursive: true, force: true });
+    await setup?.close();
   });
 
   test('a member deletes their own rows from every table at once; the others\' rows and aggregates are untouched; the log holds no data', async () => {

@@ -19,7 +19,7 @@ import * as grpc from '@grpc/grpc-js';
 import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, logsRequest } from '../support/otlp';
-import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { grpcExportLogs, send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
 const PORTS = { grpc: 25317, otlpHttp: 25318, http: 29123 };
 const WRITERS = 10;
@@ -33,18 +33,6 @@ function exportBody(session: string, first: number, n: number): Buffer {
     timeNanos: (BigInt(t0 + first + i) * 1_000_000n).toString(),
     attributes: { 'session.id': session, 'record.id': `${session}-${first + i}`, cost_usd: 0.01, model: 'claude-sonnet-4-5' },
   })), { 'service.name': 'claude-code' }));
-}
-
-function grpcExport(target: string, ca: string, body: Buffer, secret: string): Promise<grpc.status> {
-  const client = new grpc.Client(target, grpc.credentials.createSsl(Buffer.from(ca)));
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${secret}`);
-  return new Promise((resolve) => {
-    client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Buffer) => b, (b: Buffer) => b, body, md, { deadline: Date.now() + 20_000 }, (err) => {
-      client.close();
-      resolve(err ? err.code : grpc.status.OK);
-    });
-  });
 }
 
 describe('team server: duplicate-safe ingest (network namespace, TLS)', () => {
@@ -96,7 +84,7 @@ describe('team server: duplicate-safe ingest (network namespace, TLS)', () => {
   test('the same export sent twice is stored once (HTTP, then gRPC); the same bytes from two members are one export each', async () => {
     const body = exportBody('twice', 0, 7);
     for (let i = 0; i < 2; i++) assert.equal((await post(writers[0]!, body)).status, 200);
-    assert.equal(await grpcExport(`${host.nsAddress}:${PORTS.grpc}`, ca, body, writers[0]!.secret), grpc.status.OK);
+    assert.equal((await grpcExportLogs(`${host.nsAddress}:${PORTS.grpc}`, ca, body, `Bearer ${writers[0]!.secret}`)).code, grpc.status.OK);
     assert.equal((await post(writers[1]!, body)).status, 200);
     assert.deepEqual(await perMember('twice'), { w0: { raw: 7, ids: 7, events: 7 }, w1: { raw: 7, ids: 7, events: 7 } });
   });

@@ -9,31 +9,16 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
+import type { IssuedMember } from '../../src/server/team/admin';
+import type { NetnsHost } from '../support/netns';
 import { encodeLogs, logsRequest } from '../support/otlp';
-import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { grpcExportLogs, send, startTeam, teamSql, type Team } from '../support/team-server';
 
 const PORTS = { grpc: 26317, otlpHttp: 26318, http: 29223 };
 const MAX_BODY = 64 * 1024;
 const FAILURE_BURST = 4;
-
-function grpcExport(target: string, ca: string, body: Buffer, secret: string): Promise<{ code: grpc.status; details: string }> {
-  const client = new grpc.Client(target, grpc.credentials.createSsl(Buffer.from(ca)));
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${secret}`);
-  return new Promise((resolve) => {
-    client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Buffer) => b, (b: Buffer) => b, body, md, { deadline: Date.now() + 20_000 }, (err) => {
-      client.close();
-      resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: '' });
-    });
-  });
-}
 
 /** A secret with a real key id and a wrong random part: the server must run scrypt to refuse it. */
 function wrongSecretFor(m: IssuedMember, i: number): string {
@@ -42,10 +27,8 @@ function wrongSecretFor(m: IssuedMember, i: number): string {
 }
 
 describe('team server limits (network namespace, TLS)', () => {
-  let root: string;
-  let dir: string;
+  let team: Team | undefined;
   let host: NetnsHost;
-  let server: TeamServerProcess | undefined;
   let ca: string;
   let admin: IssuedMember;
   let alice: IssuedMember;
@@ -58,26 +41,17 @@ describe('team server limits (network namespace, TLS)', () => {
   const stored = async (session: string) => Number((await teamSql(sql, ca, 'admin', admin.secret, `SELECT count() AS n FROM otel_logs WHERE LogAttributes['session.id'] = '${session}'`))[0]!.n);
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ct-team-limits-'));
-    dir = join(root, 'team');
-    host = createNetnsHost();
-    admin = (await initTeam({ dir, name: 'Limits Team', hostnames: [host.nsAddress], ports: PORTS })).admin;
-    alice = await addMember(dir, 'alice', 'contributor');
-    early = await addMember(dir, 'early', 'contributor');
-    late = await addMember(dir, 'late', 'admin');
-    const cfg = JSON.parse(readFileSync(join(dir, 'team.json'), 'utf8'));
-    // One failure a minute after the burst: nothing refills during the test.
-    cfg.limits = { ...cfg.limits, maxBodyBytes: MAX_BODY, authFailureBurst: FAILURE_BURST, authFailuresPerMinute: 1 };
-    writeFileSync(join(dir, 'team.json'), JSON.stringify(cfg));
-    ca = readFileSync(join(dir, 'tls/ca.crt'), 'utf8');
-    otlp = `https://${host.nsAddress}:${PORTS.otlpHttp}`;
-    sql = `https://${host.nsAddress}:${PORTS.http}`;
-    server = await startTeamServer(host, dir, join(root, 'data'));
+    team = await startTeam({
+      name: 'Limits Team', ports: PORTS, tmpPrefix: 'ct-team-limits-',
+      members: [['alice', 'contributor'], ['early', 'contributor'], ['late', 'admin']],
+      // One failure a minute after the burst: nothing refills during the test.
+      limits: { maxBodyBytes: MAX_BODY, authFailureBurst: FAILURE_BURST, authFailuresPerMinute: 1 },
+    });
+    ({ host, ca, otlpUrl: otlp, sqlUrl: sql } = team);
+    ({ admin, alice, early, late } = team.members as Record<'admin' | 'alice' | 'early' | 'late', IssuedMember>);
   });
   after(async () => {
-    await server?.stop();
-    host?.destroy();
-    rmSync(root, { recursive: true, force: true });
+    await team?.close();
   });
 
   test('maxBodyBytes: OTLP/HTTP 413 (plain and gzip that inflates past it), gRPC RESOURCE_EXHAUSTED, SQL 413; under it, stored', async () => {
@@ -88,7 +62,7 @@ describe('team server limits (network namespace, TLS)', () => {
     const bomb = gzipSync(big);
     assert.ok(bomb.length < MAX_BODY);
     assert.equal((await post(alice.secret, bomb, { 'content-encoding': 'gzip' })).status, 413);
-    const g = await grpcExport(`${host.nsAddress}:${PORTS.grpc}`, ca, big, alice.secret);
+    const g = await grpcExportLogs(`${host.nsAddress}:${PORTS.grpc}`, ca, big, `Bearer ${alice.secret}`);
     assert.equal(g.code, grpc.status.RESOURCE_EXHAUSTED, g.details);
     const q = await send(`${sql}/`, { ca, body: `SELECT '${'x'.repeat(MAX_BODY)}'`, headers: { Authorization: `Basic ${Buffer.from(`admin:${admin.secret}`).toString('base64')}` } });
     assert.equal(q.status, 413, q.body);
@@ -108,7 +82,7 @@ describe('team server limits (network namespace, TLS)', () => {
     assert.ok(Number(throttled.headers['retry-after']) >= 1);
     // Refused before any verification: even `late`'s correct secret, never verified yet, is not looked at.
     assert.equal((await post(late.secret, logs('late-1', 1))).status, 429);
-    const g = await grpcExport(`${host.nsAddress}:${PORTS.grpc}`, ca, logs('late-grpc', 1), late.secret);
+    const g = await grpcExportLogs(`${host.nsAddress}:${PORTS.grpc}`, ca, logs('late-grpc', 1), `Bearer ${late.secret}`);
     assert.equal(g.code, grpc.status.RESOURCE_EXHAUSTED, g.details);
     await assert.rejects(teamSql(sql, ca, 'late', late.secret, 'SELECT 1 AS one'), /HTTP 401/);
     // A member verified before is served from the same address.

@@ -8,14 +8,13 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
+import type { IssuedMember } from '../../src/server/team/admin';
+import type { NetnsHost } from '../support/netns';
 import { attrs, encodeLogs, encodeMetrics, encodeTraces, logsRequest, nowNanos } from '../support/otlp';
-import { send, startTeamServer, type TeamServerProcess } from '../support/team-server';
+import { send, startTeam, type Team } from '../support/team-server';
 
 const PORTS = { grpc: 25317, otlpHttp: 25318, http: 29123 };
 
@@ -49,10 +48,8 @@ const EXPECTED: Record<'alice' | 'bob', Record<string, number>> = {
 };
 
 describe('team server: reads scoped by role', () => {
-  let root: string;
-  let dir: string;
+  let team: Team | undefined;
   let host: NetnsHost;
-  let server: TeamServerProcess | undefined;
   let ca: string;
   let sqlUrl: string;
   const members: Record<string, IssuedMember> = {};
@@ -86,17 +83,12 @@ describe('team server: reads scoped by role', () => {
   const apiError = (session: string, status: number, text: string) => ({ name: 'api_error', attributes: { 'session.id': session, model: 'claude-opus-5-5', status_code: status, error: text } });
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ct-team-scoped-'));
-    dir = join(root, 'team');
-    host = createNetnsHost();
-    members.admin = (await initTeam({ dir, name: 'Scoped Team', hostnames: [host.nsAddress], ports: PORTS })).admin;
-    members.alice = await addMember(dir, 'alice', 'contributor');
-    members.bob = await addMember(dir, 'bob', 'contributor');
-    members.carol = await addMember(dir, 'carol', 'coordinator');
-    members.dana = await addMember(dir, 'dana', 'admin');
-    ca = readFileSync(join(dir, 'tls/ca.crt'), 'utf8');
-    sqlUrl = `https://${host.nsAddress}:${PORTS.http}`;
-    server = await startTeamServer(host, dir, join(root, 'data'));
+    team = await startTeam({
+      name: 'Scoped Team', ports: PORTS, tmpPrefix: 'ct-team-scoped-',
+      members: [['alice', 'contributor'], ['bob', 'contributor'], ['carol', 'coordinator'], ['dana', 'admin']],
+    });
+    ({ host, ca, sqlUrl } = team);
+    Object.assign(members, team.members);
     for (const who of ['alice', 'bob', 'carol', 'dana']) {
       clients[who] = createClient({ url: sqlUrl, username: who, password: members[who]!.secret, tls: { ca_cert: Buffer.from(ca) }, request_timeout: 30_000 });
     }
@@ -115,9 +107,7 @@ describe('team server: reads scoped by role', () => {
   });
   after(async () => {
     for (const c of Object.values(clients)) await c.close();
-    await server?.stop();
-    host?.destroy();
-    rmSync(root, { recursive: true, force: true });
+    await team?.close();
   });
 
   test('ground truth: the admin (dana) reads every member\'s rows, under the sender\'s name', async () => {

@@ -10,36 +10,21 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { addMember, initTeam, removeMember, setPrivacy, type IssuedMember } from '../../src/server/team/admin';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
+import { addMember, removeMember, setPrivacy, type IssuedMember } from '../../src/server/team/admin';
+import type { NetnsHost } from '../support/netns';
 import { encodeLogs, logsRequest } from '../support/otlp';
 import { serverScript } from '../support/server';
-import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { grpcExportLogs, send, startTeam, teamSql, type Team } from '../support/team-server';
 
 const PORTS = { grpc: 24317, otlpHttp: 24318, http: 28123 };
 
-function grpcExport(target: string, ca: string, body: Buffer, authorization?: string): Promise<grpc.status> {
-  const client = new grpc.Client(target, grpc.credentials.createSsl(Buffer.from(ca)));
-  const md = new grpc.Metadata();
-  if (authorization) md.set('authorization', authorization);
-  return new Promise((resolve) => {
-    client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Buffer) => b, (b: Buffer) => b, body, md, { deadline: Date.now() + 20_000 }, (err) => {
-      client.close();
-      resolve(err ? err.code : grpc.status.OK);
-    });
-  });
-}
-
 describe('team server in a network namespace (npm start -- --team DIR)', () => {
+  let team: Team | undefined;
   let root: string;
   let dir: string;
-  let dataDir: string;
   let host: NetnsHost;
-  let server: TeamServerProcess | undefined;
   let ca: string;
   let admin: IssuedMember;
   let alice: IssuedMember;
@@ -55,27 +40,18 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
   const bearer = (m: IssuedMember) => ({ 'content-type': 'application/x-protobuf', Authorization: `Bearer ${m.secret}` });
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ct-team-serve-'));
-    dir = join(root, 'team');
-    dataDir = join(root, 'data');
-    host = createNetnsHost();
-    admin = (await initTeam({ dir, name: 'Netns Team', hostnames: [host.nsAddress], ports: PORTS })).admin;
-    alice = await addMember(dir, 'alice', 'contributor');
-    bob = await addMember(dir, 'bob', 'contributor');
-    carol = await addMember(dir, 'carol', 'coordinator');
-    mallory = await addMember(dir, 'mallory', 'contributor');
-    // Small limits so a flood is quick to make; alice and bob stay well inside them.
-    const cfg = JSON.parse(readFileSync(join(dir, 'team.json'), 'utf8'));
-    cfg.limits = { ...cfg.limits, requestsPerSecond: 1, requestBurst: 10 };
-    writeFileSync(join(dir, 'team.json'), JSON.stringify(cfg));
-    ca = readFileSync(join(dir, 'tls/ca.crt'), 'utf8');
-    base = { otlp: `https://${host.nsAddress}:${PORTS.otlpHttp}`, sql: `https://${host.nsAddress}:${PORTS.http}`, grpc: `${host.nsAddress}:${PORTS.grpc}` };
-    server = await startTeamServer(host, dir, dataDir);
+    team = await startTeam({
+      name: 'Netns Team', ports: PORTS, tmpPrefix: 'ct-team-serve-',
+      members: [['alice', 'contributor'], ['bob', 'contributor'], ['carol', 'coordinator'], ['mallory', 'contributor']],
+      // Small limits so a flood is quick to make; alice and bob stay well inside them.
+      limits: { requestsPerSecond: 1, requestBurst: 10 },
+    });
+    ({ root, dir, host, ca } = team);
+    ({ admin, alice, bob, carol, mallory } = team.members as Record<'admin' | 'alice' | 'bob' | 'carol' | 'mallory', IssuedMember>);
+    base = { otlp: team.otlpUrl, sql: team.sqlUrl, grpc: `${host.nsAddress}:${PORTS.grpc}` };
   });
   after(async () => {
-    await server?.stop();
-    host?.destroy();
-    rmSync(root, { recursive: true, force: true });
+    await team?.close();
   });
 
   test('OTLP/HTTP over TLS with alice\'s secret: stored, as alice, although the record claims bob', async () => {
@@ -99,10 +75,10 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
   });
 
   test('gRPC over TLS: Basic member:secret stored as that member; no or wrong credential UNAUTHENTICATED', async () => {
-    assert.equal(await grpcExport(base.grpc, ca, event('s-bob-grpc', 'alice'), `Basic ${Buffer.from(`bob:${bob.secret}`).toString('base64')}`), grpc.status.OK);
+    assert.equal((await grpcExportLogs(base.grpc, ca, event('s-bob-grpc', 'alice'), `Basic ${Buffer.from(`bob:${bob.secret}`).toString('base64')}`)).code, grpc.status.OK);
     assert.deepEqual(await adminSql(`SELECT ResourceAttributes['user_id'] AS u FROM otel_logs WHERE LogAttributes['session.id'] = 's-bob-grpc'`), [{ u: 'bob' }]);
-    assert.equal(await grpcExport(base.grpc, ca, event('s-grpc-denied'), undefined), grpc.status.UNAUTHENTICATED);
-    assert.equal(await grpcExport(base.grpc, ca, event('s-grpc-denied'), `Bearer ${alice.secret}x`), grpc.status.UNAUTHENTICATED);
+    assert.equal((await grpcExportLogs(base.grpc, ca, event('s-grpc-denied'), undefined)).code, grpc.status.UNAUTHENTICATED);
+    assert.equal((await grpcExportLogs(base.grpc, ca, event('s-grpc-denied'), `Bearer ${alice.secret}x`)).code, grpc.status.UNAUTHENTICATED);
     assert.equal(await logsCount('s-grpc-denied'), 0);
   });
 
@@ -194,7 +170,7 @@ describe('team server in a network namespace (npm start -- --team DIR)', () => {
     assert.deepEqual(ev.map((e) => [e.event_type, e.status_code, e.error_type, e.error_message]), [
       ['api_error', 429, 'rate_limit_error', ''], ['tool_result', 0, 'ShellError', ''], ['user_prompt', 0, '', ''],
     ]);
-    assert.match(server!.output(), /privacy is now no-content/);
+    assert.match(team!.server.output(), /privacy is now no-content/);
   });
 
   test('without --team the server refuses to listen beyond loopback (exit 2, nothing bound)', () => {

@@ -225,3 +225,31 @@ export async function quickInputBack(page: Page): Promise<void> {
 function cssEscape(s: string): string {
   return s.replace(/["\\]/g, '\\$&');
 }
+
+/** Shows the "Chapter Telemetry" activity-bar container (a click on its icon; a second click would hide it). */
+export async function openSidebar(page: Page): Promise<void> {
+  const icon = page.locator('.activitybar .action-item a[aria-label^="Chapter Telemetry"]').first();
+  await icon.waitFor({ state: 'visible', timeout: 60_000 });
+  if (await page.locator('.activitybar .action-item.checked a[aria-label^="Chapter Telemetry"]').count() === 0) await icon.click();
+}
+
+/** Waits until a webview's body says `data-state` = `state` (loading, ready, empty, unreachable …). */
+export async function waitWebviewState(f: Frame, state: string): Promise<void> {
+  await f.locator(`body[data-state="${state}"]`).waitFor({ state: 'attached', timeout: 60_000 });
+}
+
+/** The number in the `data-value` attribute of the first element matching `selector` (fails if it has none). */
+export async function dataValue(f: Frame, selector: string): Promise<number> {
+  const v = await f.locator(selector).first().getAttribute('data-value', { timeout: 30_000 });
+  if (v === null) throw new Error(`no data-value on ${selector}`);
+  return Number(v);
+}
+
+/** Rows of a webview table (`table[data-table=id]`) as {data-col: data-value}. */
+export async function tableRows(f: Frame, id: string): Promise<Record<string, string>[]> {
+  return await f.locator(`table[data-table="${id}"] tbody tr`).evaluateAll((trs) => trs.map((tr) => {
+    const o: Record<string, string> = {};
+    for (const td of Array.from(tr.querySelectorAll('td[data-col]'))) o[td.getAttribute('data-col')!] = td.getAttribute('data-value') ?? '';
+    return o;
+  }));
+}

@@ -6,19 +6,19 @@
 // team server's RAW events (the views themselves read only aggregates for Team). One session per file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, eventually, logsRequest } from '../support/otlp';
-import { freePort } from '../support/ports';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 import {
-  dismissNotifications, pickQuickInputItem, runCommand, statusBarItem, submitQuickInput, waitForNotification, waitForQuickInputTitle,
-  waitForStatusBarText, webviewFrame,
+  dataValue, dismissNotifications, openSidebar, pickQuickInputItem, runCommand, statusBarItem, submitQuickInput, tableRows,
+  waitForNotification, waitForQuickInputTitle, waitForStatusBarText, waitWebviewState, webviewFrame,
 } from '../support/vscode-ui';
 
 const STATUS = 'chapterTelemetry.status';
@@ -50,52 +50,9 @@ const req = (session: string, chapter: string, cost: number, input: number) =>
 const apiError = (session: string, chapter: string, status: number) =>
   ({ name: 'api_error', attributes: { 'session.id': session, chapter, model: 'claude-sonnet-4-5', status_code: status, error: 'BOB-ERROR-TEXT' } });
 
-async function waitState(f: Frame, state: string): Promise<void> {
-  await f.locator(`body[data-state="${state}"]`).waitFor({ state: 'attached', timeout: 60_000 });
-}
-
-async function value(f: Frame, selector: string): Promise<number> {
-  const v = await f.locator(selector).first().getAttribute('data-value', { timeout: 30_000 });
-  assert.notEqual(v, null, `no data-value on ${selector}`);
-  return Number(v);
-}
-
 async function shows(f: Frame, selector: string, expected: number): Promise<void> {
-  await eventually(async () => Math.abs((await value(f, selector)) - expected) < 1e-9,
-    async () => `${selector} shows ${await value(f, selector).catch((e: Error) => e.message)}, SQL says ${expected}`, 30_000);
-}
-
-/** Rows of a webview table as {col: data-value}. */
-async function tableRows(f: Frame, id: string): Promise<Record<string, string>[]> {
-  return await f.locator(`table[data-table="${id}"] tbody tr`).evaluateAll((trs) => trs.map((tr) => {
-    const o: Record<string, string> = {};
-    for (const td of Array.from(tr.querySelectorAll('td[data-col]'))) o[td.getAttribute('data-col')!] = td.getAttribute('data-value') ?? '';
-    return o;
-  }));
-}
-
-async function openSidebar(page: Page): Promise<void> {
-  const icon = page.locator('.activitybar .action-item a[aria-label^="Chapter Telemetry"]').first();
-  await icon.waitFor({ state: 'visible', timeout: 60_000 });
-  if (await page.locator('.activitybar .action-item.checked a[aria-label^="Chapter Telemetry"]').count() === 0) await icon.click();
-}
-
-function killServerFromState(): void {
-  const walk = (d: string): string[] => (existsSync(d) ? readdirSync(d) : []).flatMap((n) => {
-    const p = join(d, n);
-    try {
-      return statSync(p).isDirectory() ? walk(p) : n === 'server.json' ? [p] : [];
-    } catch {
-      return [];
-    }
-  });
-  for (const f of vs ? walk(vs.userDataDir) : []) {
-    try {
-      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
+  await eventually(async () => Math.abs((await dataValue(f, selector)) - expected) < 1e-9,
+    async () => `${selector} shows ${await dataValue(f, selector).catch((e: Error) => e.message)}, SQL says ${expected}`, 30_000);
 }
 
 describe('analytics scopes Local / Mine / Team in a real VS Code, against a team server over TLS', () => {
@@ -110,25 +67,18 @@ describe('analytics scopes Local / Mine / Team in a real VS Code, against a team
     team = await startTeamServer(host, dir, join(root, 'team-data'));
     await sendLogs('bob', [req('b1', 'ch01', 1, 300), req('b1', 'ch03', 2, 500), apiError('b1', 'ch03', 529), apiError('b1', 'ch03', 529)]);
     await sendLogs('carol', [req('c1', 'ch01', 0.25, 50), req('c2', 'ch02', 0.5, 80), apiError('c2', 'ch02', 429)]);
-    const ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    const ports = await freeStackPorts();
     vs = await launchVSCode({
       workspace, extensionDevelopmentPath: repoRoot, name: 'analytics-central',
       settings: {
         'chapterTelemetry.userId': 'carol-local',
-        'chapterTelemetry.grpcPort': ports.grpc,
-        'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
-        'chapterTelemetry.httpPort': ports.http,
-        'chapterTelemetry.enginePath': repoRoot,
-        'chapterTelemetry.dataDir': join(root, 'data'),
+        ...localStackSettings(ports, join(root, 'data')),
       },
     });
   });
 
   after(async () => {
-    if (vs) {
-      killServerFromState();
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: false });
     await team?.stop();
     host?.destroy();
     rmSync(root, { recursive: true, force: true });
@@ -154,7 +104,7 @@ describe('analytics scopes Local / Mine / Team in a real VS Code, against a team
   test('Show Cost offers Local, Mine and Team; Team: cost by member equal to the raw events', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Cost');
     const f = await webviewFrame(vs.page, 'body[data-kind="cost"]', 60_000);
-    await waitState(f, 'ready');
+    await waitWebviewState(f, 'ready');
     const scope = f.locator('select[data-control="scope"]');
     await eventually(async () => (await scope.locator('option').count()) === 4, async () => JSON.stringify(await scope.locator('option').allTextContents()), 30_000);
     assert.deepEqual(await scope.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['all', 'me', 'mine', 'team']);
@@ -187,7 +137,7 @@ describe('analytics scopes Local / Mine / Team in a real VS Code, against a team
   test('Team errors: the error patterns equal the raw events, without message text', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Errors');
     const f = await webviewFrame(vs.page, 'body[data-kind="errors"]', 60_000);
-    await waitState(f, 'ready');
+    await waitWebviewState(f, 'ready');
     await f.locator('select[data-control="scope"]').selectOption('team');
     await f.locator('[data-team="errors"]').waitFor({ timeout: 30_000 });
     const expected = await truth<{ error_type: string; status_code: string; errors: number; members: number }>(`SELECT error_type, toString(status_code) AS status_code,
@@ -203,7 +153,7 @@ describe('analytics scopes Local / Mine / Team in a real VS Code, against a team
   test('Team chapters: complexity across contributors equal to the raw events', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Chapters');
     const f = await webviewFrame(vs.page, 'body[data-kind="chapters"]', 60_000);
-    await waitState(f, 'ready');
+    await waitWebviewState(f, 'ready');
     await f.locator('select[data-control="scope"]').selectOption('team');
     await f.locator('[data-team="chapters"]').waitFor({ timeout: 30_000 });
     const expected = await truth<{ chapter: string; tokens: number; contributors: number }>(`SELECT chapter_context AS chapter, toFloat64(sum(token_count)) AS tokens,

@@ -5,17 +5,17 @@
 // brings them back. Every number equals SQL run on the store's ClickHouse HTTP port.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
-import { freePort } from '../support/ports';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
-import { runCommand, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+import { dataValue, openSidebar, runCommand, waitForStatusBarText, waitWebviewState, webviewFrame } from '../support/vscode-ui';
 
 const ALICE = 'alice';
 const OS_USER = userInfo().username;
@@ -46,44 +46,10 @@ async function claudeAsAlice(chapter: string): Promise<void> {
   assert.ok(r.code === 0 || r.code === 1, `claude exited ${r.code}: ${r.stderr}`);
 }
 
-async function openSidebar(page: Page): Promise<void> {
-  const icon = page.locator('.activitybar .action-item a[aria-label^="Chapter Telemetry"]').first();
-  await icon.waitFor({ state: 'visible', timeout: 60_000 });
-  if (await page.locator('.activitybar .action-item.checked a[aria-label^="Chapter Telemetry"]').count() === 0) await icon.click();
-}
-
-async function waitState(f: Frame, state: string): Promise<void> {
-  await f.locator(`body[data-state="${state}"]`).waitFor({ state: 'attached', timeout: 60_000 });
-}
-
-async function value(f: Frame, selector: string): Promise<number> {
-  const v = await f.locator(selector).first().getAttribute('data-value', { timeout: 30_000 });
-  assert.notEqual(v, null, `no data-value on ${selector}`);
-  return Number(v);
-}
-
 /** Waits until the view shows `expected` at `selector` (a view may still hold a render from before). */
 async function shows(f: Frame, selector: string, expected: number): Promise<void> {
-  await eventually(async () => Math.abs((await value(f, selector)) - expected) < 1e-9,
-    async () => `${selector} shows ${await value(f, selector).catch((e: Error) => e.message)}, SQL says ${expected}`, 30_000);
-}
-
-function killServerFromState(): void {
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
-    const p = join(d, n);
-    try {
-      return statSync(p).isDirectory() ? walk(p) : n === 'server.json' ? [p] : [];
-    } catch {
-      return [];
-    }
-  });
-  for (const f of vs ? walk(vs.userDataDir) : []) {
-    try {
-      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
+  await eventually(async () => Math.abs((await dataValue(f, selector)) - expected) < 1e-9,
+    async () => `${selector} shows ${await dataValue(f, selector).catch((e: Error) => e.message)}, SQL says ${expected}`, 30_000);
 }
 
 describe('analytics scope in a real VS Code (user_id=alice, author id = the OS user)', () => {
@@ -93,7 +59,7 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
 
   before(async () => {
     assert.notEqual(OS_USER, ALICE, 'the test needs an OS user other than alice');
-    ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    ports = await freeStackPorts();
     mkdirSync(join(workspace, 'ch01'), { recursive: true });
     writeFileSync(join(workspace, 'ch01', 'draft.md'), '# Chapter 1\n');
     fake = await startFakeAnthropic();
@@ -101,21 +67,13 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
       workspace, extensionDevelopmentPath: repoRoot, name: 'analytics-scope',
       // No chapterTelemetry.userId: the extension's author id is the OS user, as for a new user.
       settings: {
-        'chapterTelemetry.grpcPort': ports.grpc,
-        'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
-        'chapterTelemetry.httpPort': ports.http,
-        'chapterTelemetry.enginePath': repoRoot,
-        'chapterTelemetry.dataDir': join(root, 'data'),
+        ...localStackSettings(ports, join(root, 'data')),
       },
     });
   });
 
   after(async () => {
-    if (vs) {
-      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-      killServerFromState();
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: true });
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });
@@ -143,7 +101,7 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
   test('Show Cost shows alice\'s cost by default (the whole store), equal to SQL', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Cost');
     const f = await webviewFrame(vs.page, 'body[data-kind="cost"]', 60_000);
-    await waitState(f, 'ready');
+    await waitWebviewState(f, 'ready');
     assert.equal(await f.locator('select[data-control="scope"]').inputValue(), 'all');
     await shows(f, '[data-metric="total-cost"]', aliceCost);
     assert.equal(await f.locator('[data-section="hidden"]').count(), 0, 'no note when nothing is hidden');
@@ -176,7 +134,7 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
   test('Errors and Chapters: alice by default; "Only <OS user>" hides her with the same count', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Errors');
     const e = await webviewFrame(vs.page, 'body[data-kind="errors"]', 60_000);
-    await waitState(e, 'ready');
+    await waitWebviewState(e, 'ready');
     await shows(e, '[data-metric="errors"]', aliceErrors);
     await shows(e, '[data-metric="requests"]', aliceRequests);
     await e.locator('select[data-control="scope"]').selectOption('me');
@@ -186,7 +144,7 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
 
     await runCommand(vs.page, 'Chapter Telemetry: Show Chapters');
     const c = await webviewFrame(vs.page, 'body[data-kind="chapters"]', 60_000);
-    await waitState(c, 'ready');
+    await waitWebviewState(c, 'ready');
     const expected = await num(`SELECT uniqExact(chapter) FROM events_attributed WHERE event_type = 'api_request' AND ${IN_RANGE}`, { t: thirtyDayStartMs() });
     await eventually(async () => (await c.locator('table[data-table="complexity"] tbody td[data-col="chapter"]').count()) === expected,
       async () => `chapters shown: ${await c.locator('table[data-table="complexity"] tbody td[data-col="chapter"]').count()}, SQL ${expected}`, 30_000);
@@ -199,7 +157,7 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
   test('the sidebar: alice\'s 30 days by default; only the OS user hides them with a note; Show them', async () => {
     await openSidebar(vs.page);
     const side = await webviewFrame(vs.page, 'body[data-view="sidebar"]', 60_000);
-    await waitState(side, 'ready');
+    await waitWebviewState(side, 'ready');
     assert.equal(await side.locator('select[data-control="scope"]').inputValue(), 'all');
     await shows(side, 'td[data-metric="cost"][data-period="d30"]', aliceCost);
     await shows(side, 'td[data-metric="requests"][data-period="d30"]', aliceRequests);

@@ -4,7 +4,7 @@
 // server's ClickHouse HTTP port. Chapter names with markup and quotes stay text. Screenshots light + dark.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
@@ -12,9 +12,9 @@ import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
-import { freePort } from '../support/ports';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
-import { openFile, runCommand, webviewFrame } from '../support/vscode-ui';
+import { dataValue, openFile, openSidebar, runCommand, tableRows, waitWebviewState, webviewFrame } from '../support/vscode-ui';
 
 const AUTHOR = 'e2e-author';
 const XSS = '<img src=x onerror=alert(1)>';
@@ -45,35 +45,8 @@ async function claude(chapter: string, prompt = 'say hi'): Promise<void> {
   assert.ok(r.code === 0 || r.code === 1, `claude exited ${r.code}: ${r.stderr}`);
 }
 
-/** Shows the "Chapter Telemetry" activity-bar container (a click on its icon; a second click would hide it). */
-async function openSidebar(page: Page): Promise<void> {
-  const icon = page.locator('.activitybar .action-item a[aria-label^="Chapter Telemetry"]').first();
-  await icon.waitFor({ state: 'visible', timeout: 60_000 });
-  const checked = await page.locator('.activitybar .action-item.checked a[aria-label^="Chapter Telemetry"]').count();
-  if (checked === 0) await icon.click();
-}
-
 async function frameWith(page: Page, selector: string): Promise<Frame> {
   return await webviewFrame(page, selector, 60_000);
-}
-
-async function waitState(f: Frame, state: string): Promise<void> {
-  await f.locator(`body[data-state="${state}"]`).waitFor({ state: 'attached', timeout: 60_000 });
-}
-
-async function cellValue(f: Frame, selector: string): Promise<number> {
-  const v = await f.locator(selector).first().getAttribute('data-value', { timeout: 30_000 });
-  assert.notEqual(v, null, `no data-value on ${selector}`);
-  return Number(v);
-}
-
-/** Rows of a table in a webview as {col: data-value}. */
-async function tableRows(f: Frame, id: string): Promise<Record<string, string>[]> {
-  return await f.locator(`table[data-table="${id}"] tbody tr`).evaluateAll((trs) => trs.map((tr) => {
-    const o: Record<string, string> = {};
-    for (const td of Array.from(tr.querySelectorAll('td[data-col]'))) o[td.getAttribute('data-col')!] = td.getAttribute('data-value') ?? '';
-    return o;
-  }));
 }
 
 async function assertNoMarkupFromData(f: Frame): Promise<void> {
@@ -83,29 +56,9 @@ async function assertNoMarkupFromData(f: Frame): Promise<void> {
   assert.ok(texts.some((t) => t.includes(QUOTED)), `the quoted chapter shows as text (saw ${JSON.stringify(texts)})`);
 }
 
-function killServerFromState(): void {
-  // The extension's server is detached on purpose; find its state file in the test's user-data dir.
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
-    const p = join(d, n);
-    try {
-      return statSync(p).isDirectory() ? walk(p) : n === 'server.json' ? [p] : [];
-    } catch {
-      return [];
-    }
-  });
-  for (const f of vs ? walk(vs.userDataDir) : []) {
-    try {
-      const { pid } = JSON.parse(readFileSync(f, 'utf8')) as { pid: number };
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
-}
-
 describe('analytics in a real VS Code', () => {
   before(async () => {
-    ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    ports = await freeStackPorts();
     mkdirSync(join(workspace, 'ch01'), { recursive: true });
     writeFileSync(join(workspace, 'ch01', 'draft.md'), '# Chapter 1\n');
     fake = await startFakeAnthropic();
@@ -113,11 +66,7 @@ describe('analytics in a real VS Code', () => {
       workspace, extensionDevelopmentPath: repoRoot, name: 'analytics',
       settings: {
         'chapterTelemetry.userId': AUTHOR,
-        'chapterTelemetry.grpcPort': ports.grpc,
-        'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
-        'chapterTelemetry.httpPort': ports.http,
-        'chapterTelemetry.enginePath': repoRoot,
-        'chapterTelemetry.dataDir': join(root, 'data'),
+        ...localStackSettings(ports, join(root, 'data')),
         'workbench.colorTheme': 'Default Dark Modern',
       },
     });
@@ -128,11 +77,7 @@ describe('analytics in a real VS Code', () => {
   });
 
   after(async () => {
-    if (vs) {
-      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-      killServerFromState();
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: true });
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });
@@ -140,7 +85,7 @@ describe('analytics in a real VS Code', () => {
   test('with collection off the sidebar says so and offers Start and Show Logs', async () => {
     await openSidebar(vs.page);
     const side = await frameWith(vs.page, 'body[data-view="sidebar"]');
-    await waitState(side, 'unreachable');
+    await waitWebviewState(side, 'unreachable');
     assert.equal(await side.locator('.failure button', { hasText: 'Start' }).count(), 1);
     assert.equal(await side.locator('.failure button', { hasText: 'Show Logs' }).count(), 1);
     await vs.screenshot('sidebar-unreachable');
@@ -151,7 +96,7 @@ describe('analytics in a real VS Code', () => {
     await side.locator('.failure button', { hasText: 'Start' }).click();
     await eventually(async () => (await fetch(`http://127.0.0.1:${ports.http}/ping`).then((r) => r.text(), () => '')) === 'Ok.\n' || false,
       () => vs.output().slice(-3000), 120_000);
-    await waitState(side, 'empty');
+    await waitWebviewState(side, 'empty');
     assert.equal(await side.locator('section[data-section="empty"] ol > li').count(), 3);
   });
 
@@ -167,7 +112,7 @@ describe('analytics in a real VS Code', () => {
     assert.equal(await num(`SELECT count() FROM telemetry_events WHERE chapter_context = {c:String}`, { c: XSS }) > 0, true, 'the XSS chapter name is stored verbatim');
 
     const side = await frameWith(vs.page, 'body[data-view="sidebar"]');
-    await waitState(side, 'ready');
+    await waitWebviewState(side, 'ready');
     const since = String(todayMidnightMs());
     const where = `user_id = {u:String} AND timestamp >= fromUnixTimestamp64Milli({t:Int64})`;
     const p = { u: AUTHOR, t: since };
@@ -181,7 +126,7 @@ describe('analytics in a real VS Code', () => {
     };
     assert.ok(expect.cost > 0 && expect.requests === 4 && expect.errors === 1, JSON.stringify(expect));
     // The sidebar may still show a render from before the last export; it must converge to the SQL by itself.
-    const shown = async () => Object.fromEntries(await Promise.all(Object.keys(expect).map(async (k) => [k, await cellValue(side, `td[data-metric="${k}"][data-period="today"]`)] as const)));
+    const shown = async () => Object.fromEntries(await Promise.all(Object.keys(expect).map(async (k) => [k, await dataValue(side, `td[data-metric="${k}"][data-period="today"]`)] as const)));
     await eventually(async () => {
       const s = await shown();
       return Object.entries(expect).every(([k, v]) => Math.abs(s[k]! - v) < 1e-9);
@@ -195,10 +140,10 @@ describe('analytics in a real VS Code', () => {
 
   test('a new export shows in the sidebar by itself', async () => {
     const side = await frameWith(vs.page, 'body[data-view="sidebar"]');
-    const before0 = await cellValue(side, 'td[data-metric="requests"][data-period="today"]');
+    const before0 = await dataValue(side, 'td[data-metric="requests"][data-period="today"]');
     await claude('ch01');
-    await eventually(async () => (await cellValue(side, 'td[data-metric="requests"][data-period="today"]')) === before0 + 1,
-      async () => `still ${await cellValue(side, 'td[data-metric="requests"][data-period="today"]')}`, 30_000);
+    await eventually(async () => (await dataValue(side, 'td[data-metric="requests"][data-period="today"]')) === before0 + 1,
+      async () => `still ${await dataValue(side, 'td[data-metric="requests"][data-period="today"]')}`, 30_000);
   });
 
   test('the current chapter shows its totals once a chapter file is in focus', async () => {
@@ -206,15 +151,15 @@ describe('analytics in a real VS Code', () => {
     const side = await frameWith(vs.page, 'body[data-view="sidebar"]');
     await side.locator('[data-section="current"] [data-chapter="ch01"]').waitFor({ timeout: 30_000 });
     const expected = await num(`SELECT countIf(event_type = 'api_request') FROM events_attributed WHERE chapter = 'ch01' AND user_id = {u:String}`, { u: AUTHOR });
-    assert.equal(await cellValue(side, '[data-section="current"] td[data-metric="requests"]'), expected);
+    assert.equal(await dataValue(side, '[data-section="current"] td[data-metric="requests"]'), expected);
   });
 
   test('Show Cost: totals and chapters equal SQL; names stay text', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Cost');
     const f = await frameWith(vs.page, 'body[data-kind="cost"]');
-    await waitState(f, 'ready');
+    await waitWebviewState(f, 'ready');
     const total = await num(`SELECT sum(cost_usd) FROM telemetry_events WHERE event_type = 'api_request' AND user_id = {u:String}`, { u: AUTHOR });
-    assert.ok(Math.abs((await cellValue(f, '[data-metric="total-cost"]')) - total) < 1e-9);
+    assert.ok(Math.abs((await dataValue(f, '[data-metric="total-cost"]')) - total) < 1e-9);
     const rows = await tableRows(f, 'chapters');
     const byChapter = JSON.parse(`[${(await sql(`SELECT chapter, sum(cost_usd) AS cost, sum(token_count) AS tokens FROM events_attributed WHERE event_type = 'api_request' AND user_id = {u:String} GROUP BY chapter FORMAT JSONEachRow SETTINGS output_format_json_quote_64bit_integers = 0`, { u: AUTHOR })).split('\n').join(',')}]`) as { chapter: string; cost: number; tokens: number }[];
     assert.equal(rows.length, byChapter.length);
@@ -231,9 +176,9 @@ describe('analytics in a real VS Code', () => {
   test('Show Errors: the 429 is counted and a click lists its occurrence', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Errors');
     const f = await frameWith(vs.page, 'body[data-kind="errors"]');
-    await waitState(f, 'ready');
+    await waitWebviewState(f, 'ready');
     const errors = await num(`SELECT count() FROM telemetry_events WHERE event_type = 'api_error' AND user_id = {u:String}`, { u: AUTHOR });
-    assert.equal(await cellValue(f, '[data-metric="errors"]'), errors);
+    assert.equal(await dataValue(f, '[data-metric="errors"]'), errors);
     const byType = await tableRows(f, 'by-type');
     assert.deepEqual(byType.map((r) => [r.error_type, r.status_code]), [['rate_limit_error', '429']]);
     await f.locator('table[data-table="by-type"] button.link', { hasText: 'rate_limit_error' }).first().click();
@@ -246,7 +191,7 @@ describe('analytics in a real VS Code', () => {
   test('Show Chapters: tokens, contributors and averages equal SQL', async () => {
     await runCommand(vs.page, 'Chapter Telemetry: Show Chapters');
     const f = await frameWith(vs.page, 'body[data-kind="chapters"]');
-    await waitState(f, 'ready');
+    await waitWebviewState(f, 'ready');
     const rows = await tableRows(f, 'complexity');
     const expected = JSON.parse(`[${(await sql(`SELECT chapter, sum(token_count) AS tokens, uniqExact(user_id) AS contributors, count() AS requests FROM events_attributed WHERE event_type = 'api_request' AND user_id = {u:String} GROUP BY chapter FORMAT JSONEachRow SETTINGS output_format_json_quote_64bit_integers = 0`, { u: AUTHOR })).split('\n').join(',')}]`) as { chapter: string; tokens: number; contributors: number; requests: number }[];
     for (const c of expected) {
@@ -275,11 +220,11 @@ describe('analytics in a real VS Code', () => {
     for (const [cmd, kind] of [['Show Cost', 'cost'], ['Show Errors', 'errors'], ['Show Chapters', 'chapters']] as const) {
       await runCommand(vs.page, `Chapter Telemetry: ${cmd}`);
       const f = await frameWith(vs.page, `body[data-kind="${kind}"]`);
-      await waitState(f, 'ready');
+      await waitWebviewState(f, 'ready');
       await vs.screenshot(`${kind}-light`);
     }
     await openSidebar(vs.page);
-    await waitState(await frameWith(vs.page, 'body[data-view="sidebar"]'), 'ready');
+    await waitWebviewState(await frameWith(vs.page, 'body[data-view="sidebar"]'), 'ready');
     await vs.screenshot('sidebar-light');
     assert.deepEqual(dialogs, [], 'an alert() ran');
   });
@@ -294,7 +239,7 @@ describe('analytics in a real VS Code', () => {
     await vs.page.waitForLoadState('load');
     await waitForWorkbench(vs.page);
     const back = await frameWith(vs.page, 'body[data-kind="chapters"]');
-    await waitState(back, 'ready');
+    await waitWebviewState(back, 'ready');
     assert.equal(await back.locator('select[data-control="range"]').inputValue(), '90');
     assert.ok((await tableRows(back, 'complexity')).length >= 3);
     await vs.screenshot('chapters-restored');

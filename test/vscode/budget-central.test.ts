@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { launchVSCode, repoRoot } from '../support/codeserver';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
-import { freePort } from '../support/ports';
+import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
@@ -58,8 +58,8 @@ test('spend from another machine reaches the status bar through the team server;
   const vs = await launchVSCode({
     workspace: join(root, 'ws'), extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'budget-central',
     settings: {
-      'chapterTelemetry.grpcPort': await freePort(), 'chapterTelemetry.otlpHttpPort': await freePort(), 'chapterTelemetry.httpPort': await freePort(),
-      'chapterTelemetry.dataDir': join(root, 'data'), 'chapterTelemetry.enginePath': repoRoot, 'chapterTelemetry.userId': 'bob-desktop',
+      ...localStackSettings(await freeStackPorts(), join(root, 'data')),
+      'chapterTelemetry.userId': 'bob-desktop',
     },
     env: { CT_SUITE_GREP: 'central budget', CT_BUDGET_CENTRAL_DIR: dir },
   });

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchVSCode, repoRoot } from '../support/codeserver';
-import { freePort } from '../support/ports';
+import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { answerSettingsRequests } from '../support/user-settings';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
@@ -25,8 +25,8 @@ test('weekly and per-chapter limits: 80 % / 100 %, one notification per period, 
   const vs = await launchVSCode({
     workspace: join(root, 'ws'), extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'budget-limits',
     settings: {
-      'chapterTelemetry.grpcPort': await freePort(), 'chapterTelemetry.otlpHttpPort': await freePort(), 'chapterTelemetry.httpPort': await freePort(),
-      'chapterTelemetry.dataDir': join(root, 'data'), 'chapterTelemetry.enginePath': repoRoot, 'chapterTelemetry.userId': 'limits-author',
+      ...localStackSettings(await freeStackPorts(), join(root, 'data')),
+      'chapterTelemetry.userId': 'limits-author',
     },
     env: { CT_SUITE_GREP: 'budget limits', CT_BUDGET_LIMITS_DIR: io },
   });

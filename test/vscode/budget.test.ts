@@ -6,14 +6,14 @@
 // the next day resets the daily state. The tooltip's figures equal SQL over the same store.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
-import { freePort } from '../support/ports';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
 import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
 
@@ -141,27 +141,9 @@ async function budgetNotifications(page: Page): Promise<string[]> {
   return texts.filter((t) => REACHED.test(t));
 }
 
-function killServerFromState(): void {
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
-    const p = join(d, n);
-    try {
-      return statSync(p).isDirectory() ? walk(p) : n === 'server.json' ? [p] : [];
-    } catch {
-      return [];
-    }
-  });
-  for (const f of vs ? walk(vs.userDataDir) : []) {
-    try {
-      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
-}
-
 describe('spend budgets in a real VS Code', () => {
   before(async () => {
-    ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    ports = await freeStackPorts();
     mkdirSync(join(workspace, 'ch01'), { recursive: true });
     writeFileSync(join(workspace, 'ch01', 'draft.md'), '# Chapter 1\n');
     // 100k input + 100k output tokens per request: dollars per run, so cents-rounded figures are meaningful.
@@ -170,21 +152,13 @@ describe('spend budgets in a real VS Code', () => {
       workspace, extensionDevelopmentPath: repoRoot, name: 'budget',
       settings: {
         'chapterTelemetry.userId': AUTHOR,
-        'chapterTelemetry.grpcPort': ports.grpc,
-        'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
-        'chapterTelemetry.httpPort': ports.http,
-        'chapterTelemetry.enginePath': repoRoot,
-        'chapterTelemetry.dataDir': join(root, 'data'),
+        ...localStackSettings(ports, join(root, 'data')),
       },
     });
   });
 
   after(async () => {
-    if (vs) {
-      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-      killServerFromState();
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: true });
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });

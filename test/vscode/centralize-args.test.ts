@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { addMember, initTeam, rotateMember, type IssuedMember } from '../../src/server/team/admin';
 import { launchVSCode, repoRoot } from '../support/codeserver';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
-import { freePort } from '../support/ports';
+import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
@@ -44,8 +44,8 @@ test('the argument forms from the extension host, then the team server holds wha
   const vs = await launchVSCode({
     workspace: join(root, 'ws'), extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'centralize-args',
     settings: {
-      'chapterTelemetry.grpcPort': await freePort(), 'chapterTelemetry.otlpHttpPort': await freePort(), 'chapterTelemetry.httpPort': await freePort(),
-      'chapterTelemetry.dataDir': join(root, 'data'), 'chapterTelemetry.enginePath': repoRoot, 'chapterTelemetry.userId': 'args-author',
+      ...localStackSettings(await freeStackPorts(), join(root, 'data')),
+      'chapterTelemetry.userId': 'args-author',
     },
     env: { CT_SUITE_GREP: 'centralize arguments', CT_CENTRAL_ARGS_DIR: dir },
   });

@@ -18,7 +18,7 @@ import { otelEnv } from '../support/claude-cli';
 import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
-import { freePort } from '../support/ports';
+import { freeStackPorts, killServerFromState, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
 import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 import {
@@ -71,16 +71,6 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-function killServerFromState(): void {
-  for (const f of filesUnder(join(vs.userDataDir, 'User', 'globalStorage')).filter((p) => p.endsWith('server.json'))) {
-    try {
-      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
-}
-
 async function statusKind(): Promise<'error' | 'warning' | 'standard'> {
   const cls = (await statusBarItem(vs.page, STATUS).getAttribute('class')) ?? '';
   return /\berror-kind\b/.test(cls) ? 'error' : /\bwarning-kind\b/.test(cls) ? 'warning' : 'standard';
@@ -113,7 +103,7 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     alice = await addMember(dir, 'alice', 'contributor');
     team = await startTeamServer(host, dir, join(root, 'team-data'));
     fake = await startFakeAnthropic();
-    ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    ports = await freeStackPorts();
     // Only what points the CLI at the fake API; every telemetry variable comes from the extension (local stack).
     const cliEnv = Object.fromEntries(Object.entries(otelEnv({ protocol: 'grpc', endpoint: 'unused', apiUrl: fake.url }))
       .filter(([k]) => !k.startsWith('OTEL_') && k !== 'CLAUDE_CODE_ENABLE_TELEMETRY'));
@@ -121,11 +111,7 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
       workspace, extensionDevelopmentPath: repoRoot, name: 'centralize', env: cliEnv,
       settings: {
         'chapterTelemetry.userId': AUTHOR,
-        'chapterTelemetry.grpcPort': ports.grpc,
-        'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
-        'chapterTelemetry.httpPort': ports.http,
-        'chapterTelemetry.enginePath': repoRoot,
-        'chapterTelemetry.dataDir': dataDir,
+        ...localStackSettings(ports, dataDir),
       },
     });
   });
@@ -135,7 +121,7 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
       // The extension's own log (its output channel) beside the screenshots, for a failure's post-mortem.
       const logs = filesUnder(join(vs.userDataDir, 'logs')).filter((p) => /Chapter Telemetry\.log$/.test(p));
       writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'centralize-extension.log'), logs.map((p) => `== ${p}\n${readFileSync(p, 'utf8')}`).join('\n'));
-      killServerFromState();
+      killServerFromState(vs);
       await vs.close();
     }
     await fake?.close();

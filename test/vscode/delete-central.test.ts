@@ -15,7 +15,7 @@ import type { DeletionLogEntry } from '../../src/core/data/team-deletion';
 import { launchVSCode, repoRoot } from '../support/codeserver';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, logsRequest, type EventSpec } from '../support/otlp';
-import { freePort } from '../support/ports';
+import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
@@ -75,8 +75,8 @@ test('Delete My Data → the team server: dana\'s rows gone from every table, el
   const vs = await launchVSCode({
     workspace, extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'delete-central',
     settings: {
-      'chapterTelemetry.userId': 'dana', 'chapterTelemetry.enginePath': repoRoot, 'chapterTelemetry.dataDir': join(root, 'data'),
-      'chapterTelemetry.grpcPort': await freePort(), 'chapterTelemetry.otlpHttpPort': await freePort(), 'chapterTelemetry.httpPort': await freePort(),
+      'chapterTelemetry.userId': 'dana',
+      ...localStackSettings(await freeStackPorts(), join(root, 'data')),
     },
     env: { CT_SUITE_GREP: 'team delete', CT_TEAM_DELETE_OUT: out },
   });

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchVSCode, repoRoot } from '../support/codeserver';
-import { freePort } from '../support/ports';
+import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { answerSettingsRequests } from '../support/user-settings';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
@@ -26,8 +26,8 @@ test('the start checks run on a later Start and in a new week; the archive on de
   const vs = await launchVSCode({
     workspace: join(root, 'ws'), extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'later-start',
     settings: {
-      'chapterTelemetry.grpcPort': await freePort(), 'chapterTelemetry.otlpHttpPort': await freePort(), 'chapterTelemetry.httpPort': await freePort(),
-      'chapterTelemetry.dataDir': join(root, 'data'), 'chapterTelemetry.enginePath': repoRoot, 'chapterTelemetry.userId': 'later-author',
+      ...localStackSettings(await freeStackPorts(), join(root, 'data')),
+      'chapterTelemetry.userId': 'later-author',
       'chapterTelemetry.report.weeklyOnFirstStart': true, 'chapterTelemetry.budget.testOnlyNow': '2026-12-02T10:00:00.000Z',
     },
     env: { CT_SUITE_GREP: 'later start checks', CT_LATER_START_OUT: out },

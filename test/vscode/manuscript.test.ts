@@ -6,16 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Frame } from 'playwright-core';
 import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
-import { freePort } from '../support/ports';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
-import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+import { runCommand, statusBarItem, tableRows, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'words-author';
@@ -60,35 +59,9 @@ async function claude(chapter: string): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
-async function tableRows(f: Frame, id: string): Promise<Record<string, string>[]> {
-  return await f.locator(`table[data-table="${id}"] tbody tr`).evaluateAll((trs) => trs.map((tr) => {
-    const o: Record<string, string> = {};
-    for (const td of Array.from(tr.querySelectorAll('td[data-col]'))) o[td.getAttribute('data-col')!] = td.getAttribute('data-value') ?? '';
-    return o;
-  }));
-}
-
-function killServerFromState(): void {
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
-    const p = join(d, n);
-    try {
-      return statSync(p).isDirectory() ? walk(p) : n === 'server.json' ? [p] : [];
-    } catch {
-      return [];
-    }
-  });
-  for (const f of vs ? walk(vs.userDataDir) : []) {
-    try {
-      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
-}
-
 describe('manuscript progress in a real VS Code', () => {
   before(async () => {
-    ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+    ports = await freeStackPorts();
     mkdirSync(book, { recursive: true });
     git(['init', '-q']);
     // ch01: 5 words three days ago, 12 now (7 added yesterday); ch02: 4 words (front matter and code left out).
@@ -104,21 +77,13 @@ describe('manuscript progress in a real VS Code', () => {
       workspace: book, extensionDevelopmentPath: repoRoot, name: 'manuscript',
       settings: {
         'chapterTelemetry.userId': AUTHOR,
-        'chapterTelemetry.grpcPort': ports.grpc,
-        'chapterTelemetry.otlpHttpPort': ports.otlpHttp,
-        'chapterTelemetry.httpPort': ports.http,
-        'chapterTelemetry.enginePath': repoRoot,
-        'chapterTelemetry.dataDir': join(root, 'data'),
+        ...localStackSettings(ports, join(root, 'data')),
       },
     });
   });
 
   after(async () => {
-    if (vs) {
-      await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-      killServerFromState();
-      await vs.close();
-    }
+    await closeVSCodeAndStack(vs, { stopCollection: true });
     await fake?.close();
     rmSync(root, { recursive: true, force: true });
   });

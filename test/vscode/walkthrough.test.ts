@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
-import { freePort } from '../support/ports';
+import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { runCommand, statusBarItem, waitForStatusBarText } from '../support/vscode-ui';
 
 const STATUS = 'chapterTelemetry.status';
@@ -46,8 +46,7 @@ describe('the Get started walkthrough', () => {
       workspace, extensionDevelopmentPath: repoRoot, name: 'walkthrough',
       settings: {
         'workbench.startupEditor': 'newUntitledFile',
-        'chapterTelemetry.grpcPort': await freePort(), 'chapterTelemetry.otlpHttpPort': await freePort(), 'chapterTelemetry.httpPort': await freePort(),
-        'chapterTelemetry.enginePath': repoRoot, 'chapterTelemetry.dataDir': join(root, 'data'),
+        ...localStackSettings(await freeStackPorts(), join(root, 'data')),
       },
     });
   });

@@ -7,7 +7,7 @@ import { asFailure, failureView } from '../failure';
 import { chapterName, int, money } from '../format';
 import { request } from '../rpc';
 import { hiddenNote } from '../scope';
-import { chartSection } from './common';
+import { chartSection, twoAxes } from './common';
 
 const optional = (f: (v: number) => string) => (v: number | string) => (typeof v === 'number' ? f(v) : '—');
 
@@ -77,7 +77,7 @@ export async function renderChapters(spec: RangeSpec, showAll: () => void): Prom
           { label: 'Cost (USD)', data: d.chapters.map((r) => r.cost), backgroundColor: seriesColor(1), yAxisID: 'y1' },
         ],
       },
-      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'Tokens' } }, y1: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'USD' } } } },
+      options: twoAxes('Tokens', 'USD'),
     }), table('complexity', 'Chapter complexity (click a chapter for its sessions)', [
       { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName, onClick: (r) => void showChapter(r.chapter) },
       { key: 'tokens', label: 'Tokens', value: (r) => r.tokens, format: int },

@@ -12,3 +12,13 @@ export function chartSection(id: string, title: string, build: () => ChartConfig
 export function section(id: string, title: string, ...children: (Node | string)[]): HTMLElement {
   return h('section', { 'data-section': id }, h('h2', {}, title), ...children);
 }
+
+/** Chart options for two value axes from zero: `left` on the left (y), `right` on the right (y1) without its own grid. */
+export function twoAxes(left: string, right: string): NonNullable<ChartConfiguration['options']> {
+  return {
+    scales: {
+      y: { beginAtZero: true, title: { display: true, text: left } },
+      y1: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: right } },
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { h, table } from '../dom';
 import { chapterName, int, money } from '../format';
 import { request } from '../rpc';
 import { hiddenNote } from '../scope';
-import { chartSection } from './common';
+import { chartSection, twoAxes } from './common';
 
 const TOKEN_TYPES = [
   ['input_tokens', 'Input'], ['output_tokens', 'Output'], ['cache_read_tokens', 'Cache read'], ['cache_creation_tokens', 'Cache creation'],
@@ -67,7 +67,7 @@ export async function renderCost(spec: RangeSpec, showAll: () => void): Promise<
           }] : []),
         ],
       },
-      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'USD' } }, y1: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'Tokens' } } } },
+      options: twoAxes('USD', 'Tokens'),
     }), table('chapters', 'Cost and tokens by chapter', [
       { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName },
       { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },

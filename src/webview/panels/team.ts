@@ -9,7 +9,7 @@ import { seriesColor } from '../charts';
 import { h, table } from '../dom';
 import { chapterName, int, money, orNone, pct } from '../format';
 import { request } from '../rpc';
-import { chartSection, section } from './common';
+import { chartSection, section, twoAxes } from './common';
 
 const DAYS_NOTE = 'Days as the team server counts them (its time zone); read from the team\'s daily aggregates.';
 
@@ -120,7 +120,7 @@ export async function renderTeamChapters(spec: RangeSpec): Promise<HTMLElement> 
           { label: 'Contributors', data: d.chapters.map((r) => r.contributors), backgroundColor: seriesColor(2), yAxisID: 'y1' },
         ],
       },
-      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'Tokens' } }, y1: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'Contributors' } } } },
+      options: twoAxes('Tokens', 'Contributors'),
     }), table('team-complexity', 'Chapter complexity across contributors', [
       { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName },
       { key: 'tokens', label: 'Tokens', value: (r) => r.tokens, format: int },
