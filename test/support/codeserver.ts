@@ -2,7 +2,7 @@
 // Chromium through playwright-core. One code-server per launch, with fresh user-data and extensions dirs, so tests
 // never see a developer's own VS Code state.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { format } from 'node:util';
@@ -289,6 +289,9 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
       writeFileSync(join(artifactsDir, `${name}-output.log`), vscode.output());
       await ctx.close().catch(() => undefined);
       await killServer();
+      // The extension's embedded server is detached on purpose (it outlives a window): stop it before its state
+      // file goes with the user-data dir, or it runs on for the rest of the test run.
+      killStackServers(userDataDir);
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -303,4 +306,27 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     throw e;
   }
   return vscode;
+}
+
+/** Every `server.json` (the embedded server's state file) under `dir`; unreadable entries skipped. */
+function stateFiles(dir: string): string[] {
+  return (existsSync(dir) ? readdirSync(dir) : []).flatMap((n) => {
+    const p = join(dir, n);
+    try {
+      return statSync(p).isDirectory() ? stateFiles(p) : n === 'server.json' ? [p] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** SIGTERMs every embedded server whose state file is under `userDataDir` (those the extension started). */
+export function killStackServers(userDataDir: string): void {
+  for (const f of stateFiles(userDataDir)) {
+    try {
+      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
 }

@@ -1,8 +1,6 @@
 // What the VS Code tests share about the extension's own (embedded) stack: fresh ports and the settings that point
 // the extension at them, and the teardown that stops the server the extension started detached.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot, type VSCode } from './codeserver';
+import { killStackServers, repoRoot, type VSCode } from './codeserver';
 import { freePort } from './ports';
 import { runCommand } from './vscode-ui';
 
@@ -24,30 +22,12 @@ export function localStackSettings(ports: StackPorts, dataDir: string): Record<s
   };
 }
 
-/** Every `server.json` under `dir` (unreadable entries skipped). */
-function stateFiles(dir: string): string[] {
-  return (existsSync(dir) ? readdirSync(dir) : []).flatMap((n) => {
-    const p = join(dir, n);
-    try {
-      return statSync(p).isDirectory() ? stateFiles(p) : n === 'server.json' ? [p] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /**
  * SIGTERMs the server the extension started: it is detached on purpose (it outlives a window), so closing VS Code
- * leaves it running; its pid is in the state file in the test's user-data dir.
+ * leaves it running; its pid is in the state file in the test's user-data dir. (`vs.close()` does it too.)
  */
 export function killServerFromState(vs: VSCode | undefined): void {
-  for (const f of vs ? stateFiles(vs.userDataDir) : []) {
-    try {
-      process.kill((JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
+  if (vs) killStackServers(vs.userDataDir);
 }
 
 /**
