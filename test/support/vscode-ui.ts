@@ -30,10 +30,25 @@ async function openQuickInput(page: Page, key: string): Promise<Locator> {
   return input;
 }
 
+/**
+ * Opens the palette and types `text`. A webview that takes the focus back (e.g. re-rendering after a control
+ * changed) closes the palette it had just lost the focus to: then open it again, up to three times.
+ */
+async function openPaletteWith(page: Page, text: string): Promise<Locator> {
+  for (let attempt = 1; ; attempt++) {
+    const input = await openQuickInput(page, 'F1');
+    try {
+      await input.fill(text, { timeout: 5_000 });
+      return input;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
 /** Runs a command by its palette title (e.g. "Chapter Telemetry: Start Collection") from F1. */
 export async function runCommand(page: Page, title: string, timeoutMs = 20_000): Promise<void> {
-  const input = await openQuickInput(page, 'F1');
-  await input.fill(`>${title}`);
+  const input = await openPaletteWith(page, `>${title}`);
   const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async (e: Error) => {
     const rows = await page.locator(`${quickInput} .monaco-list-row`).allTextContents();
@@ -46,8 +61,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 20_000):
 
 /** Whether the palette lists a command titled `title` (waits up to `timeoutMs` for it to show). */
 export async function hasCommand(page: Page, title: string, timeoutMs = 5_000): Promise<boolean> {
-  const input = await openQuickInput(page, 'F1');
-  await input.fill(`>${title}`);
+  await openPaletteWith(page, `>${title}`);
   const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: title }).first();
   const found = await row.waitFor({ state: 'visible', timeout: timeoutMs }).then(() => true, () => false);
   await page.keyboard.press('Escape');
