@@ -7,9 +7,12 @@
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { VSCode } from './codeserver';
-import { runCommand } from './vscode-ui';
+import { poll, runCommand } from './vscode-ui';
 
-/** Merges `patch` into the user settings in the settings JSON editor, and saves. */
+/**
+ * Merges `patch` into the user settings in the settings JSON editor (VS Code does not notice a file written behind
+ * its back in time), saves with Ctrl+S, and resolves when the file on disk has the new values.
+ */
 export async function setUserSettings(vs: VSCode, patch: Record<string, unknown>): Promise<void> {
   const page = vs.page;
   const file = join(vs.userDataDir, 'User', 'settings.json');
@@ -22,6 +25,7 @@ export async function setUserSettings(vs: VSCode, patch: Record<string, unknown>
   await page.keyboard.press('Delete');
   await page.keyboard.insertText(JSON.stringify(next));
   await page.keyboard.press('Control+S');
+  await poll('the saved settings file', 20_000, async () => (JSON.stringify(JSON.parse(readFileSync(file, 'utf8'))) === JSON.stringify(next) ? true : undefined));
   await runCommand(page, 'View: Close Editor');
 }
 

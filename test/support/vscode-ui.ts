@@ -4,7 +4,8 @@ import type { Frame, Locator, Page } from 'playwright-core';
 
 const quickInput = '.quick-input-widget';
 
-async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, last?: () => Promise<string>): Promise<T> {
+/** Calls `probe` until it returns a value (errors count as not yet); fails after `timeoutMs` saying what it waited for. */
+export async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, last?: () => Promise<string>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe().catch(() => undefined);

@@ -6,7 +6,7 @@
 // the next day resets the daily state. The tooltip's figures equal SQL over the same store.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -15,6 +15,7 @@ import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
+import { setUserSettings as setUserSettingsIn } from '../support/user-settings';
 import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
 
 const STATUS = 'chapterTelemetry.status';
@@ -71,31 +72,7 @@ async function claudeRun(): Promise<void> {
   await eventually('the run\'s api_request events', async () => ((await requestsStored()) > before ? true : undefined), 60_000);
 }
 
-/**
- * Changes user settings the way an author does: in the settings JSON editor (VS Code does not notice a file
- * written behind its back in time), saved with Ctrl+S; resolves when the file on disk has the new values.
- */
-async function setUserSettings(patch: Record<string, unknown>): Promise<void> {
-  const page = vs.page;
-  const file = join(vs.userDataDir, 'User', 'settings.json');
-  const next = { ...(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>), ...patch };
-  await runCommand(page, 'Preferences: Open User Settings (JSON)');
-  const editor = page.locator('.editor-group-container.active .monaco-editor textarea').first();
-  await editor.waitFor({ state: 'attached', timeout: 20_000 });
-  await editor.focus();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(JSON.stringify(next));
-  await page.keyboard.press('Control+S');
-  await eventually('the saved settings file', async () => {
-    try {
-      return JSON.stringify(JSON.parse(readFileSync(file, 'utf8'))) === JSON.stringify(next) ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 20_000);
-  await runCommand(page, 'View: Close Editor');
-}
+const setUserSettings = (patch: Record<string, unknown>) => setUserSettingsIn(vs, patch);
 
 const usd = (v: number) => `$${v.toFixed(2)}`;
 
