@@ -1,20 +1,18 @@
 // Playwright helpers for the VS Code workbench as code-server serves it. Selectors are VS Code 1.100's DOM;
 // every wait has a deadline and fails with what it was waiting for.
 import type { Frame, Locator, Page } from 'playwright-core';
+import { eventually } from './eventually';
 
 const quickInput = '.quick-input-widget';
 
-/** Calls `probe` until it returns a value (errors count as not yet); fails after `timeoutMs` saying what it waited for. */
+/** Calls `probe` until it returns a value (errors count as not yet); fails after `timeoutMs` saying what it waited for and, given `last`, what was seen last. */
 export async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, last?: () => Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) {
-      const seen = last ? await last().catch(() => '') : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen ? `; last seen:\n${seen}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
+  try {
+    return await eventually(what, probe, timeoutMs, 150);
+  } catch (err) {
+    const seen = last ? await last().catch(() => '') : '';
+    if (!seen) throw err;
+    throw new Error(`${(err as Error).message}; last seen:\n${seen}`);
   }
 }
 

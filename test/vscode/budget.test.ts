@@ -17,6 +17,7 @@ import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../supp
 import { sqlOver } from '../support/server';
 import { setUserSettings as setUserSettingsIn } from '../support/user-settings';
 import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+import { eventually } from '../support/eventually';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'budget-author';
@@ -30,17 +31,6 @@ let ports: { grpc: number; otlpHttp: number; http: number };
 let limit = 0;
 
 /** Polls `fn` (errors count as "not yet") until it gives a value; fails naming `what` after `timeoutMs`. */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((e: unknown) => { last = e; return undefined; });
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
   return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
 }

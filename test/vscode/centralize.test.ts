@@ -25,6 +25,7 @@ import {
   clickNotificationButton, dismissNotifications, newTerminal, pickQuickInputItem, quickInputBack, runCommand, runInTerminal, statusBarItem, submitQuickInput,
   waitForNotification, waitForQuickInputTitle, waitForStatusBarText,
 } from '../support/vscode-ui';
+import { eventually } from '../support/eventually';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'central-author';
@@ -41,17 +42,6 @@ let team: TeamServerProcess;
 let admin: IssuedMember;
 let alice: IssuedMember;
 let ports: { grpc: number; otlpHttp: number; http: number };
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((e: unknown) => { last = e; return undefined; });
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const localCount = async (query: string) => Number((await sqlOver(`http://127.0.0.1:${ports.http}/`, query, {})).trim());
 const teamCount = async (query: string) => Number((await teamSql(admin.query_url, admin.ca_pem, 'admin', admin.secret, query))[0]!.n);

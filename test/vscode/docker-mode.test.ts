@@ -24,6 +24,7 @@ import {
   clickNotificationButton, dismissNotifications, newTerminal, runCommand, runInTerminal, statusBarItem,
   waitForNotification, waitForStatusBarText,
 } from '../support/vscode-ui';
+import { eventually } from '../support/eventually';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'docker-author';
@@ -51,20 +52,8 @@ async function tableCounts(): Promise<Record<string, number>> {
   return out;
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** This suite's waits are longer than the shared default: servers restart under it. */
+const eventuallyLong = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => eventually(what, fn, timeoutMs);
 
 /** Embedded server processes this VS Code started (normal or temporary ports): their state files live in its user data. */
 function serverProcesses(): number[] {
@@ -178,11 +167,11 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
     assert.match(await tooltip(page), /Mode: embedded/);
     await newTerminal(page);
     await claudeInTerminal(page);
-    await eventually('the api_request in the embedded store', async () =>
+    await eventuallyLong('the api_request in the embedded store', async () =>
       Number(await sql(`SELECT count() FROM telemetry_events WHERE user_id = '${AUTHOR}' AND event_type = 'api_request'`)) > 0 ? true : undefined);
     // The CLI has exited (it flushes before exit); the counts are settled once two reads agree.
     let prev = '';
-    history = await eventually('settled counts', async () => {
+    history = await eventuallyLong('settled counts', async () => {
       const c = await tableCounts();
       const now = JSON.stringify(c);
       const same = now === prev;
@@ -242,7 +231,7 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
     assert.deepEqual(published.map((p) => p.PublicPort).sort((a, b) => a - b), [ports.grpc, ports.otlpHttp, ports.http, ports.metrics].sort((a, b) => a - b));
     const left = await leftovers(project);
     assert.deepEqual(left.volumes.sort(), [`${project}_clickhouse-data`, `${project}_collector-queue`]);
-    const log = await eventually('container logs in the output channel', async () => {
+    const log = await eventuallyLong('container logs in the output channel', async () => {
       const t = outputChannelText();
       return /\[clickhouse\] /.test(t) ? t : undefined;
     });
@@ -263,7 +252,7 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
     const page = vs.page;
     const before = Number(await sql(`SELECT count() FROM telemetry_events WHERE user_id = '${AUTHOR}' AND event_type = 'api_request'`));
     await claudeInTerminal(page);
-    await eventually('the new api_request in the docker store', async () =>
+    await eventuallyLong('the new api_request in the docker store', async () =>
       Number(await sql(`SELECT count() FROM telemetry_events WHERE user_id = '${AUTHOR}' AND event_type = 'api_request'`)) > before ? true : undefined);
     await dismissNotifications(page);
     await runCommand(page, 'Chapter Telemetry: Verify Collection');
@@ -363,6 +352,6 @@ describe('docker mode and Switch Mode in a real VS Code with a real Docker Engin
     await dismissNotifications(page);
     await statusBarItem(page, STATUS).click();
     await waitForStatusBarText(page, STATUS, /Telemetry Off/, 60_000);
-    await eventually('no embedded server left', async () => (serverProcesses().length === 0 ? true : undefined));
+    await eventuallyLong('no embedded server left', async () => (serverProcesses().length === 0 ? true : undefined));
   });
 });

@@ -15,6 +15,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropi
 import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
 import { runCommand, statusBarItem, tableRows, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+import { eventually } from '../support/eventually';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'words-author';
@@ -25,16 +26,8 @@ let vs: VSCode;
 let fake: FakeAnthropic;
 let ports: { grpc: number; otlpHttp: number; http: number };
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((e: unknown) => { last = e; return undefined; });
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** This suite's waits are longer than the shared default: servers restart under it. */
+const eventuallyLong = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => eventually(what, fn, timeoutMs);
 
 function git(args: string[], whenMs?: number): void {
   const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
@@ -95,11 +88,11 @@ describe('manuscript progress in a real VS Code', () => {
     await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 120_000);
     await claude('ch01');
     await claude('ch02');
-    await eventually('both runs stored', async () => (Number(await sql(`SELECT uniqExact(chapter) FROM events_attributed WHERE event_type = 'api_request' AND user_id = {u:String}`, { u: AUTHOR })) === 2 ? true : undefined));
+    await eventuallyLong('both runs stored', async () => (Number(await sql(`SELECT uniqExact(chapter) FROM events_attributed WHERE event_type = 'api_request' AND user_id = {u:String}`, { u: AUTHOR })) === 2 ? true : undefined));
 
     await runCommand(page, 'Chapter Telemetry: Show Chapters');
     const f = await webviewFrame(page, 'table[data-table="complexity"] td[data-col="words"]', 90_000);
-    const rows = await eventually('both chapters in the table', async () => {
+    const rows = await eventuallyLong('both chapters in the table', async () => {
       const r = await tableRows(f, 'complexity');
       return r.length === 2 ? r : undefined;
     });
@@ -136,7 +129,7 @@ describe('manuscript progress in a real VS Code', () => {
     write('ch02/intro.mdx', '---\ntitle: x\n---\nalpha beta gamma delta epsilon zeta\n');
     const f = await webviewFrame(page, 'table[data-table="complexity"]', 30_000);
     // Changing the range reloads the panel; the watcher has marked the file, so its count is new.
-    await eventually('ch02 counted again', async () => {
+    await eventuallyLong('ch02 counted again', async () => {
       await f.locator('select[data-control="range"]').selectOption('7');
       await f.locator('select[data-control="range"]').selectOption('30');
       const r = await tableRows(f, 'complexity');

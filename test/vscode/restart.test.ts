@@ -15,6 +15,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropi
 import { freePort } from '../support/ports';
 import { sqlOver } from '../support/server';
 import { clickNotificationButton, dismissNotifications, statusBarItem, waitForNotification, waitForStatusBarText } from '../support/vscode-ui';
+import { eventually } from '../support/eventually';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'restart-author';
@@ -74,20 +75,13 @@ function serverProcesses(): number[] {
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** This suite's waits are longer than the shared default: servers restart under it. */
+const eventuallyLong = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => eventually(what, fn, timeoutMs);
 
 /** The running server's pid, once it is a new one (not one this test killed) and the status bar says On. */
 async function runningServer(): Promise<number> {
   await waitForStatusBarText(vs.page, STATUS, onText, 120_000);
-  return await eventually('a live server in server.json', async () => {
+  return await eventuallyLong('a live server in server.json', async () => {
     const pid = serverState()?.pid;
     return pid && !killed.includes(pid) && alive(pid) ? pid : undefined;
   });
@@ -102,7 +96,7 @@ function kill9(pid: number): void {
 async function claudeExportStored(label: string): Promise<void> {
   const run = await runClaude({ prompt: `say hi (${label})`, protocol: 'grpc', endpoint: `http://127.0.0.1:${ports.grpc}`, apiUrl: fake.url, resourceAttributes: { user_id: AUTHOR } });
   assert.equal(run.code, 0, run.stderr);
-  await eventually(`the ${label} run's api_request in telemetry_events`, async () => {
+  await eventuallyLong(`the ${label} run's api_request in telemetry_events`, async () => {
     const n = Number(await sql("SELECT count() FROM telemetry_events WHERE session_id = {s:String} AND event_type = 'api_request'", { s: run.sessionId }));
     return n > 0 ? n : undefined;
   });
@@ -176,7 +170,7 @@ describe('the embedded server is restarted after an unexpected exit', () => {
     assert.match(msg, /signal SIGKILL/);
     const lastLogLine = serverLogLines().at(-1);
     assert.ok(lastLogLine && msg.includes(`Last log lines: `) && msg.includes(lastLogLine), `the server's last log line (${lastLogLine}) is in the message: ${msg}`);
-    await eventually('no server process left', async () => (serverProcesses().length === 0 ? true : undefined), 20_000);
+    await eventuallyLong('no server process left', async () => (serverProcesses().length === 0 ? true : undefined), 20_000);
 
     await clickNotificationButton(page, /stopped unexpectedly 3 times/, 'Restart');
     await runningServer();
@@ -185,6 +179,6 @@ describe('the embedded server is restarted after an unexpected exit', () => {
 
     await statusBarItem(page, STATUS).click();
     await waitForStatusBarText(page, STATUS, /Telemetry Off/, 60_000);
-    await eventually('the server to exit after Stop', async () => (serverProcesses().length === 0 ? true : undefined));
+    await eventuallyLong('the server to exit after Stop', async () => (serverProcesses().length === 0 ? true : undefined));
   });
 });

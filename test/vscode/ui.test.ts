@@ -20,6 +20,7 @@ import {
   clickNotificationButton, dismissNotifications, newTerminal, openFile, runCommand, runInTerminal, statusBarAriaLabel,
   statusBarItem, waitForNotification, waitForStatusBarText,
 } from '../support/vscode-ui';
+import { eventually } from '../support/eventually';
 
 const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'ui-author';
@@ -76,16 +77,6 @@ function alive(pid: number): boolean {
 function serverProcesses(): number[] {
   const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   return out.split('\n').filter((l) => l.includes('server.js') && l.includes(`--http-port ${ports.http}`)).map((l) => Number(l.trim().split(/\s+/)[0]));
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const onText = /^Telemetry( · .+)?$/;
