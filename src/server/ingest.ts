@@ -59,8 +59,8 @@ import type { DiskGuard } from './disk-guard';
 
 interface Pending {
   token: string;
-  /** The export's rows as one JSONEachRow text, each line ended: joined once, hashed and inserted as is. */
-  text: string;
+  /** The export's rows as one JSONEachRow text, each line ended: joined and encoded once, hashed and inserted as is. */
+  body: Buffer;
   rows: number;
   resolve(): void;
   reject(err: unknown): void;
@@ -118,7 +118,7 @@ function rowsText(lines: string[]): string {
  * earlier line-by-line hash, in one update instead of two per line (a fifth of the receiver's time per
  * record went into that hash and a second join of the same lines).
  */
-function textToken(table: string, text: string): string {
+function textToken(table: string, text: string | Buffer): string {
   return createHash('sha256').update(`${table}\n`).update(text).digest('base64url');
 }
 
@@ -227,16 +227,17 @@ export class Ingest {
    */
   async storeExport(rows: TableRows, options: { token?: string } = {}): Promise<void> {
     if (rows.size === 0) return;
-    const texts = [...rows].map(([table, lines]) => [table, rowsText(lines), lines.length] as const);
+    // Encoded once: the UTF-8 bytes are hashed (the same digest as the text's) and inserted as they are.
+    const texts = [...rows].map(([table, lines]) => [table, Buffer.from(rowsText(lines)), lines.length] as const);
     let bytes = 0;
-    for (const [, text] of texts) bytes += text.length;
+    for (const [, body] of texts) bytes += body.length;
     if (this.pendingBytes + bytes > this.maxPendingBytes) {
       throw new StoreError('the server is busy writing earlier data; retry shortly', undefined, true);
     }
     this.pendingBytes += bytes;
     this.inFlight++;
     try {
-      await Promise.all(texts.map(([table, text, n]) => this.enqueue(table, text, n, options.token === undefined ? textToken(table, text) : keyedToken(options.token, table))));
+      await Promise.all(texts.map(([table, body, n]) => this.enqueue(table, body, n, options.token === undefined ? textToken(table, body) : keyedToken(options.token, table))));
     } finally {
       this.pendingBytes -= bytes;
       this.inFlight--;
@@ -256,10 +257,10 @@ export class Ingest {
     return q;
   }
 
-  private enqueue(table: string, text: string, rows: number, token: string): Promise<void> {
+  private enqueue(table: string, body: Buffer, rows: number, token: string): Promise<void> {
     if (this.recent.has(`${table}\n${token}`)) return Promise.resolve();
     const q = this.queue(table);
-    const done = new Promise<void>((resolve, reject) => q.waiting.push({ token, text, rows, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => q.waiting.push({ token, body, rows, resolve, reject }));
     q.waitingRows += rows;
     if (q.waitingRows >= this.groupRows) q.wake?.();
     if (!q.running) void this.flush(table, q);
@@ -375,7 +376,7 @@ export class Ingest {
       }
     };
     const token = heads.length === 1 ? heads[0]!.token : createHash('sha256').update(heads.map((p) => p.token).join(',')).digest('base64url');
-    const body = Buffer.from(heads.length === 1 ? heads[0]!.text : heads.map((p) => p.text).join(''));
+    const body = heads.length === 1 ? heads[0]!.body : Buffer.concat(heads.map((p) => p.body));
     try {
       this.guard?.check(body.length);
     } catch (err) {
