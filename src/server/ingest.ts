@@ -147,7 +147,7 @@ export interface IngestOptions {
   /**
    * Group commit only: how long an insert about to start waits at most for exports announced (`announce`) but not
    * yet handed over (default 50 ms: a 512-record export takes ~10–20 ms of CPU to decode, and several senders'
-   * exports arrive at once; the bound keeps a slow upload from holding the others).
+   * exports arrive at once; the bound keeps a slow upload from holding the others); 0 when `groupWaitMs` is 0.
    */
   arrivalWaitMs?: number;
 }
@@ -183,7 +183,8 @@ export class Ingest {
     this.groupCommit = options.groupCommit ?? true;
     this.groupWaitMs = options.groupWaitMs ?? 10;
     this.groupRows = options.groupRows ?? 8192;
-    this.arrivalWaitMs = options.arrivalWaitMs ?? 50;
+    // `--group-wait-ms 0` means no grouping wait of any kind (the baseline of the latency bench).
+    this.arrivalWaitMs = options.arrivalWaitMs ?? (this.groupWaitMs === 0 ? 0 : 50);
   }
 
   /**
