@@ -9,7 +9,8 @@
  *   doubt; the senders' retries then find every row stored exactly once (raw table and views);
  * - exports announced by a receiver (request arrived, body still being read or decoded) hold an insert
  *   about to start until they are handed over, also the first insert of a busy spell; the hold is bounded,
- *   and a lone export on a quiet server is inserted at once.
+ *   and a lone export on a quiet server is inserted at once;
+ * - right after an insert that carried several exports, the next export gathers even though it found the queue idle.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -165,4 +166,19 @@ describe('group commit with a bounded grouping wait (Ingest on chDB)', () => {
     assert.deepEqual(held, [[0]]);
     assert.equal((await counts('slow')).raw, 10);
   });
+
+  test('right after an insert of several exports, the next export waits for company even when the queue was idle', async () => {
+    const inserts: number[][] = [];
+    const ingest = new Ingest(watched({ session: 'busy', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 20 });
+    // A busy spell: a alone (at once), then b and c together.
+    await Promise.all([0, 10, 20].map((first) => ingest.write(exportRows('busy', first, 10))));
+    // Their senders come back: d finds the queue idle, but several senders were active a moment ago.
+    const d = ingest.write(exportRows('busy', 30, 10));
+    await new Promise((r) => setImmediate(r));
+    const e = ingest.write(exportRows('busy', 40, 10));
+    await Promise.all([d, e]);
+    assert.deepEqual(inserts, [[0], [10, 20], [30, 40]]);
+    assert.deepEqual(await counts('busy'), { raw: 50, distinct: 50, events: 50 });
+  });
 });
+
