@@ -1,7 +1,10 @@
 // Where ingest time goes (issue 12, "Ingest"): the receiver's own stages per record, and the engine's
 // insert of the same rows into the full schema in 8192-row chunks with each materialized view's share,
 // measured by inserting into a scratch store with that view dropped (full − without it).
-// Size: CT_BENCH_PROFILE_EVENTS (default 50176); CT_BENCH_PROFILE_RUNS (median of, default 3).
+// Also the engine's CPU per record at the insert sizes the server makes (512 rows: one export; 2048: four senders'
+// exports together; 8192) and the fixed cost per insert that follows, into the full schema and into the raw table alone.
+// Size: CT_BENCH_PROFILE_EVENTS (default 50176); CT_BENCH_PROFILE_RUNS (median of, default 3);
+// CT_BENCH_PROFILE_SIZES=0 leaves out the insert-size part.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +12,7 @@ import { ChdbStore } from '../src/server/store/chdb';
 import { applyMigrations, migrationsDir } from '../src/server/migrations';
 import { decodeExport } from '../src/server/otlp/decode';
 import { ExportLogsServiceRequest } from '../src/server/otlp/proto';
-import { exportToken } from '../src/server/ingest';
+import { bodyToken, exportBody } from '../src/server/ingest';
 import { encodeLogs } from '../test/support/otlp';
 import { exportRequest } from './lib/claude-export';
 import { table } from './lib/measure';
@@ -46,6 +49,12 @@ async function views(): Promise<string[]> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+function chunksOf(lines: string[], size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += size) out.push(Buffer.from(lines.slice(i, i + size).join('\n') + '\n'));
+  return out;
+}
+
 async function insertMs(chunks: Buffer[], drop: string[], dedup: boolean): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'ct-bench-prof-'));
   const store = await ChdbStore.open(dir);
@@ -73,16 +82,12 @@ async function main(): Promise<void> {
   const decodeRows = median(await Promise.all(Array.from({ length: RUNS }, () => cpuMs(async () => { for (const b of bodies) decodeExport('logs', b, 'protobuf'); }))));
   const lines = bodies.map((b) => decodeExport('logs', b, 'protobuf').rows.get('otel_logs')!);
   const tokenAndBody = median(await Promise.all(Array.from({ length: RUNS }, () => cpuMs(async () => {
-    for (const l of lines) {
-      exportToken('otel_logs', l);
-      Buffer.from(l.join('\n') + '\n');
-    }
+    for (const l of lines) bodyToken('otel_logs', exportBody(l));
   }))));
 
   const VIEWS = await views();
   const all = lines.flat();
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < all.length; i += CHUNK) chunks.push(Buffer.from(all.slice(i, i + CHUNK).join('\n') + '\n'));
+  const chunks = chunksOf(all, CHUNK);
   const variants: Array<[string, string[], boolean]> = [
     ['full schema, deduplication token (the server\'s insert)', [], true],
     ['full schema, no token (the baseline)', [], false],
@@ -97,6 +102,33 @@ async function main(): Promise<void> {
   const rows = variants.map(([name]) => [name, Math.round(events / (m(name) / 1000)), perRecordUs(m(name)), m(name) / base]);
   const shares = VIEWS.map((v) => [v, perRecordUs(base - m(`full schema without ${v}`)), (base - m(`full schema without ${v}`)) / base]);
 
+  // The engine's cost per record by insert size (the server's insert: full schema, a token per insert), interleaved.
+  const SIZES = [512, 2048, 8192];
+  const sizeParts: string[] = [];
+  if (process.env.CT_BENCH_PROFILE_SIZES !== '0') {
+    const bySize = new Map<string, number[]>();
+    for (let r = 0; r < RUNS; r++) {
+      for (const size of SIZES) {
+        for (const [schema, drop] of [['full', []], ['raw', VIEWS]] as Array<[string, string[]]>) {
+          const key = `${schema} ${size}`;
+          bySize.set(key, [...(bySize.get(key) ?? []), await insertMs(chunksOf(all, size), drop, true)]);
+        }
+      }
+    }
+    const us = (key: string) => perRecordUs(median(bySize.get(key)!));
+    // cost(n rows) = fixed + n × per row, from the 512- and 8192-row inserts.
+    const fixedMs = (schema: string) => ((us(`${schema} 512`) - us(`${schema} 8192`)) * 512 * 8192) / (8192 - 512) / 1000;
+    sizeParts.push(
+      '',
+      'The engine\'s CPU per record by insert size (a deduplication token per insert, as the server inserts; one store per run):',
+      '',
+      table(['rows per insert', 'full schema CPU µs per record', 'raw table only CPU µs per record', 'full schema vs 8192-row inserts'],
+        SIZES.map((n) => [n, us(`full ${n}`), us(`raw ${n}`), us(`full ${n}`) / us('full 8192')])),
+      '',
+      `Fixed cost per insert (from the 512- and 8192-row figures): full schema ${fixedMs('full').toFixed(1)} ms CPU, raw table only ${fixedMs('raw').toFixed(1)} ms CPU.`,
+    );
+  }
+
   process.stdout.write([
     `## Where ingest time goes (\`bench/ingest-profile.bench.ts\`, ${events} api_request records, CPU time, median of ${RUNS})`,
     '',
@@ -105,7 +137,7 @@ async function main(): Promise<void> {
     table(['stage', 'CPU µs per record', 'vs engine insert (baseline)'], [
       ['protobuf decode', perRecordUs(decodeOnly), decodeOnly / base],
       ['decode + rows as JSONEachRow lines', perRecordUs(decodeRows), decodeRows / base],
-      ['export token (sha256 of the lines) + insert body', perRecordUs(tokenAndBody), tokenAndBody / base],
+      ['insert body (lines as UTF-8, once) + export token (its sha256)', perRecordUs(tokenAndBody), tokenAndBody / base],
     ]),
     '',
     `The engine's insert of the same rows in ${CHUNK}-row chunks (\`INSERT … FORMAT JSONEachRow\`, one store per run):`,
@@ -116,6 +148,7 @@ async function main(): Promise<void> {
     'read carries their share too, e.g. telemetry_events_mv; a view on another table, e.g. otel_traces, costs nothing here):',
     '',
     table(['view', 'CPU µs per record', 'share'], shares),
+    ...sizeParts,
   ].join('\n') + '\n');
 }
 

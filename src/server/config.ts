@@ -24,7 +24,7 @@ export interface ServerConfig {
   portFlags: { grpc: boolean; otlpHttp: boolean; http: boolean };
   /** Free space kept on the data dir's file system before exports are refused (`--min-free-mb`; 0 = no guard); default in disk-guard.ts. */
   minFreeBytes?: number;
-  /** `--group-wait-ms`: how long a local server's next insert gathers exports after one (ingest.ts; default there, 0 = none). */
+  /** `--group-wait-ms`: how long a local server's next insert gathers exports after one (ingest.ts; default there, 0 = no grouping wait, also none for announced exports). */
   groupWaitMs?: number;
   /**
    * `--in-container`: the server runs inside a container whose ports are published on the host's loopback

@@ -15,6 +15,15 @@
  * (`groupWaitMs`, default 10 ms; ends early at `groupRows`) for exports still on their way: a few
  * steady senders (one export in flight each) otherwise alternate small inserts, and the engine's cost per
  * insert into the full schema dominates below a few thousand rows (BENCHMARKS.md).
+ * Two more things keep steady senders together (measured: four senders whose acknowledgements went
+ * out together came back as alternating inserts of 1 and 3 exports, the first decoded one finding the
+ * queue idle; the engine's fixed cost per insert into the full schema is ~0.1 s of CPU, BENCHMARKS.md):
+ * - the receivers announce each export as soon as its request arrives (`announce`), before its body is
+ *   read and decoded (one after another, on the one JavaScript thread): an insert about to start waits
+ *   for announced exports to be handed over, bounded by `arrivalWaitMs`;
+ * - the first insert after a pause also gathers for `groupWaitMs` when the previous insert carried
+ *   several exports less than a second ago (several senders are active). A lone sender's exports, and
+ *   any export after a quiet second, still go in at once.
  *
  * Exactly once, also after failures (issue 13, "disk full"): the engine writes an insert table by
  * table, so a failed insert can leave the raw rows stored while a materialized view missed them,
@@ -50,8 +59,8 @@ import type { DiskGuard } from './disk-guard';
 
 interface Pending {
   token: string;
-  /** The export's rows as one JSONEachRow text, each line ended: joined once, hashed and inserted as is. */
-  text: string;
+  /** The export's rows as one JSONEachRow text, each line ended: joined and encoded once, hashed and inserted as is. */
+  body: Buffer;
   rows: number;
   resolve(): void;
   reject(err: unknown): void;
@@ -68,8 +77,12 @@ interface TableQueue {
   waiting: Pending[];
   /** Rows in `waiting`. */
   waitingRows: number;
-  /** Ends a grouping wait early (enough rows arrived). */
+  /** Ends a grouping wait early (enough rows arrived, or, when waiting for arrivals, none is announced any more). */
   wake?: () => void;
+  /** The current wait is for announced exports (ends once none is arriving). */
+  forArrivals?: boolean;
+  /** When the last insert that carried several exports ended (performance.now()). */
+  lastGroupEnd?: number;
   running: boolean;
   /** Failed batches by token, oldest first. */
   inDoubt: Map<string, InDoubt>;
@@ -92,21 +105,24 @@ export function passing(err: unknown): boolean {
 }
 
 export function exportToken(table: string, lines: string[]): string {
-  return textToken(table, rowsText(lines));
-}
-
-/** Each line ended by a newline: the export's insert body and the text its token hashes. */
-function rowsText(lines: string[]): string {
-  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  return bodyToken(table, exportBody(lines));
 }
 
 /**
- * sha256 of the table name, a newline and the rows' text: the same bytes (so the same token) as the
+ * An export's insert body: its lines, each ended by a newline, as UTF-8. Encoded once: these bytes are hashed
+ * for its token and inserted as they are (a batch concatenates them).
+ */
+export function exportBody(lines: string[]): Buffer {
+  return Buffer.from(lines.length === 0 ? '' : lines.join('\n') + '\n');
+}
+
+/**
+ * sha256 of the table name, a newline and the export's body: the same bytes (so the same token) as the
  * earlier line-by-line hash, in one update instead of two per line (a fifth of the receiver's time per
  * record went into that hash and a second join of the same lines).
  */
-function textToken(table: string, text: string): string {
-  return createHash('sha256').update(`${table}\n`).update(text).digest('base64url');
+export function bodyToken(table: string, body: Buffer): string {
+  return createHash('sha256').update(`${table}\n`).update(body).digest('base64url');
 }
 
 /** How many in-doubt batches and recently stored export tokens are remembered per server. */
@@ -131,7 +147,16 @@ export interface IngestOptions {
   groupWaitMs?: number;
   /** Rows that end a grouping wait at once (default 8192, the engine's block size). */
   groupRows?: number;
+  /**
+   * Group commit only: how long an insert about to start waits at most for exports announced (`announce`) but not
+   * yet handed over (default 50 ms: a 512-record export takes ~10–20 ms of CPU to decode, and several senders'
+   * exports arrive at once; the bound keeps a slow upload from holding the others); 0 when `groupWaitMs` is 0.
+   */
+  arrivalWaitMs?: number;
 }
+
+/** An insert that carried several exports this recently means several senders are active (see the top). */
+const BUSY_MS = 1000;
 
 /** The token of an export stored under a caller's key (storeExport): one per table, never equal to a rows hash. */
 function keyedToken(key: string, table: string): string {
@@ -144,6 +169,8 @@ export class Ingest {
   private readonly recent = new Set<string>();
   private pendingBytes = 0;
   private inFlight = 0;
+  /** Exports announced by a receiver and not yet handed to `write` (their bodies are being read or decoded). */
+  private arriving = 0;
   private idle: Array<() => void> = [];
 
   private readonly maxPendingBytes: number;
@@ -151,6 +178,7 @@ export class Ingest {
   private readonly groupCommit: boolean;
   private readonly groupWaitMs: number;
   private readonly groupRows: number;
+  private readonly arrivalWaitMs: number;
 
   constructor(private readonly store: Store, options: IngestOptions = {}) {
     this.maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024;
@@ -158,6 +186,23 @@ export class Ingest {
     this.groupCommit = options.groupCommit ?? true;
     this.groupWaitMs = options.groupWaitMs ?? 10;
     this.groupRows = options.groupRows ?? 8192;
+    // `--group-wait-ms 0` means no grouping wait of any kind (the baseline of the latency bench).
+    this.arrivalWaitMs = options.arrivalWaitMs ?? (this.groupWaitMs === 0 ? 0 : 50);
+  }
+
+  /**
+   * A receiver announces an export whose request just arrived; it calls the returned function once the export was
+   * handed to `write` (call `write` first, in the same tick) or was refused. Calling it again does nothing.
+   */
+  announce(): () => void {
+    this.arriving++;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.arriving--;
+      if (this.arriving === 0) for (const q of this.queues.values()) if (q.forArrivals) q.wake?.();
+    };
   }
 
   /** Bytes of accepted rows not yet committed (the team server's /metrics queue depth). */
@@ -186,16 +231,16 @@ export class Ingest {
    */
   async storeExport(rows: TableRows, options: { token?: string } = {}): Promise<void> {
     if (rows.size === 0) return;
-    const texts = [...rows].map(([table, lines]) => [table, rowsText(lines), lines.length] as const);
+    const texts = [...rows].map(([table, lines]) => [table, exportBody(lines), lines.length] as const);
     let bytes = 0;
-    for (const [, text] of texts) bytes += text.length;
+    for (const [, body] of texts) bytes += body.length;
     if (this.pendingBytes + bytes > this.maxPendingBytes) {
       throw new StoreError('the server is busy writing earlier data; retry shortly', undefined, true);
     }
     this.pendingBytes += bytes;
     this.inFlight++;
     try {
-      await Promise.all(texts.map(([table, text, n]) => this.enqueue(table, text, n, options.token === undefined ? textToken(table, text) : keyedToken(options.token, table))));
+      await Promise.all(texts.map(([table, body, n]) => this.enqueue(table, body, n, options.token === undefined ? bodyToken(table, body) : keyedToken(options.token, table))));
     } finally {
       this.pendingBytes -= bytes;
       this.inFlight--;
@@ -215,10 +260,10 @@ export class Ingest {
     return q;
   }
 
-  private enqueue(table: string, text: string, rows: number, token: string): Promise<void> {
+  private enqueue(table: string, body: Buffer, rows: number, token: string): Promise<void> {
     if (this.recent.has(`${table}\n${token}`)) return Promise.resolve();
     const q = this.queue(table);
-    const done = new Promise<void>((resolve, reject) => q.waiting.push({ token, text, rows, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => q.waiting.push({ token, body, rows, resolve, reject }));
     q.waitingRows += rows;
     if (q.waitingRows >= this.groupRows) q.wake?.();
     if (!q.running) void this.flush(table, q);
@@ -237,8 +282,11 @@ export class Ingest {
     let first = true;
     while (q.waiting.length > 0) {
       // The first insert of a busy spell goes at once; later ones gather for a moment (bounded).
-      if (!first && this.groupCommit && this.groupWaitMs > 0 && q.waitingRows < this.groupRows) await this.gather(q);
+      const busy = !first || (q.lastGroupEnd !== undefined && performance.now() - q.lastGroupEnd < BUSY_MS);
+      if (busy && this.groupCommit && this.groupWaitMs > 0 && q.waitingRows < this.groupRows) await this.gather(q, this.groupWaitMs, false);
       first = false;
+      // Exports already on their way (being read or decoded) join this insert, briefly.
+      if (this.groupCommit && this.arriving > 0 && q.waitingRows < this.groupRows && this.arrivalWaitMs > 0) await this.gather(q, this.arrivalWaitMs, true);
       const batch = q.waiting.splice(0);
       q.waitingRows = 0;
       // Earlier failed batches first, unchanged: nothing newer may land while one is incomplete.
@@ -255,22 +303,25 @@ export class Ingest {
         else byToken.set(p.token, [...(byToken.get(p.token) ?? []), p]);
       }
       if (byToken.size === 0) continue;
-      if (this.groupCommit) await this.insertBatch(table, q, [...byToken.values()]);
-      else await this.insertEach(table, q, [...byToken.values()]);
+      if (this.groupCommit) {
+        if ((await this.insertBatch(table, q, [...byToken.values()])) && byToken.size > 1) q.lastGroupEnd = performance.now();
+      } else await this.insertEach(table, q, [...byToken.values()]);
     }
     q.running = false;
   }
 
-  /** Resolves after `groupWaitMs`, or sooner once `groupRows` rows wait. */
-  private gather(q: TableQueue): Promise<void> {
+  /** Resolves after `ms`, or sooner once `groupRows` rows wait or, `forArrivals`, once no export is announced. */
+  private gather(q: TableQueue, ms: number, forArrivals: boolean): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => done(), this.groupWaitMs);
+      const timer = setTimeout(() => done(), ms);
       const done = () => {
         clearTimeout(timer);
         q.wake = undefined;
+        q.forArrivals = undefined;
         resolve();
       };
       q.wake = done;
+      q.forArrivals = forArrivals;
     });
   }
 
@@ -316,8 +367,8 @@ export class Ingest {
     }
   }
 
-  /** One insert for the exports of `groups` (each group: the senders of one identical export). */
-  private async insertBatch(table: string, q: TableQueue, groups: Pending[][]): Promise<void> {
+  /** One insert for the exports of `groups` (each group: the senders of one identical export). True: all stored at once. */
+  private async insertBatch(table: string, q: TableQueue, groups: Pending[][]): Promise<boolean> {
     const heads = groups.map((g) => g[0]!);
     const settle = (ok: boolean, err?: unknown) => {
       for (const g of groups) {
@@ -328,18 +379,19 @@ export class Ingest {
       }
     };
     const token = heads.length === 1 ? heads[0]!.token : createHash('sha256').update(heads.map((p) => p.token).join(',')).digest('base64url');
-    const body = Buffer.from(heads.length === 1 ? heads[0]!.text : heads.map((p) => p.text).join(''));
+    const body = heads.length === 1 ? heads[0]!.body : Buffer.concat(heads.map((p) => p.body));
     try {
       this.guard?.check(body.length);
     } catch (err) {
       // Refused before anything was written: nothing is in doubt.
       settle(false, err);
-      return;
+      return false;
     }
     try {
       await this.store.insertJsonEachRow(table, body, { dedupToken: token });
       for (const p of heads) this.remember(table, p.token);
       settle(true);
+      return true;
     } catch (err) {
       if (passing(err)) {
         this.keepInDoubt(q, { token, body, members: heads.map((p) => p.token) });
@@ -350,6 +402,7 @@ export class Ingest {
         // A bad export must not fail its neighbours: each on its own, with its own token.
         for (const g of groups) await this.insertBatch(table, q, [g]);
       }
+      return false;
     }
   }
 

@@ -180,7 +180,8 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   let ready = false;
   const stats = new ReceiverStats();
   let ingest: Ingest | undefined;
-  const handler = new ExportHandler({ write: (rows) => ingest!.write(rows) } as Ingest, stats);
+  // Before the store opens there is no Ingest to wait for arrivals (exports get 503 then): announcing is a no-op.
+  const handler = new ExportHandler({ write: (rows) => ingest!.write(rows), announce: () => ingest?.announce() ?? (() => undefined) }, stats);
   // False while starting and once stopping: exports then get a retryable 503 / UNAVAILABLE.
   let accepting = true;
   const isReady = () => ready && accepting;

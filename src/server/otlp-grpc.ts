@@ -68,9 +68,12 @@ export function createOtlpGrpcServer(handler: ExportHandler, opts: { maxMessageB
           callback({ code: grpc.status.UNAVAILABLE, details: 'the telemetry store is starting or stopping; retry shortly' });
           return;
         }
-        teamPolicy(call).then((team) => handler.handle(signal, call.request, 'protobuf', team)).then(
+        // The message is in; it is decoded next: an insert about to start waits for it, briefly (Ingest.announce).
+        const arrived = handler.announce();
+        teamPolicy(call).then((team) => handler.handle(signal, call.request, 'protobuf', team, arrived)).then(
           () => callback(null, EMPTY),
           (err: unknown) => {
+            arrived();
             if (err instanceof GrpcRefusal) callback({ code: err.code, details: err.message });
             else if (err instanceof OtlpInputError) callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
             else callback({ code: grpc.status.UNAVAILABLE, details: `could not store the data, retry later: ${(err as Error).message}` });

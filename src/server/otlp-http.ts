@@ -136,6 +136,16 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       }
       team = opts.team.policyFor(member);
     }
+    // From here the export is on its way: an insert about to start waits for it, briefly (Ingest.announce).
+    const arrived = handler.announce();
+    try {
+      await receive(req, res, signal, encoding, team, member, arrived);
+    } finally {
+      arrived();
+    }
+  }
+
+  async function receive(req: IncomingMessage, res: ServerResponse, signal: Signal, encoding: Encoding, team: TeamPolicy | undefined, member: Awaited<ReturnType<TeamServing['authenticate']>>, arrived: () => void): Promise<void> {
     let body: Buffer;
     try {
       body = await readBody(req, opts.maxBodyBytes);
@@ -149,7 +159,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       if (!a.ok) return reply(res, 429, encoding, RPC.RESOURCE_EXHAUSTED, `${member.name} is sending too fast (${a.reason}); retry after ${a.retryAfterSeconds} s`, { 'Retry-After': String(a.retryAfterSeconds) });
     }
     try {
-      await handler.handle(signal, body, encoding, team);
+      await handler.handle(signal, body, encoding, team, arrived);
       reply(res, 200, encoding, undefined, '');
     } catch (err) {
       if (err instanceof OtlpInputError) return reply(res, 400, encoding, RPC.INVALID_ARGUMENT, err.message);

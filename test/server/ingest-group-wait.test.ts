@@ -6,7 +6,11 @@
  * - a group whose insert fails for a bad export's sake: its neighbours are stored and acknowledged,
  *   only the bad one is refused;
  * - a group whose insert fails for a passing reason (disk full) is refused as a whole and kept in
- *   doubt; the senders' retries then find every row stored exactly once (raw table and views).
+ *   doubt; the senders' retries then find every row stored exactly once (raw table and views);
+ * - exports announced by a receiver (request arrived, body still being read or decoded) hold an insert
+ *   about to start until they are handed over, also the first insert of a busy spell; the hold is bounded,
+ *   and a lone export on a quiet server is inserted at once;
+ * - right after an insert that carried several exports, the next export gathers even though it found the queue idle.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,4 +124,61 @@ describe('group commit with a bounded grouping wait (Ingest on chDB)', () => {
     await ingest.write(c!);
     assert.deepEqual(await counts('full'), { raw: 30, distinct: 30, events: 30 });
   });
+
+  test('exports announced while an insert is about to start join it, also the first of a busy spell', async () => {
+    const inserts: number[][] = [];
+    // Neither bound ends a wait here (60 s): only the hand-overs do, so the grouping is not left to timing.
+    const ingest = new Ingest(watched({ session: 'arrive', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 1_000_000, arrivalWaitMs: 60_000 });
+    // Four senders' requests arrive together; the server decodes and hands them over one by one.
+    const arrivals = [0, 10, 20, 30].map(() => ingest.announce());
+    const acks: Array<Promise<void>> = [];
+    for (const [i, first] of [0, 10, 20, 30].entries()) {
+      acks.push(ingest.write(exportRows('arrive', first, 10)));
+      arrivals[i]!();
+      // A decode takes a while: the insert must not start in between.
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(acks);
+    assert.deepEqual(inserts, [[0, 10, 20, 30]], 'one insert for the four exports');
+    assert.deepEqual(await counts('arrive'), { raw: 40, distinct: 40, events: 40 });
+  });
+
+  test('a lone announced export on a quiet server goes in at once; a hand-over counts once; an announced export that never comes holds an insert only for the bound', async () => {
+    const inserts: number[][] = [];
+    const lone = new Ingest(watched({ session: 'lone', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 1_000_000, arrivalWaitMs: 60_000 });
+    const arrived = lone.announce();
+    const ack = lone.write(exportRows('lone', 0, 10));
+    arrived();
+    arrived();
+    // With the 60 s bounds, this resolves only if nothing waited.
+    await ack;
+    const other = lone.announce();
+    const ack2 = lone.write(exportRows('lone', 10, 10));
+    other();
+    await ack2;
+    assert.deepEqual(inserts, [[0], [10]], 'the second hand-over of the first export did not count for the second');
+
+    const held: number[][] = [];
+    const slow = new Ingest(watched({ session: 'slow', onInsert: (f) => held.push(f) }), { groupRows: 1_000_000, arrivalWaitMs: 30 });
+    // A request whose body never finishes arriving: announced, never handed over.
+    slow.announce();
+    await slow.write(exportRows('slow', 0, 10));
+    assert.deepEqual(held, [[0]]);
+    assert.equal((await counts('slow')).raw, 10);
+  });
+
+  test('right after an insert of several exports, the next export waits for company even when the queue was idle', async () => {
+    const inserts: number[][] = [];
+    const ingest = new Ingest(watched({ session: 'busy', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 20 });
+    // A busy spell: a alone (at once), then b and c together.
+    await Promise.all([0, 10, 20].map((first) => ingest.write(exportRows('busy', first, 10))));
+    // Their senders come back: d finds the queue idle, but several senders were active a moment ago.
+    const d = ingest.write(exportRows('busy', 30, 10));
+    await new Promise((r) => setImmediate(r));
+    const e = ingest.write(exportRows('busy', 40, 10));
+    await Promise.all([d, e]);
+    assert.deepEqual(inserts, [[0], [10, 20], [30, 40]]);
+    assert.deepEqual(await counts('busy'), { raw: 50, distinct: 50, events: 50 });
+  });
 });
+

@@ -22,11 +22,28 @@ export interface KeyValue {
 /** A 64-bit integer from protobufjs (Long), JSON (string or number) or absent. */
 export type Int64 = { toString(): string } | string | number | null | undefined;
 
+interface LongParts { low: number; high: number; unsigned?: boolean }
+const TWO_32 = 4294967296;
+
+/**
+ * A 64-bit integer's decimal text, exactly as String() gives it. protobufjs hands int64/fixed64 over as `Long`,
+ * whose toString divides in software (with the three timestamps of a log record, a tenth of the receiver's time):
+ * a value within ±2^53 is exact as a double, a larger one (nanosecond timestamps) goes through BigInt.
+ */
+export function int64Text(n: NonNullable<Int64>): string {
+  if (typeof n !== 'object') return String(n);
+  const { low, high, unsigned } = n as LongParts;
+  if (typeof low !== 'number' || typeof high !== 'number') return String(n);
+  const hi = unsigned ? high >>> 0 : high | 0;
+  if (hi >= -0x200000 && hi < 0x200000) return String(hi * TWO_32 + (low >>> 0));
+  return ((BigInt(hi) << 32n) + BigInt(low >>> 0)).toString();
+}
+
 function plain(v: AnyValue | null | undefined): unknown {
   if (v == null) return null;
   if (v.stringValue != null) return v.stringValue;
   if (v.boolValue != null) return v.boolValue;
-  if (v.intValue != null) return Number(String(v.intValue));
+  if (v.intValue != null) return Number(int64Text(v.intValue as NonNullable<Int64>));
   if (v.doubleValue != null) return Number(v.doubleValue);
   if (v.arrayValue != null) return (v.arrayValue.values ?? []).map(plain);
   if (v.kvlistValue != null) return Object.fromEntries((v.kvlistValue.values ?? []).map((kv) => [kv.key, plain(kv.value)]));
@@ -38,7 +55,7 @@ function plain(v: AnyValue | null | undefined): unknown {
 export function anyValueToString(v: AnyValue | null | undefined): string {
   if (v == null) return '';
   if (v.stringValue != null) return v.stringValue;
-  if (v.intValue != null) return String(v.intValue);
+  if (v.intValue != null) return int64Text(v.intValue as NonNullable<Int64>);
   if (v.doubleValue != null) return formatDouble(Number(v.doubleValue));
   if (v.boolValue != null) return v.boolValue ? 'true' : 'false';
   const p = plain(v);
@@ -69,7 +86,7 @@ export function idToHex(id: Uint8Array | string | null | undefined): string {
  * as a malformed date, and an unset OTLP time (start_time_unix_nano = 0) must land as the epoch.
  */
 export function nanosToDateTime64(n: Int64): string {
-  const s = n == null ? '0' : String(n);
+  const s = n == null ? '0' : int64Text(n);
   if (!/^\d+$/.test(s)) return '0000000000.000000000';
   // DateTime64(9) ends in 2262 (signed 64-bit nanoseconds); a later time is a malformed request, not a store failure.
   if (s.length > 19 || (s.length === 19 && s > '9223372036854775807')) throw new TypeError(`time ${s.slice(0, 25)} ns is beyond 2262`);
@@ -77,8 +94,17 @@ export function nanosToDateTime64(n: Int64): string {
   return `${padded.slice(0, -9)}.${padded.slice(-9)}`;
 }
 
+/** A time's nanoseconds as text, or undefined when unset (absent or 0). */
+export function setNanos(n: Int64): string | undefined {
+  if (n == null) return undefined;
+  const s = int64Text(n);
+  return s === '0' || s === '' ? undefined : s;
+}
+
 export function isZeroNanos(n: Int64): boolean {
-  return n == null || String(n) === '0' || String(n) === '';
+  if (n == null) return true;
+  const s = int64Text(n);
+  return s === '0' || s === '';
 }
 
 /**
@@ -88,7 +114,7 @@ export function isZeroNanos(n: Int64): boolean {
  */
 export function toNumber(n: unknown): number {
   if (n == null) return 0;
-  const v = typeof n === 'number' ? n : typeof n === 'string' || (typeof n === 'object' && !Array.isArray(n)) ? Number(String(n)) : NaN;
+  const v = typeof n === 'number' ? n : typeof n === 'string' || (typeof n === 'object' && !Array.isArray(n)) ? Number(int64Text(n as NonNullable<Int64>)) : NaN;
   if (!Number.isFinite(v)) throw new TypeError(`expected a number, got ${String(JSON.stringify(n)).slice(0, 40)}`);
   return v;
 }
