@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type ReadScope, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
@@ -10,7 +10,7 @@ import { ScopedPools } from './scoped-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
 import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
-import { engineLimits, serverArgs, type EngineLimits } from './engine-limits';
+import { engineConfigXml, engineLimits, serverArgs, type EngineLimits } from './engine-limits';
 import { dedupSettings } from './dedup-settings';
 import { IdlePurge, collectGarbage } from './idle-purge';
 
@@ -120,8 +120,11 @@ export class ChdbStore implements Store {
     // Results a previous run was writing when it died (streamViaFile).
     rmSync(join(dataDir, 'tmp-results'), { recursive: true, force: true });
     try {
+      // Written on every start, so a changed limit applies at the next one; the engine reads it once.
+      const configFile = join(dataDir, 'engine-config.xml');
+      writeFileSync(configFile, engineConfigXml(limits), { mode: 0o600 });
       // Server-wide settings take effect with the first connection to the engine.
-      const ingest = new chdb.Session(dataDir, { connectionArgs: serverArgs(limits) });
+      const ingest = new chdb.Session(dataDir, { connectionArgs: serverArgs(limits, configFile) });
       return new ChdbStore(chdb, ingest, dataDir, limits);
     } catch (err) {
       throw toStoreError(err);
