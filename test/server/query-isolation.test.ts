@@ -169,10 +169,11 @@ describe('limits by default', () => {
     assert.ok(server! < totalmem(), 'the engine stays below what the machine has');
   });
 
-  test('parts are written with small buffers and at most two merges run at once (engine-limits.ts), from an owner-only config file', async () => {
-    const [block, ratio] = (await post("SELECT (SELECT value FROM system.merge_tree_settings WHERE name = 'max_compress_block_size'), getServerSetting('background_merges_mutations_concurrency_ratio')")).body.trim().split('\t');
+  test('parts are written with small buffers, at most two merges run at once and few idle threads are kept (engine-limits.ts), from an owner-only config file', async () => {
+    const [block, ratio, idleThreads] = (await post("SELECT (SELECT value FROM system.merge_tree_settings WHERE name = 'max_compress_block_size'), getServerSetting('background_merges_mutations_concurrency_ratio'), getServerSetting('max_thread_pool_free_size')")).body.trim().split('\t');
     assert.equal(block, '65536');
     assert.equal(Number(ratio), 1);
+    assert.equal(Number(idleThreads), 16);
     const { statSync } = await import('node:fs');
     assert.equal(statSync(`${srv.dataDir}/engine-config.xml`).mode & 0o777, 0o600);
   });
