@@ -29,7 +29,7 @@
  * The working memory of writing parts (every insert writes one part per table and materialized view,
  * and background merges write more), measured under 4 senders of 512-record exports (BENCHMARKS.md,
  * "Memory"): before these, the engine's tracked memory peaked at ~180–230 MiB, ~130–150 of it merges;
- * with them at ~105–135 MiB, merges ~45–80, and ~20 % less CPU per record (less to allocate and fill):
+ * with them at ~105–135 MiB, merges ~45–80, at the same CPU per record within the noise:
  * - write buffers of 64 KiB per column stream (`max_compress_block_size`, a MergeTree setting, so
  *   inserts and merges both take it): a part being written holds a compression buffer and a file
  *   buffer of this size for every column stream (a Map column is three), 1 MiB each by default, so a
