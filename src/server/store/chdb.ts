@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type ReadScope, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
@@ -120,11 +120,8 @@ export class ChdbStore implements Store {
     // Results a previous run was writing when it died (streamViaFile).
     rmSync(join(dataDir, 'tmp-results'), { recursive: true, force: true });
     try {
-      // Written on every start, so a changed limit applies at the next one; the engine reads it once.
-      const configFile = join(dataDir, 'engine-config.xml');
-      writeFileSync(configFile, engineConfigXml(limits), { mode: 0o600 });
       // Server-wide settings take effect with the first connection to the engine.
-      const ingest = new chdb.Session(dataDir, { connectionArgs: serverArgs(limits, configFile) });
+      const ingest = new chdb.Session(dataDir, { connectionArgs: serverArgs(limits, writeEngineConfig(dataDir, limits)) });
       return new ChdbStore(chdb, ingest, dataDir, limits);
     } catch (err) {
       throw toStoreError(err);
@@ -395,6 +392,26 @@ export function filterStatements(scope: ReadScope): string[] {
   const entries = Object.entries(scope.tableFilters);
   if (entries.length === 0) return [];
   return [`SET additional_table_filters = {${entries.map(([t, e]) => `${quoteString(t)}: ${quoteString(e)}`).join(', ')}}`];
+}
+
+/**
+ * `<data dir>/engine-config.xml` with engineConfigXml's text, owner-only, rewritten when a limit changed (the
+ * engine reads it once, at its start). Whole or not at all (a temp file renamed): a full disk must not leave a
+ * cut file the engine would refuse; then the engine runs without it (its default buffers), which only costs memory.
+ */
+function writeEngineConfig(dataDir: string, limits: EngineLimits): string | undefined {
+  const file = join(dataDir, 'engine-config.xml');
+  const text = engineConfigXml(limits);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) return file;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, file);
+    return file;
+  } catch {
+    rmSync(tmp, { force: true });
+    return existsSync(file) && readFileSync(file, 'utf8') === text ? file : undefined;
+  }
 }
 
 export async function openChdbStore(dataDir: string): Promise<ChdbStore> {
