@@ -22,7 +22,8 @@ run(process.execPath, [join(root, 'esbuild.mjs')]);
 // once, through this script, instead of twice (from the terminal and forwarded from here), which the
 // server would take for a second Ctrl-C and exit without finishing in-flight exports. No stdin: a
 // process outside the terminal's foreground group must not read from it.
-const child = spawn(process.execPath, [join(root, 'dist', 'server.js'), ...process.argv.slice(2)], {
+// The server's V8 flags: src/core/server-node-flags.ts says why.
+const child = spawn(process.execPath, ['--max-semi-space-size=4', join(root, 'dist', 'server.js'), ...process.argv.slice(2)], {
   cwd: root,
   detached: true,
   stdio: ['ignore', 'inherit', 'inherit', 'pipe'],

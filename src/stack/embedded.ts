@@ -10,6 +10,7 @@ import { readForwardStatus, removeForwardConfig, requestPullBack, writeForwardCo
 import { join } from 'node:path';
 import { LogTail, readTail } from './log-tail';
 import { isServerProcess, pidAlive, readServerState, readWriterCredentials, removeServerState, serverHealthy, type ServerState } from './server-state';
+import { SERVER_NODE_FLAGS } from '../core/server-node-flags';
 import { StackError, type StackBackend, type StackEndpoints, type StackStatus, type StartOptions, type WriterCredentials } from './types';
 
 export interface EmbeddedOptions {
@@ -124,6 +125,7 @@ export class EmbeddedBackend implements StackBackend {
     const logStart = size(this.logFile);
     const e = this.o.endpoints;
     const args = [
+      ...SERVER_NODE_FLAGS,
       this.o.serverScript,
       '--state-file', this.stateFile,
       '--data-dir', this.o.dataDir,

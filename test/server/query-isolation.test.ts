@@ -169,6 +169,15 @@ describe('limits by default', () => {
     assert.ok(server! < totalmem(), 'the engine stays below what the machine has');
   });
 
+  test('parts are written with small buffers, at most two merges run at once and few idle threads are kept (engine-limits.ts), from an owner-only config file', async () => {
+    const [block, ratio, idleThreads] = (await post("SELECT (SELECT value FROM system.merge_tree_settings WHERE name = 'max_compress_block_size'), getServerSetting('background_merges_mutations_concurrency_ratio'), getServerSetting('max_thread_pool_free_size')")).body.trim().split('\t');
+    assert.equal(block, '65536');
+    assert.equal(Number(ratio), 1);
+    assert.equal(Number(idleThreads), 16);
+    const { statSync } = await import('node:fs');
+    assert.equal(statSync(`${srv.dataDir}/engine-config.xml`).mode & 0o777, 0o600);
+  });
+
   test('a query over its memory limit fails with 241 and the server keeps serving', async () => {
     const r = await post('SELECT groupArray(number) FROM numbers(100000000)', { auth: true, search: '?max_memory_usage=50000000' });
     assert.notEqual(r.status, 200);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports';
+import { SERVER_NODE_FLAGS } from '../../src/core/server-node-flags';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const serverScript = join(repoRoot, 'dist', 'server.js');
@@ -85,6 +86,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const httpPort = opts.ports?.httpPort ?? (await freePort());
   const host = '127.0.0.1';
   const args = [
+    ...SERVER_NODE_FLAGS,
     serverScript,
     '--data-dir', dataDir,
     '--host', host,

@@ -13,6 +13,7 @@ import { addMember, initTeam, type IssuedMember } from '../../src/server/team/ad
 import type { TeamRole } from '../../src/core/team-bundle';
 import { createNetnsHost, type NetnsHost } from './netns';
 import { serverScript } from './server';
+import { SERVER_NODE_FLAGS } from '../../src/core/server-node-flags';
 
 export interface HttpReply { status: number; body: string; headers: Record<string, string | string[] | undefined> }
 
@@ -39,7 +40,7 @@ export interface TeamServerProcess {
 /** Starts the team server inside `host`'s namespace on its address and waits for `ready`. */
 export async function startTeamServer(host: NetnsHost, teamDir: string, dataDir: string, extraArgs: string[] = []): Promise<TeamServerProcess> {
   let out = '';
-  const proc = host.spawn(process.execPath, [serverScript, '--team', teamDir, '--host', host.nsAddress, '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const proc = host.spawn(process.execPath, [...SERVER_NODE_FLAGS, serverScript, '--team', teamDir, '--host', host.nsAddress, '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   await new Promise<void>((res, rej) => {

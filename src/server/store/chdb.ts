@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type ReadScope, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
@@ -10,7 +10,7 @@ import { ScopedPools } from './scoped-sessions';
 import { withInfile, withSpooledFile } from './spooled-insert';
 import { saveState, settle } from './session-state';
 import { quoteIdent, quoteString } from './sql-quote';
-import { engineLimits, serverArgs, type EngineLimits } from './engine-limits';
+import { engineConfigXml, engineLimits, serverArgs, type EngineLimits } from './engine-limits';
 import { dedupSettings } from './dedup-settings';
 import { IdlePurge, collectGarbage } from './idle-purge';
 
@@ -121,7 +121,7 @@ export class ChdbStore implements Store {
     rmSync(join(dataDir, 'tmp-results'), { recursive: true, force: true });
     try {
       // Server-wide settings take effect with the first connection to the engine.
-      const ingest = new chdb.Session(dataDir, { connectionArgs: serverArgs(limits) });
+      const ingest = new chdb.Session(dataDir, { connectionArgs: serverArgs(limits, writeEngineConfig(dataDir, limits)) });
       return new ChdbStore(chdb, ingest, dataDir, limits);
     } catch (err) {
       throw toStoreError(err);
@@ -392,6 +392,26 @@ export function filterStatements(scope: ReadScope): string[] {
   const entries = Object.entries(scope.tableFilters);
   if (entries.length === 0) return [];
   return [`SET additional_table_filters = {${entries.map(([t, e]) => `${quoteString(t)}: ${quoteString(e)}`).join(', ')}}`];
+}
+
+/**
+ * `<data dir>/engine-config.xml` with engineConfigXml's text, owner-only, rewritten when a limit changed (the
+ * engine reads it once, at its start). Whole or not at all (a temp file renamed): a full disk must not leave a
+ * cut file the engine would refuse; then the engine runs without it (its default buffers), which only costs memory.
+ */
+function writeEngineConfig(dataDir: string, limits: EngineLimits): string | undefined {
+  const file = join(dataDir, 'engine-config.xml');
+  const text = engineConfigXml(limits);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) return file;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, file);
+    return file;
+  } catch {
+    rmSync(tmp, { force: true });
+    return existsSync(file) && readFileSync(file, 'utf8') === text ? file : undefined;
+  }
 }
 
 export async function openChdbStore(dataDir: string): Promise<ChdbStore> {
