@@ -135,3 +135,28 @@ export async function planPages(read: ReadSql, table: string, cond: string, page
   }
   return pages;
 }
+
+/**
+ * Pages for each of `parts` in turn (conditions that together cover every row once, each starting with
+ * ` AND`, like FOCUS_FIRST_PARTS'; none: the whole table). The table is planned once without them; a
+ * part before the last (the focus records: few) is counted and, if it fits a page, is one statement
+ * over the whole table; the last part is the planned pages with its condition added (their row counts
+ * then include the earlier parts' rows: they only size pages and drive the progress). So the heavy
+ * part conditions (a Map column) are read once per part, not again for planning.
+ */
+export async function planParts(read: ReadSql, table: string, parts: readonly string[], pageRows: number): Promise<Page[][]> {
+  const all = await planPages(read, table, '1', pageRows);
+  if (parts.length === 0) return [all];
+  const out: Page[][] = [];
+  for (const [i, part] of parts.entries()) {
+    if (i === parts.length - 1) {
+      out.push(all.map((p) => ({ where: `${p.where}${part}`, rows: p.rows })));
+      break;
+    }
+    const rows = Number((await read(`SELECT count() FROM default.\`${table}\` WHERE 1${part} FORMAT TabSeparated`)).trim());
+    if (rows === 0) out.push([]);
+    else if (rows <= pageRows) out.push([{ where: `1${part}`, rows }]);
+    else out.push(await planPages(read, table, `1${part}`, pageRows));
+  }
+  return out;
+}

@@ -10,7 +10,7 @@
  * to write and parse: BENCHMARKS.md "History copy"), page by page (history-pages.ts: by partition, a
  * large one by ranges of its time column), each page one `SELECT … FORMAT Native` on the source whose
  * response body is streamed as the body of one `INSERT … FORMAT Native` on the destination, never held
- * here; two pages are in flight, so one is read while the other is inserted.
+ * here; the next page is read and sent while one is inserted (one insert at a time).
  * - Into an empty table (a first switch) nothing needs skipping: the pages go straight into the table,
  *   the extension's focus records first (FOCUS_FIRST_PARTS: each later statement's events then see them),
  *   and the count after the copy checks the result. A copy interrupted here leaves a table that is no
@@ -26,7 +26,7 @@
 import { StackError, type ProgressReport, type WriterCredentials } from './types';
 import { FOCUS_FIRST_PARTS } from '../core/data/tables';
 import { quoteString } from '../server/store/sql-quote';
-import { planPages, type Page } from './history-pages';
+import { planPages, planParts, type Page } from './history-pages';
 
 export interface MigrateHistoryOptions {
   /** ClickHouse HTTP base URLs, e.g. http://127.0.0.1:8123 (user:password@ in the URL still works, sent as a header). */
@@ -45,8 +45,6 @@ export interface MigrateHistoryOptions {
    * smaller), below the destination's body limit (512 MiB on a local server's :8123, 8 MiB on a team server).
    */
   batchBytes?: number;
-  /** Pages in flight at once (one read while another is inserted). */
-  parallel?: number;
 }
 
 export interface TableCopy {
@@ -143,7 +141,6 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
   const report = o.onProgress ?? (() => undefined);
   const batchRows = o.batchRows ?? 1_000_000;
   const batchBytes = o.batchBytes ?? 32 * 1024 * 1024;
-  const parallel = Math.max(1, o.parallel ?? 2);
   const src = (q: string) => sql(o.from, q, { signal: o.signal, auth: o.fromAuth });
   report({ message: 'Looking at the history to copy…', percent: 0 });
   const tables = await sourceTables(o.from, o.signal, o.fromAuth);
@@ -156,8 +153,8 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
   const total = plan.reduce((n, p) => n + p.rows, 0);
   let done = 0;
   const copyPages = async (table: string, pages: Page[], insert: string) => {
-    await eachPage(pages, parallel, async (page) => {
-      await transfer(o, table, page.where, insert);
+    await eachPage(pages, async (page, turn) => {
+      await transfer(o, table, page.where, insert, turn);
       done += page.rows;
       report({ message: `Copying ${table}…`, percent: Math.min(99, Math.floor((done / Math.max(total, 1)) * 100)) });
     });
@@ -172,8 +169,8 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
         if (before === 0) {
           // An empty table holds nothing to skip: straight in, one statement per page. Focus records first
           // (0010): a statement's events are attributed to the focus records stored before it.
-          for (const part of FOCUS_FIRST_PARTS[table] ?? ['']) {
-            await copyPages(table, await planPages(src, table, `1${part}`, pageRows), `INSERT INTO default.\`${table}\` FORMAT Native`);
+          for (const pages of await planParts(src, table, FOCUS_FIRST_PARTS[table] ?? [], pageRows)) {
+            await copyPages(table, pages, `INSERT INTO default.\`${table}\` FORMAT Native`);
           }
           toCopy = rows;
         } else {
@@ -230,36 +227,44 @@ async function copyViaStaging(o: MigrateHistoryOptions, table: string, rows: num
   }
 }
 
-/** Runs `fn` on every page, `parallel` at a time; after a failure no new page starts, and the first failure is raised. */
-async function eachPage(pages: readonly Page[], parallel: number, fn: (p: Page) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < pages.length) {
-      const page = pages[next++]!;
-      try {
-        await fn(page);
-      } catch (err) {
-        failure ??= { err };
-      }
+/**
+ * Runs `fn` on every page in order, two at a time: the next page is read from the source and sent while
+ * the one before is being inserted, but its insert starts only once that one ended (`turn`: resolves
+ * when the page before was stored, rejects when it failed), so the destination's engine holds one
+ * page's insert at a time. After a failure no new page starts; the first failure is raised once the
+ * other page has settled too.
+ */
+async function eachPage(pages: readonly Page[], fn: (p: Page, turn: Promise<void>) => Promise<void>): Promise<void> {
+  let previous: Promise<void> = Promise.resolve();
+  const inflight: Promise<void>[] = [];
+  try {
+    for (const page of pages) {
+      const mine = fn(page, previous);
+      mine.catch(() => undefined);
+      previous = mine;
+      inflight.push(mine);
+      if (inflight.length >= 2) await inflight.shift();
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, pages.length) }, worker));
-  if (failure) throw failure.err;
+    await Promise.all(inflight);
+  } catch (err) {
+    await Promise.allSettled(inflight);
+    throw err;
+  }
 }
 
 /**
  * One page: the source's `SELECT … FORMAT Native` answer streamed, as it arrives, into the destination's
- * `insert`. The source's error inside its body is caught (sourceWatch) and raised as the source's.
+ * `insert`, its last bytes only once `turn` resolved. The source's error inside its body is caught
+ * (sourceWatch) and raised as the source's.
  */
-async function transfer(o: MigrateHistoryOptions, table: string, where: string, insert: string): Promise<void> {
+async function transfer(o: MigrateHistoryOptions, table: string, where: string, insert: string, turn: Promise<void>): Promise<void> {
   const { url, headers } = endpoint(o.from, o.fromAuth);
   const res = await fetch(url, { method: 'POST', headers, body: `SELECT * FROM default.\`${table}\` WHERE ${where} FORMAT Native`, signal: o.signal }).catch((err: Error) => {
     if (o.signal?.aborted) throw cancelled();
     throw new StackError('engine-failed', `The old store at ${url.origin} cannot be reached.`, 'Make sure it is running, then try again.', err.message);
   });
   if (res.status !== 200 || !res.body) throw new StackError('engine-failed', `The old store could not export ${table}: ${(await res.text()).trim().slice(0, 200)}`, 'Try again; if it keeps failing, see the log.');
-  const watch = sourceWatch(res.body, res.headers.get('x-clickhouse-exception-tag'), table, url.origin);
+  const watch = sourceWatch(res.body, res.headers.get('x-clickhouse-exception-tag'), table, url.origin, turn);
   try {
     await sql(o.to, insert, { body: watch.body, signal: o.signal, auth: o.toAuth });
   } catch (err) {
@@ -268,16 +273,32 @@ async function transfer(o: MigrateHistoryOptions, table: string, where: string, 
   }
 }
 
+/**
+ * How long a page's last bytes wait for the page before to be stored: a server waiting for the rest of
+ * a body gives up after a while (ClickHouse's http_receive_timeout: 30 s), and two inserts at once are
+ * only more memory, never wrong.
+ */
+const TURN_WAIT_MS = 10_000;
+
+async function waitTurn(turn: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, TURN_WAIT_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Bytes of a source answer held back until its end: ClickHouse's in-body error ends within them. */
 const HOLD = 16 * 1024;
 
 /**
  * The source's body as it arrives, except its last `HOLD` bytes, which are passed on only once the body
- * ended without an error: a ClickHouse server that fails after the status line writes the error at the
+ * ended without an error (and it is the page's turn): a ClickHouse server that fails after the status line writes the error at the
  * end of the body, between markers named by `X-ClickHouse-Exception-Tag`. A failed or cut-off source
  * errors the stream, so the destination's request is aborted before the page's end reaches it.
  */
-function sourceWatch(source: ReadableStream<Uint8Array>, tag: string | null, table: string, origin: string): { body: ReadableStream<Uint8Array>; failure(): StackError | undefined } {
+function sourceWatch(source: ReadableStream<Uint8Array>, tag: string | null, table: string, origin: string, turn: Promise<void>): { body: ReadableStream<Uint8Array>; failure(): StackError | undefined } {
   const reader = source.getReader();
   let tail: Buffer = Buffer.alloc(0);
   let failure: StackError | undefined;
@@ -297,6 +318,13 @@ function sourceWatch(source: ReadableStream<Uint8Array>, tag: string | null, tab
           const message = tag ? inBodyError(tail, tag) : undefined;
           if (message !== undefined) {
             c.error(fail(message));
+            return;
+          }
+          try {
+            await waitTurn(turn);
+          } catch {
+            // The page before failed: this one stops too (that failure is the one reported).
+            c.error(new StackError('engine-failed', `Copying ${table} stopped.`, 'Try the switch again.'));
             return;
           }
           if (tail.length > 0) c.enqueue(tail);
