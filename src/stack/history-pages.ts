@@ -63,9 +63,12 @@ export function rangeConditions(expr: string, bounds: readonly string[]): string
   return out;
 }
 
-/** `n` conditions on a hash of the whole row: each row in exactly one (equal rows together). */
+/**
+ * `n` conditions on a hash of the whole row: each row in exactly one (equal rows together). Of a tuple:
+ * `cityHash64(*)` is NULL when any Nullable column is, and such a row would be in none.
+ */
 export function hashConditions(n: number): string[] {
-  return n <= 1 ? ['1'] : Array.from({ length: n }, (_, i) => `cityHash64(*) % ${n} = ${i}`);
+  return n <= 1 ? ['1'] : Array.from({ length: n }, (_, i) => `cityHash64(tuple(*)) % ${n} = ${i}`);
 }
 
 /**
