@@ -6,22 +6,27 @@
  * an earlier copy, a round trip) are skipped, so copying again is harmless. Each table ends with
  * a count check.
  *
- * The rows are streamed into a staging table on the destination (`_ct_copy_<table>`, no views
- * read it), and the destination's engine does the anti-join (`INSERT … SELECT … WHERE fingerprint
- * NOT IN (…)`), so this process's memory does not grow with the history. When the destination's table
- * is empty (a first switch) there is nothing to skip and the staged rows go in without the anti-join.
- *
- * Speed (issue 12, BENCHMARKS.md "History copy"): the rows travel as TabSeparatedWithNames, which both
- * engines write and parse several times faster than JSONEachRow (measured on 40k records: export
- * 0.19 s vs 0.93 s, staging insert 0.80 s vs 1.85 s), is exact for any bytes (escapes, not UTF-8
- * text), and names its columns so the staging insert maps them by name. The stream is cut at row ends
- * into pieces of `batchRows` rows (at most `batchBytes`), each sent with the header line, without
- * splitting it into strings; the next piece is read while the previous one is inserted. Writes carry the
- * destination's writer credential as HTTP basic auth (anonymous requests are read-only); it is
- * never put in a URL or a message.
+ * The rows travel in the engine's Native format (exact for every type, the cheapest for both engines
+ * to write and parse: BENCHMARKS.md "History copy"), page by page (history-pages.ts: by partition, a
+ * large one by ranges of its time column), each page one `SELECT … FORMAT Native` on the source whose
+ * response body is streamed as the body of one `INSERT … FORMAT Native` on the destination, never held
+ * here; the next page is read and sent while one is inserted (one insert at a time).
+ * - Into an empty table (a first switch) nothing needs skipping: the pages go straight into the table,
+ *   the extension's focus records first (FOCUS_FIRST_PARTS: each later statement's events then see them),
+ *   and the count after the copy checks the result. A copy interrupted here leaves a table that is no
+ *   longer empty: the next run takes the path below and skips what arrived.
+ * - Into a table holding rows, the pages go into a staging table (`_ct_copy_<table>`, no views read it),
+ *   its count is checked, and the destination's engine does the anti-join (`INSERT … SELECT … WHERE
+ *   fingerprint NOT IN (…)`), so this process's memory does not grow with the history.
+ * A source that fails in the middle of a page (ClickHouse writes the error into the body it is sending)
+ * is caught before the end of that body reaches the destination, so the insert fails instead of
+ * storing a page cut short, and the error names the old store. Writes carry the destination's writer
+ * credential as HTTP basic auth (anonymous requests are read-only); it is never put in a URL or a message.
  */
 import { StackError, type ProgressReport, type WriterCredentials } from './types';
 import { FOCUS_FIRST_PARTS } from '../core/data/tables';
+import { quoteString } from '../server/store/sql-quote';
+import { planPages, planParts, type Page } from './history-pages';
 
 export interface MigrateHistoryOptions {
   /** ClickHouse HTTP base URLs, e.g. http://127.0.0.1:8123 (user:password@ in the URL still works, sent as a header). */
@@ -33,9 +38,13 @@ export interface MigrateHistoryOptions {
   toAuth?: WriterCredentials;
   onProgress?: (p: ProgressReport) => void;
   signal?: AbortSignal;
-  /** Rows per insert into the destination. */
+  /** Rows per page (one insert into the destination) at most. */
   batchRows?: number;
-  /** Bytes per insert at most (below the destination's body limit, 32 MiB on a local server). */
+  /**
+   * Bytes per page, about (default 64 MiB): pages are sized from the source's uncompressed bytes per row
+   * (Native is smaller), below the destination's body limit (512 MiB on a local server's :8123, 8 MiB on a
+   * team server).
+   */
   batchBytes?: number;
 }
 
@@ -70,12 +79,15 @@ function endpoint(base: string, auth?: WriterCredentials): { url: URL; headers: 
   return { url, headers };
 }
 
-async function sql(base: string, query: string, o: { body?: string | Buffer; signal?: AbortSignal; auth?: WriterCredentials } = {}): Promise<string> {
+async function sql(base: string, query: string, o: { body?: string | Buffer | ReadableStream<Uint8Array>; signal?: AbortSignal; auth?: WriterCredentials } = {}): Promise<string> {
   const { url, headers } = endpoint(base, o.auth);
   if (o.body !== undefined) url.searchParams.set('query', query);
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: (o.body ?? query) as BodyInit, signal: o.signal });
+    // A streamed body (a page on its way from the source) needs half-duplex: the answer comes after it.
+    const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers, body: (o.body ?? query) as BodyInit, signal: o.signal };
+    if (o.body instanceof ReadableStream) init.duplex = 'half';
+    res = await fetch(url, init);
   } catch (err) {
     if (o.signal?.aborted) throw cancelled();
     throw new StackError('engine-failed', `The telemetry store at ${url.origin} cannot be reached.`, 'Make sure both stacks are running, then try the switch again.', String((err as Error).message));
@@ -112,18 +124,33 @@ export async function sourceTables(base: string, signal?: AbortSignal, auth?: Wr
 
 const INSERT_BLOCKS = 'SETTINGS max_block_size = 65536, min_insert_block_size_rows = 65536, min_insert_block_size_bytes = 16777216';
 
-/** A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. */
-const FINGERPRINT = 'cityHash64(*)';
+/**
+ * A fingerprint of every column of a row; both stores share the schema, so equal rows hash equally. Of
+ * a tuple: `cityHash64(*)` is NULL for a row with a NULL in any Nullable column, and `NULL NOT IN (…)`
+ * would skip that row (found by test/server/history-copy-pages.test.ts).
+ */
+const FINGERPRINT = 'cityHash64(tuple(*))';
 
 async function count(base: string, table: string, signal?: AbortSignal, auth?: WriterCredentials): Promise<number> {
   return Number((await sql(base, `SELECT count() FROM default.\`${table}\` FORMAT TabSeparated`, { signal, auth })).trim());
 }
 
+/** Uncompressed bytes per row of a table (its active parts), to size pages; 1 KiB when it has no parts yet. */
+async function bytesPerRow(base: string, table: string, signal?: AbortSignal, auth?: WriterCredentials): Promise<number> {
+  const [bytes, rows] = (await sql(base, `SELECT sum(data_uncompressed_bytes), sum(rows) FROM system.parts WHERE active AND database = 'default' AND table = ${quoteString(table)} FORMAT TabSeparated`, { signal, auth }))
+    .trim().split('\t').map(Number);
+  return rows! > 0 && bytes! > 0 ? bytes! / rows! : 1024;
+}
+
 export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateHistoryResult> {
   const report = o.onProgress ?? (() => undefined);
-  const batchRows = o.batchRows ?? 100_000;
-  const batchBytes = o.batchBytes ?? 16 * 1024 * 1024;
-  const dst = (q: string, x: { body?: string | Buffer } = {}) => sql(o.to, q, { ...x, signal: o.signal, auth: o.toAuth });
+  const batchRows = o.batchRows ?? 1_000_000;
+  // Each insert into otel_logs costs the destination ~0.1 s of CPU whatever its size (its views), so pages are
+  // large; 64 MiB (~110k records, ~45 MB of Native): measured on 1M records, destination RSS peak ~1.0 GiB and
+  // ~12 s CPU, against ~0.8 GiB and ~13.5 s at 32 MiB, ~1.6 GiB and ~10 s at 128 MiB (the engine's own
+  // INSERT … SELECT of the same rows: ~2.4 GiB, ~8 s). BENCHMARKS.md "History copy".
+  const batchBytes = o.batchBytes ?? 64 * 1024 * 1024;
+  const src = (q: string) => sql(o.from, q, { signal: o.signal, auth: o.fromAuth });
   report({ message: 'Looking at the history to copy…', percent: 0 });
   const tables = await sourceTables(o.from, o.signal, o.fromAuth);
   const destTables = new Set(await sourceTables(o.to, o.signal, o.toAuth));
@@ -134,42 +161,35 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
   const plan = await Promise.all(tables.map(async (t) => ({ table: t, rows: await count(o.from, t, o.signal, o.fromAuth) })));
   const total = plan.reduce((n, p) => n + p.rows, 0);
   let done = 0;
+  const copyPages = async (table: string, pages: Page[], insert: string) => {
+    await eachPage(pages, async (page, turn) => {
+      await transfer(o, table, page.where, insert, turn);
+      done += page.rows;
+      report({ message: `Copying ${table}…`, percent: Math.min(99, Math.floor((done / Math.max(total, 1)) * 100)) });
+    });
+  };
   const result: TableCopy[] = [];
   for (const { table, rows } of plan) {
     const before = await count(o.to, table, o.signal, o.toAuth);
     let toCopy = 0;
     if (rows > 0) {
-      const staging = `${STAGING_PREFIX}${table}`;
-      // Same columns as the table, a plain engine without TTL or views: the rows wait here for the anti-join.
-      await dst(`DROP TABLE IF EXISTS default.\`${staging}\``);
-      await dst(`CREATE TABLE default.\`${staging}\` AS default.\`${table}\` ENGINE = MergeTree PRIMARY KEY tuple() ORDER BY tuple()`);
+      const pageRows = Math.max(1, Math.min(batchRows, Math.floor(batchBytes / (await bytesPerRow(o.from, table, o.signal, o.fromAuth)))));
       try {
-        await stream(o, table, batchRows, batchBytes, async (body, n) => {
-          await dst(`INSERT INTO default.\`${staging}\` FORMAT TabSeparatedWithNames`, { body });
-          done += n;
-          report({ message: `Copying ${table}…`, percent: Math.min(99, Math.floor((done / Math.max(total, 1)) * 100)) });
-        });
-        const staged = await count(o.to, staging, o.signal, o.toAuth);
-        if (staged !== rows) {
-          throw new StackError('engine-failed', `Copying ${table} is incomplete: the old store holds ${rows} rows, ${staged} arrived.`, 'Nothing was deleted from the old store; run the switch again or keep the old mode.');
+        if (before === 0) {
+          // An empty table holds nothing to skip: straight in, one statement per page. Focus records first
+          // (0010): a statement's events are attributed to the focus records stored before it.
+          for (const pages of await planParts(src, table, FOCUS_FIRST_PARTS[table] ?? [], pageRows)) {
+            await copyPages(table, pages, `INSERT INTO default.\`${table}\` FORMAT Native`);
+          }
+          toCopy = rows;
+        } else {
+          toCopy = await copyViaStaging(o, table, rows, async (staging) => {
+            await copyPages(table, await planPages(src, table, '1', pageRows), `INSERT INTO default.\`${staging}\` FORMAT Native`);
+          });
         }
-        // An empty table holds nothing to skip (and the count after the insert still checks the result).
-        const fresh = before === 0
-          ? `FROM default.\`${staging}\` WHERE 1`
-          : `FROM default.\`${staging}\` WHERE ${FINGERPRINT} NOT IN (SELECT ${FINGERPRINT} FROM default.\`${table}\`)`;
-        toCopy = before === 0 ? staged : Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
-        // One statement per part (most tables: one). A statement's later blocks do not see what its
-        // earlier blocks' views stored until it ends, so otel_logs copies the extension's focus records
-        // first: the events after them are then attributed to their chapters as they arrive (0010).
-        // Blocks of 64k rows: by default the engine gathers ~1M rows into one block before its views run
-        // (measured: a 1M-record copy took the destination to ~2.5 GiB RSS).
-        if (toCopy > 0) for (const part of FOCUS_FIRST_PARTS[table] ?? ['']) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}${part} ${INSERT_BLOCKS}`);
       } catch (err) {
         if (o.signal?.aborted) throw cancelled();
         throw err;
-      } finally {
-        // Best effort (the store may be gone); a leftover is recognised by its prefix and replaced next time.
-        await sql(o.to, `DROP TABLE IF EXISTS default.\`${staging}\``, { auth: o.toAuth }).catch(() => undefined);
       }
     }
     const after = await count(o.to, table, o.signal, o.toAuth);
@@ -185,69 +205,176 @@ export async function migrateHistory(o: MigrateHistoryOptions): Promise<MigrateH
 }
 
 /**
- * Streams a source table as TabSeparatedWithNames and hands it on in pieces of whole rows (`batchRows`
- * rows, at most `batchBytes` bytes), each starting with the header line. One piece is inserted while
- * the next is read. Rows are counted by their line ends: TSV escapes a newline inside a value.
+ * Into a table that already holds rows: the source's rows are staged (`fill`), counted, and only those
+ * whose fingerprint the table lacks go in, by the destination's engine; returns how many. The staging
+ * table is dropped in the end, also after a failure.
  */
-async function stream(o: MigrateHistoryOptions, table: string, batchRows: number, batchBytes: number, flush: (body: Buffer, rows: number) => Promise<void>): Promise<void> {
+async function copyViaStaging(o: MigrateHistoryOptions, table: string, rows: number, fill: (staging: string) => Promise<void>): Promise<number> {
+  const dst = (q: string) => sql(o.to, q, { signal: o.signal, auth: o.toAuth });
+  const staging = `${STAGING_PREFIX}${table}`;
+  // Same columns as the table, a plain engine without TTL or views: the rows wait here for the anti-join.
+  await dst(`DROP TABLE IF EXISTS default.\`${staging}\``);
+  await dst(`CREATE TABLE default.\`${staging}\` AS default.\`${table}\` ENGINE = MergeTree PRIMARY KEY tuple() ORDER BY tuple()`);
+  try {
+    await fill(staging);
+    const staged = await count(o.to, staging, o.signal, o.toAuth);
+    if (staged !== rows) {
+      throw new StackError('engine-failed', `Copying ${table} is incomplete: the old store holds ${rows} rows, ${staged} arrived.`, 'Nothing was deleted from the old store; run the switch again or keep the old mode.');
+    }
+    const fresh = `FROM default.\`${staging}\` WHERE ${FINGERPRINT} NOT IN (SELECT ${FINGERPRINT} FROM default.\`${table}\`)`;
+    const toCopy = Number((await dst(`SELECT count() ${fresh} FORMAT TabSeparated`)).trim());
+    // One statement per part (most tables: one). A statement's later blocks do not see what its
+    // earlier blocks' views stored until it ends, so otel_logs copies the extension's focus records
+    // first: the events after them are then attributed to their chapters as they arrive (0010).
+    // Blocks of 64k rows: by default the engine gathers ~1M rows into one block before its views run
+    // (measured: a 1M-record copy took the destination to ~2.5 GiB RSS).
+    if (toCopy > 0) for (const part of FOCUS_FIRST_PARTS[table] ?? ['']) await dst(`INSERT INTO default.\`${table}\` SELECT * ${fresh}${part} ${INSERT_BLOCKS}`);
+    return toCopy;
+  } finally {
+    // Best effort (the store may be gone); a leftover is recognised by its prefix and replaced next time.
+    await sql(o.to, `DROP TABLE IF EXISTS default.\`${staging}\``, { auth: o.toAuth }).catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `fn` on every page in order, two at a time: the next page is read from the source and sent while
+ * the one before is being inserted, but its insert starts only once that one ended (`turn`: resolves
+ * when the page before was stored, rejects when it failed), so the destination's engine holds one
+ * page's insert at a time. After a failure no new page starts; the first failure is raised once the
+ * other page has settled too.
+ */
+async function eachPage(pages: readonly Page[], fn: (p: Page, turn: Promise<void>) => Promise<void>): Promise<void> {
+  let previous: Promise<void> = Promise.resolve();
+  const inflight: Promise<void>[] = [];
+  try {
+    for (const page of pages) {
+      const mine = fn(page, previous);
+      mine.catch(() => undefined);
+      previous = mine;
+      inflight.push(mine);
+      if (inflight.length >= 2) await inflight.shift();
+    }
+    await Promise.all(inflight);
+  } catch (err) {
+    await Promise.allSettled(inflight);
+    throw err;
+  }
+}
+
+/**
+ * One page: the source's `SELECT … FORMAT Native` answer streamed, as it arrives, into the destination's
+ * `insert`, its last bytes only once `turn` resolved. The source's error inside its body is caught
+ * (sourceWatch) and raised as the source's.
+ */
+async function transfer(o: MigrateHistoryOptions, table: string, where: string, insert: string, turn: Promise<void>): Promise<void> {
   const { url, headers } = endpoint(o.from, o.fromAuth);
-  const res = await fetch(url, { method: 'POST', headers, body: `SELECT * FROM default.\`${table}\` FORMAT TabSeparatedWithNames`, signal: o.signal }).catch((err: Error) => {
+  const res = await fetch(url, { method: 'POST', headers, body: `SELECT * FROM default.\`${table}\` WHERE ${where} FORMAT Native`, signal: o.signal }).catch((err: Error) => {
     if (o.signal?.aborted) throw cancelled();
     throw new StackError('engine-failed', `The old store at ${url.origin} cannot be reached.`, 'Make sure it is running, then try again.', err.message);
   });
-  if (res.status !== 200 || !res.body) throw new StackError('engine-failed', `The old store could not export ${table}: ${(await res.text()).slice(0, 200)}`, 'Try again; if it keeps failing, see the log.');
-  let header: Buffer | undefined;
-  let parts: Buffer[] = [];
-  let bytes = 0;
-  let rows = 0;
-  // The insert in flight; its failure is raised at the next hand-over (or at the end).
-  let inflight: Promise<void> = Promise.resolve();
-  const handOver = async (upTo: Buffer) => {
-    parts.push(upTo);
-    const body = Buffer.concat([header!, ...parts]);
-    const n = rows;
-    parts = [];
-    bytes = 0;
-    rows = 0;
-    await inflight;
-    inflight = flush(body, n);
-    // Kept from becoming an unhandled rejection while the next piece is read; awaited below.
-    inflight.catch(() => undefined);
-  };
-  for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) {
-    let chunk = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    if (!header) {
-      parts.push(chunk);
-      const all = Buffer.concat(parts);
-      const end = all.indexOf(10);
-      if (end < 0) continue;
-      header = all.subarray(0, end + 1);
-      parts = [];
-      chunk = all.subarray(end + 1);
-    }
-    let start = 0;
-    let at = chunk.indexOf(10, start);
-    while (at >= 0) {
-      rows++;
-      if (rows >= batchRows || bytes + (at + 1 - start) >= batchBytes) {
-        await handOver(chunk.subarray(start, at + 1));
-        start = at + 1;
-        // The piece itself stays as it came; only its unsent rest is carried on.
+  if (res.status !== 200 || !res.body) throw new StackError('engine-failed', `The old store could not export ${table}: ${(await res.text()).trim().slice(0, 200)}`, 'Try again; if it keeps failing, see the log.');
+  const watch = sourceWatch(res.body, res.headers.get('x-clickhouse-exception-tag'), table, url.origin, turn);
+  try {
+    await sql(o.to, insert, { body: watch.body, signal: o.signal, auth: o.toAuth });
+  } catch (err) {
+    if (o.signal?.aborted) throw cancelled();
+    throw watch.failure() ?? err;
+  }
+}
+
+/**
+ * How long a page's last bytes wait for the page before to be stored: a server waiting for the rest of
+ * a body gives up after a while (ClickHouse's http_receive_timeout: 30 s), and two inserts at once are
+ * only more memory, never wrong.
+ */
+const TURN_WAIT_MS = 10_000;
+
+async function waitTurn(turn: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, TURN_WAIT_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Bytes of a source answer held back until its end: ClickHouse's in-body error ends within them. */
+const HOLD = 16 * 1024;
+
+/**
+ * The source's body as it arrives, except its last `HOLD` bytes, which are passed on only once the body
+ * ended without an error (and it is the page's turn): a ClickHouse server that fails after the status line writes the error at the
+ * end of the body, between markers named by `X-ClickHouse-Exception-Tag`. A failed or cut-off source
+ * errors the stream, so the destination's request is aborted before the page's end reaches it.
+ */
+function sourceWatch(source: ReadableStream<Uint8Array>, tag: string | null, table: string, origin: string, turn: Promise<void>): { body: ReadableStream<Uint8Array>; failure(): StackError | undefined } {
+  const reader = source.getReader();
+  let tail: Buffer = Buffer.alloc(0);
+  let failure: StackError | undefined;
+  const fail = (detail: string) => (failure = new StackError('engine-failed', `The old store at ${origin} failed while sending ${table}: ${detail.trim().slice(0, 300)}`, 'Nothing was deleted from the old store; rows that arrived are recognised next time. Try the switch again; if it keeps failing, see the old stack\'s log.'));
+  const body = new ReadableStream<Uint8Array>({
+    // Reads until something can be passed on: a pull that enqueues nothing is not called again.
+    async pull(c) {
+      for (;;) {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (err) {
+          c.error(fail(`the connection broke (${(err as Error).message})`));
+          return;
+        }
+        if (r.done) {
+          const message = tag ? inBodyError(tail, tag) : undefined;
+          if (message !== undefined) {
+            c.error(fail(message));
+            return;
+          }
+          try {
+            await waitTurn(turn);
+          } catch {
+            // The page before failed: this one stops too (that failure is the one reported).
+            c.error(new StackError('engine-failed', `Copying ${table} stopped.`, 'Try the switch again.'));
+            return;
+          }
+          if (tail.length > 0) c.enqueue(tail);
+          c.close();
+          return;
+        }
+        const chunk = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+        if (chunk.length >= HOLD) {
+          if (tail.length > 0) c.enqueue(tail);
+          c.enqueue(chunk.subarray(0, chunk.length - HOLD));
+          tail = chunk.subarray(chunk.length - HOLD);
+          return;
+        }
+        const all = Buffer.concat([tail, chunk]);
+        const cut = Math.max(0, all.length - HOLD);
+        tail = all.subarray(cut);
+        if (cut > 0) {
+          c.enqueue(all.subarray(0, cut));
+          return;
+        }
       }
-      at = chunk.indexOf(10, at + 1);
-    }
-    const rest = chunk.subarray(start);
-    if (rest.length > 0) {
-      parts.push(rest);
-      bytes += rest.length;
-    }
+    },
+    cancel(reason) {
+      void reader.cancel(reason).catch(() => undefined);
+    },
+  });
+  return { body, failure: () => failure };
+}
+
+/** The error message a body ends with (`…__exception__\r\n<tag>\r\n<message><length> <tag>\r\n__exception__\r\n`), if it does. */
+export function inBodyError(tail: Buffer, tag: string): string | undefined {
+  const end = Buffer.from(` ${tag}\r\n__exception__\r\n`);
+  if (tail.length < end.length || !tail.subarray(tail.length - end.length).equals(end)) return undefined;
+  const text = tail.subarray(0, tail.length - end.length).toString('utf8');
+  const start = text.lastIndexOf(`__exception__\r\n${tag}\r\n`);
+  const message = start >= 0 ? text.slice(start + `__exception__\r\n${tag}\r\n`.length) : text.slice(-300);
+  // The message is followed by its own length in bytes (digits the message may end with as well).
+  const digits = /\d+$/.exec(message)?.[0] ?? '';
+  for (let n = 1; n <= digits.length; n++) {
+    const text = message.slice(0, message.length - n);
+    if (Buffer.byteLength(text) === Number(message.slice(message.length - n))) return text;
   }
-  if (parts.length > 0) {
-    const tail = Buffer.concat(parts);
-    parts = [];
-    // A last row without its line end (the engine always ends one; kept as a row all the same).
-    if (tail.length > 0 && tail[tail.length - 1] !== 10) rows++;
-    if (tail.length > 0) await handOver(tail[tail.length - 1] === 10 ? tail : Buffer.concat([tail, Buffer.from('\n')]));
-  }
-  await inflight;
+  return message;
 }
