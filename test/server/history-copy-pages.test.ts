@@ -231,7 +231,7 @@ test('cancelling between pages stops the copy with the cancel message; what arri
   const dst = await freshDest();
   const ac = new AbortController();
   await assert.rejects(
-    migrateHistory({ from: src.httpUrl, to: dst.httpUrl, toAuth: dst.credentials, batchRows: 40, signal: ac.signal, onProgress: (p) => { if (p.percent > 0) ac.abort(); } }),
+    migrateHistory({ from: src.httpUrl, to: dst.httpUrl, toAuth: dst.credentials, batchRows: 40, signal: ac.signal, onProgress: (p) => { if ((p.percent ?? 0) > 0) ac.abort(); } }),
     (e: Error & { code?: string }) => e.code === 'cancelled' && /cancelled/.test(e.message),
   );
   // The types table is copied first (tables in name order): at least its first page arrived, not all of it.
