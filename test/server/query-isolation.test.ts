@@ -177,6 +177,45 @@ describe('limits by default', () => {
   });
 });
 
+describe('streamed results', () => {
+  test('a CSV of many chunks arrives whole and in order: one header, every row once', async () => {
+    // Blocks of 1000 rows: ~200 chunks, each sent while the next one is being made (the writer pulls one ahead).
+    const rows = 200_000;
+    const r = await post(`SELECT number AS n, concat('row "', toString(number), '"') AS s FROM numbers(${rows}) SETTINGS max_block_size = 1000 FORMAT CSVWithNames`, { auth: true });
+    assert.equal(r.status, 200);
+    const expected = ['"n","s"', ...Array.from({ length: rows }, (_, n) => `${n},"row ""${n}"""`)].join('\n') + '\n';
+    const at = [...expected].findIndex((c, i) => r.body[i] !== c);
+    assert.ok(r.body === expected, `the body differs from the expected CSV at byte ${at}: ${JSON.stringify(r.body.slice(Math.max(0, at - 40), at + 40))}`);
+  });
+
+  test('a Parquet export falls back to plain encoding for a unique column and stays near the engine’s own file size', async () => {
+    const { mkdtempSync, rmSync, statSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const chdb = require('chdb') as typeof import('chdb');
+    const sql = 'SELECT number AS id, toDateTime64(1764460800 + intDiv(number, 10), 3) AS ts, toString(number % 12) AS chapter FROM numbers(1000000)';
+    const res = await fetch(srv.httpUrl, { method: 'POST', body: `${sql} FORMAT Parquet` });
+    assert.equal(res.status, 200);
+    const dir = mkdtempSync(join(tmpdir(), 'ct-parquet-'));
+    try {
+      const ours = join(dir, 'ours.parquet');
+      writeFileSync(ours, Buffer.from(await res.arrayBuffer()));
+      const engine = join(dir, 'engine.parquet');
+      chdb.query(`${sql} INTO OUTFILE '${engine}' FORMAT Parquet`, 'TabSeparated');
+      // In a 64k-row group the unique ids fit the engine's default 1 MiB dictionary, and their dictionary
+      // indices compress far worse than the plain values (the file was 1.5× the engine's own).
+      const encodings = chdb.query(`SELECT arrayJoin(columns).encodings FROM file('${ours}', ParquetMetadata) LIMIT 1`, 'TabSeparated').trim();
+      assert.doesNotMatch(encodings, /DICTIONARY/, `id column encodings: ${encodings}`);
+      assert.equal(chdb.query(`SELECT count(), sum(id), uniqExact(ts) FROM file('${ours}', Parquet)`, 'TabSeparated'), '1000000\t499999500000\t100000\n');
+      const ratio = statSync(ours).size / statSync(engine).size;
+      assert.ok(ratio <= 1.2, `our Parquet file is ${ratio.toFixed(2)}× the engine's own`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('binary one-document results', () => {
   test('a Parquet result is written by the engine to a file of ours, sent whole and correct, and the file is gone', async () => {
     // Anonymous: the reader's readonly mode must not stop the server's own INTO OUTFILE.

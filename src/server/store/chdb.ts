@@ -90,10 +90,18 @@ export class ChdbStore implements Store {
       }
       return s;
     };
-    // Parquet row groups of 64k rows / 16 MiB: the engine holds a whole group in memory before writing it
-    // (default up to 1M rows / 512 MiB), so exports stay flat (streamViaFile). Set here: readers cannot SET.
+    // Set here: readers cannot SET. How Parquet is written (streamViaFile), measured at 10M rows (BENCHMARKS.md):
+    // - row groups of 64k rows / 16 MiB: the engine holds a whole group in memory before writing it (default up
+    //   to 1M rows / 512 MiB: +440 MiB RSS);
+    // - one encoding thread: parallel encoding keeps a group per thread in flight (+125 MiB instead of +75 MiB),
+    //   and the engine's file write, not the encoding, sets the pace;
+    // - dictionaries of at most 256 KiB per column chunk: in a 64k-row group a nearly unique column (ids,
+    //   timestamps, session ids) still fits the default 1 MiB dictionary, and its dictionary indices compress far
+    //   worse than the plain values (1M rows: 5.8 MiB instead of the engine's 3.7); above 256 KiB the engine
+    //   falls back to plain encoding, as it does in its own large groups. Same format, same readers.
     const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, `
-      + 'output_format_parquet_row_group_size = 65536, output_format_parquet_row_group_size_bytes = 16777216';
+      + 'output_format_parquet_row_group_size = 65536, output_format_parquet_row_group_size_bytes = 16777216, '
+      + 'output_format_parquet_parallel_encoding = 0, output_format_parquet_max_dictionary_size = 262144';
     // Order matters: readonly last, since once it is 1 no setting can change any more.
     const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
@@ -281,10 +289,12 @@ export class ChdbStore implements Store {
       try {
         let first = true;
         for await (const chunk of st) {
-          // Copied: the chunk's memory belongs to the engine once the next one is pulled.
-          const raw = rule.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), rule.lines) : chunk.raw();
+          // Not copied again: chDB already hands each chunk over as a Buffer of its own (napi_create_buffer_copy),
+          // which stays valid after the next fetch; a second copy cost ~0.7 GB of memcpy per 10M-row CSV.
+          const raw = chunk.raw();
+          const bytes = rule.kind === 'strip-header' && !first ? dropHeaderLines(raw, rule.lines) : raw;
           first = false;
-          yield Buffer.from(raw);
+          yield bytes;
         }
       } finally {
         if (!st.closed) st.cancel();
