@@ -90,18 +90,22 @@ export class ChdbStore implements Store {
       }
       return s;
     };
-    // Set here: readers cannot SET. How Parquet is written (streamViaFile), measured at 10M rows (BENCHMARKS.md):
+    // Set here: readers cannot SET. How Parquet is written (streamViaFile), measured at 10M rows (BENCHMARKS.md,
+    // "Query endpoint"; the engine's defaults: +440 MiB RSS, a 36 MiB file):
     // - row groups of 64k rows / 16 MiB: the engine holds a whole group in memory before writing it (default up
-    //   to 1M rows / 512 MiB: +440 MiB RSS);
-    // - one encoding thread: parallel encoding keeps a group per thread in flight (+125 MiB instead of +75 MiB),
-    //   and the engine's file write, not the encoding, sets the pace;
-    // - dictionaries of at most 256 KiB per column chunk: in a 64k-row group a nearly unique column (ids,
-    //   timestamps, session ids) still fits the default 1 MiB dictionary, and its dictionary indices compress far
-    //   worse than the plain values (1M rows: 5.8 MiB instead of the engine's 3.7); above 256 KiB the engine
-    //   falls back to plain encoding, as it does in its own large groups. Same format, same readers.
+    //   to 1M rows / 512 MiB);
+    // - one encoding thread: parallel encoding keeps a group per thread in flight (+50 MiB);
+    // - dictionaries of at most 64 KiB per column chunk: in a 64k-row group a nearly unique column (ids,
+    //   timestamps) still fits the default 1 MiB dictionary, and its dictionary indices compress far worse than
+    //   its plain values; above 64 KiB the engine writes plain values, as it does in its own large groups, while
+    //   models, chapters, sessions and token counts keep their dictionaries;
+    // - no bloom filters: they were 37–60% of the file (1M archived events: 2.96 MiB with, 1.89 without) and a
+    //   third of the encoding CPU, and help only a reader that looks rows up by exact value. Every reader
+    //   reads the file the same without them.
+    // Together: +51 MiB, a 14 MiB file, half the engine's CPU (the archive at 1M events: 2.64 MiB, engine 2.96).
     const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, `
       + 'output_format_parquet_row_group_size = 65536, output_format_parquet_row_group_size_bytes = 16777216, '
-      + 'output_format_parquet_parallel_encoding = 0, output_format_parquet_max_dictionary_size = 262144';
+      + 'output_format_parquet_parallel_encoding = 0, output_format_parquet_max_dictionary_size = 65536, output_format_parquet_write_bloom_filter = 0';
     // Order matters: readonly last, since once it is 1 no setting can change any more.
     const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
