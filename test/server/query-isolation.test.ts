@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createClient } from '@clickhouse/client';
 import { basicAuth, startServer, type RunningServer } from '../support/server';
@@ -186,6 +186,33 @@ describe('streamed results', () => {
     const expected = ['"n","s"', ...Array.from({ length: rows }, (_, n) => `${n},"row ""${n}"""`)].join('\n') + '\n';
     const at = [...expected].findIndex((c, i) => r.body[i] !== c);
     assert.ok(r.body === expected, `the body differs from the expected CSV at byte ${at}: ${JSON.stringify(r.body.slice(Math.max(0, at - 40), at + 40))}`);
+  });
+
+  test('Parquet starts arriving while the engine still writes it; a hang-up stops the query and leaves no pipe behind', async () => {
+    const { readdirSync, existsSync } = await import('node:fs');
+    // Endless: only a result streamed as it is written can send anything at all.
+    const r = await post('SELECT number, toString(sipHash64(number)) AS h FROM system.numbers FORMAT Parquet', { abortAfterBytes: 4 * 1024 * 1024 });
+    assert.equal(r.status, 200);
+    assert.ok(r.aborted);
+    assert.equal(r.body.slice(0, 4), 'PAR1');
+    await runningQueries('system.numbers FORMAT Parquet', 0);
+    const outgoing = `${srv.dataDir}/tmp-results`;
+    assert.deepEqual(existsSync(outgoing) ? readdirSync(outgoing) : [], []);
+    assert.equal((await post('SELECT 42')).body, '42\n');
+  });
+
+  test('a Parquet query failing after its first row groups: the bytes sent are followed by the error in the body', async () => {
+    const r = await post("SELECT number, toString(sipHash64(number)) AS h, throwIf(number = 900000, 'late parquet boom') AS e FROM numbers(1000000) SETTINGS max_block_size = 8192 FORMAT Parquet", { auth: true });
+    assert.equal(r.status, 200, 'the status line went out before the error');
+    assert.equal(r.body.slice(0, 4), 'PAR1');
+    assert.match(r.body, /__exception__\r\n[0-9a-f]+\r\nCode: 395\. DB::Exception: .*late parquet boom/s);
+    assert.deepEqual(readdirSync(`${srv.dataDir}/tmp-results`), []);
+  });
+
+  test('a Parquet query failing before any byte is an ordinary error response', async () => {
+    const r = await post('SELECT no_such_column FROM numbers(10) FORMAT Parquet');
+    assert.equal(r.status, 400);
+    assert.match(r.body, /^Code: 47\./);
   });
 
   test('a Parquet export writes a unique column plainly and no bloom filters: no larger than the engine’s own file', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type ReadScope, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
 import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
+import { makeFifo, readWhileWriting } from './fifo-result';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
 import { ScopedPools } from './scoped-sessions';
@@ -313,21 +314,27 @@ export class ChdbStore implements Store {
   }
 
   /**
-   * A binary file format: the engine writes the result with `INTO OUTFILE` into an owner-only temp
-   * file under the data directory (row group by row group, so memory stays flat), which is then read
-   * out in 1 MiB pieces and removed, also when the client goes away. A statement without its own
-   * FORMAT clause (format from `default_format`) is answered whole.
+   * A binary file format: the engine writes the result with `INTO OUTFILE` into an owner-only named pipe
+   * under the data directory, read while the engine writes it (fifo-result.ts): the first row group goes
+   * out while the next is encoded, nothing lands on disk. Where no pipe can be made, into a temp file that
+   * is read out in 1 MiB pieces once complete. Either is removed afterwards, also when the client goes
+   * away. A statement without its own FORMAT clause (format from `default_format`) is answered whole.
    */
   private async *streamViaFile(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
     const dir = join(this.dataDir, 'tmp-results');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${randomUUID()}.out`);
-    const target = intoOutfile(sql, quoteString(file));
+    // TRUNCATE: the pipe exists before the engine opens it (a plain INTO OUTFILE refuses an existing file).
+    const target = intoOutfile(sql, `${quoteString(file)} TRUNCATE`);
     if (!target) {
       yield await this.query(sql, options);
       return;
     }
     try {
+      if (await makeFifo(file)) {
+        yield* readWhileWriting(file, () => this.query(target, options));
+        return;
+      }
       await this.query(target, options);
       for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) yield piece as Buffer;
     } finally {
