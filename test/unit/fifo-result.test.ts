@@ -110,3 +110,20 @@ test('a writer opening the pipe late, its consumer gone by its first piece: neit
     f.cleanup();
   }
 });
+
+test('a stop signal drains the pipe even while its consumer is not pulling', async () => {
+  const f = await fifo();
+  try {
+    let outcome = 'running';
+    const stop = new AbortController();
+    const write = () => writer(f.path, 200, 100_000).then(() => (outcome = 'wrote all'), (e: Error) => (outcome = e.message));
+    const it = readWhileWriting(f.path, write, stop.signal);
+    assert.ok(((await it.next()).value?.length ?? 0) > 0);
+    // The consumer holds on to the stream without pulling; the writer fills the pipe and waits, until the stop.
+    stop.abort();
+    for (let r = await it.next(); !r.done; r = await it.next()) void r;
+    assert.equal(outcome, 'wrote all');
+  } finally {
+    f.cleanup();
+  }
+});

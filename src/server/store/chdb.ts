@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type ReadScope, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
-import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
-import { makeFifo, readWhileWriting } from './fifo-result';
+import { chunkJoin, dropHeaderLines, intoOutfile, pipedText, type ChunkJoin } from './stream-formats';
+import { FifoPool, readWhileWriting } from './fifo-result';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
 import { ScopedPools } from './scoped-sessions';
@@ -78,9 +78,15 @@ export class ChdbStore implements Store {
   private readonly scoped: ScopedPools<Session>;
   /** Returns the engine's freed pages to the kernel once it is quiet (idle-purge.ts). */
   private readonly idle: IdlePurge;
+  /** Named pipes the engine writes file-format and bulk text results into (fifo-result.ts). */
+  private readonly fifos: FifoPool;
+  /** Statements writing into a pipe now, and the signal that makes their readers drain them (close). */
+  private readonly piping = new Set<Promise<unknown>>();
+  private readonly closing = new AbortController();
 
   private constructor(private readonly chdb: ChdbModule, private readonly ingest: Session, readonly dataDir: string, readonly limits: EngineLimits) {
     this.description = `chDB at ${dataDir}`;
+    this.fifos = new FifoPool(join(dataDir, 'tmp-results'));
     const open = (settings: string[]) => async () => {
       const s = new chdb.Session(dataDir);
       try {
@@ -274,7 +280,8 @@ export class ChdbStore implements Store {
   }
 
   private async *runStream(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
-    const rule = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
+    const format = formatClause(sql) ?? options.format ?? 'TabSeparated';
+    const rule = chunkJoin(format);
     if (rule.kind === 'file') {
       // chDB would make each chunk a Parquet file of its own; the engine writes one file instead.
       yield* this.streamViaFile(sql, options);
@@ -285,6 +292,12 @@ export class ChdbStore implements Store {
       yield await this.query(sql, options);
       return;
     }
+    if (pipedText(format) && (yield* this.throughPipe(sql, options))) return;
+    yield* this.streamChunks(sql, options, rule);
+  }
+
+  /** chDB's own streamed chunks, joined by `rule` (stream-formats.ts). */
+  private async *streamChunks(sql: string, options: QueryOptions, rule: ChunkJoin): AsyncGenerator<Uint8Array> {
     const b = await this.borrow(options);
     let clean = false;
     const tagged = this.cancellable(sql, options.signal);
@@ -314,27 +327,55 @@ export class ChdbStore implements Store {
   }
 
   /**
-   * A binary file format: the engine writes the result with `INTO OUTFILE` into an owner-only named pipe
-   * under the data directory, read while the engine writes it (fifo-result.ts): the first row group goes
-   * out while the next is encoded, nothing lands on disk. Where no pipe can be made, into a temp file that
-   * is read out in 1 MiB pieces once complete. Either is removed afterwards, also when the client goes
+   * The statement written by the engine with `INTO OUTFILE` into one of our named pipes, read while it is
+   * written (fifo-result.ts). False, before any byte, when the statement names no format of its own or no
+   * pipe can be made.
+   */
+  private async *throughPipe(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array, boolean> {
+    if (!intoOutfile(sql, "''")) return false;
+    const pipe = await this.fifos.take();
+    if (!pipe) return false;
+    // TRUNCATE: the pipe exists before the engine opens it (a plain INTO OUTFILE refuses an existing file).
+    const target = intoOutfile(sql, `${quoteString(pipe)} TRUNCATE`)!;
+    try {
+      const write = () => {
+        const running = this.query(target, options);
+        this.piping.add(running);
+        void running.catch(() => undefined).finally(() => this.piping.delete(running));
+        return running;
+      };
+      yield* readWhileWriting(pipe, write, this.closing.signal);
+    } finally {
+      // Used again only while it is still our pipe (readWhileWriting returns once every descriptor is closed).
+      let fifo = false;
+      try {
+        fifo = lstatSync(pipe).isFIFO();
+      } catch {
+        fifo = false;
+      }
+      if (fifo) this.fifos.give(pipe);
+      else rmSync(pipe, { force: true });
+    }
+    return true;
+  }
+
+  /**
+   * A binary file format: the engine writes it through a named pipe (throughPipe: the first row group goes out
+   * while the next is encoded, nothing lands on disk). Where no pipe can be made, into an owner-only temp file
+   * under the data directory, read out in 1 MiB pieces once complete and removed, also when the client goes
    * away. A statement without its own FORMAT clause (format from `default_format`) is answered whole.
    */
   private async *streamViaFile(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
+    if (yield* this.throughPipe(sql, options)) return;
     const dir = join(this.dataDir, 'tmp-results');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${randomUUID()}.out`);
-    // TRUNCATE: the pipe exists before the engine opens it (a plain INTO OUTFILE refuses an existing file).
-    const target = intoOutfile(sql, `${quoteString(file)} TRUNCATE`);
+    const target = intoOutfile(sql, quoteString(file));
     if (!target) {
       yield await this.query(sql, options);
       return;
     }
     try {
-      if (await makeFifo(file)) {
-        yield* readWhileWriting(file, () => this.query(target, options));
-        return;
-      }
       await this.query(target, options);
       for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) yield piece as Buffer;
     } finally {
@@ -397,7 +438,16 @@ export class ChdbStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.piping.size > 0) {
+      // The engine's close waits for its statements while holding this thread; one writing into a pipe that only
+      // this thread reads would never end. So: drain every pipe, stop those statements, and wait for them first.
+      this.closing.abort();
+      const dir = join(this.dataDir, 'tmp-results');
+      await this.internal.use((k) => k.queryBindAsync('KILL QUERY WHERE position(query, {d:String}) > 0 ASYNC', { d: dir }, { format: 'TabSeparated' })).catch(() => undefined);
+      await Promise.allSettled([...this.piping]);
+    }
     this.idle.close();
+    this.fifos.close();
     for (const p of [this.readers, this.writers, this.internal, this.parser]) p.close();
     this.named.close();
     this.scoped.close();
