@@ -273,12 +273,21 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
     const out: Writable = gzip ? createGzip() : res;
     if (gzip) (out as ReturnType<typeof createGzip>).pipe(res);
     for (const chunk of held) out.write(chunk);
+    // One chunk ahead: the engine makes the next chunk while the socket takes this one. Pulling only after
+    // 'drain' left the engine idle for each chunk's whole send (CSV at 0.70× the engine's own rate). Memory
+    // stays bounded: at most this chunk, the one being made, and the socket's buffer.
+    let ahead: Promise<IteratorResult<Uint8Array>> | undefined;
     try {
       let next = first;
       while (!next.done && !abort.signal.aborted) {
-        if (!out.write(next.value)) await new Promise<void>((r) => { out.once('drain', r); res.once('close', r); });
+        const flushed = out.write(next.value);
+        ahead = chunks.next();
+        // Settled later (or left behind by a hang-up, whose cancel then shows up here as a rejection).
+        ahead.catch(() => undefined);
+        if (!flushed) await drained(out, res);
         if (abort.signal.aborted) break;
-        next = await chunks.next();
+        next = await ahead;
+        ahead = undefined;
       }
     } catch (err) {
       if (!abort.signal.aborted) {
@@ -290,6 +299,19 @@ export function createClickHouseHttpServer(getStore: () => Store | undefined, op
       if (abort.signal.aborted) await chunks.return?.(undefined).catch(() => undefined);
     }
     out.end();
+  }
+
+  /** Until `out` takes more, or the client is gone; the listeners go with it (a long result waits thousands of times). */
+  function drained(out: Writable, res: ServerResponse): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      res.on('close', done);
+    });
   }
 
   function finish(res: ServerResponse, gzip: boolean, out: Buffer): void {

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createClient } from '@clickhouse/client';
 import { basicAuth, startServer, type RunningServer } from '../support/server';
@@ -19,6 +19,12 @@ before(async () => {
 after(async () => {
   await srv?.stop();
 });
+
+/** What is left under tmp-results besides the server's idle named pipes (empty, kept for the next result). */
+function leftResults(): string[] {
+  const dir = `${srv.dataDir}/tmp-results`;
+  return existsSync(dir) ? readdirSync(dir).filter((f) => !lstatSync(`${dir}/${f}`).isFIFO()) : [];
+}
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -186,6 +192,91 @@ describe('limits by default', () => {
   });
 });
 
+describe('streamed results', () => {
+  for (const [how, search, clause] of [['named in the statement (the engine writes it into a pipe)', '', ' FORMAT CSVWithNames'], ['from default_format (chDB chunks, later headers dropped)', '?default_format=CSVWithNames', '']] as const) {
+    test(`a CSV of many blocks, format ${how}: one header, every row once, in order`, async () => {
+      const rows = 200_000;
+      const r = await post(`SELECT number AS n, concat('row "', toString(number), '"') AS s FROM numbers(${rows}) SETTINGS max_block_size = 1000${clause}`, { auth: true, search });
+      assert.equal(r.status, 200);
+      const expected = ['"n","s"', ...Array.from({ length: rows }, (_, n) => `${n},"row ""${n}"""`)].join('\n') + '\n';
+      const at = [...expected].findIndex((c, i) => r.body[i] !== c);
+      assert.ok(r.body === expected, `the body differs from the expected CSV at byte ${at}: ${JSON.stringify(r.body.slice(Math.max(0, at - 40), at + 40))}`);
+    });
+  }
+
+  test('CSV results at once each get their own pipe, and pipes are used again rather than made per result', async () => {
+    const dir = `${srv.dataDir}/tmp-results`;
+    const pipes = () => (existsSync(dir) ? readdirSync(dir).filter((f) => lstatSync(`${dir}/${f}`).isFIFO()).length : 0);
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, k) => post(`SELECT number * ${k + 1} FROM numbers(300000) FORMAT CSV`)));
+    answers.forEach((r, k) => assert.ok(r.body === Array.from({ length: 300_000 }, (_, n) => `${n * (k + 1)}\n`).join(''), `answer ${k + 1}`));
+    const made = pipes();
+    assert.ok(made >= 1, 'the CSV results went through pipes');
+    for (let i = 0; i < 5; i++) assert.equal((await post(`SELECT ${i} FORMAT CSV`)).body, `${i}\n`);
+    assert.equal(pipes(), made, 'sequential results reuse the idle pipes');
+  });
+
+  test('a CSV query failing after its first bytes: they are followed by the error in the body', async () => {
+    const r = await post("SELECT number, throwIf(number = 900000, 'late csv boom') AS e FROM numbers(1000000) SETTINGS max_block_size = 8192 FORMAT CSV", { auth: true });
+    assert.equal(r.status, 200, 'the status line went out before the error');
+    assert.match(r.body, /^0,0\n1,0\n/);
+    assert.match(r.body, /__exception__\r\n[0-9a-f]+\r\nCode: 395\. DB::Exception: .*late csv boom/s);
+  });
+
+  test('Parquet starts arriving while the engine still writes it; a hang-up stops the query and leaves no pipe behind', async () => {
+    // Endless: only a result streamed as it is written can send anything at all.
+    const r = await post('SELECT number, toString(sipHash64(number)) AS h FROM system.numbers FORMAT Parquet', { abortAfterBytes: 4 * 1024 * 1024 });
+    assert.equal(r.status, 200);
+    assert.ok(r.aborted);
+    assert.equal(r.body.slice(0, 4), 'PAR1');
+    await runningQueries('system.numbers FORMAT Parquet', 0);
+    assert.deepEqual(leftResults(), []);
+    assert.equal((await post('SELECT 42')).body, '42\n');
+  });
+
+  test('a Parquet query failing after its first row groups: the bytes sent are followed by the error in the body', async () => {
+    const r = await post("SELECT number, toString(sipHash64(number)) AS h, throwIf(number = 900000, 'late parquet boom') AS e FROM numbers(1000000) SETTINGS max_block_size = 8192 FORMAT Parquet", { auth: true });
+    assert.equal(r.status, 200, 'the status line went out before the error');
+    assert.equal(r.body.slice(0, 4), 'PAR1');
+    assert.match(r.body, /__exception__\r\n[0-9a-f]+\r\nCode: 395\. DB::Exception: .*late parquet boom/s);
+    assert.deepEqual(leftResults(), []);
+  });
+
+  test('a Parquet query failing before any byte is an ordinary error response', async () => {
+    const r = await post('SELECT no_such_column FROM numbers(10) FORMAT Parquet');
+    assert.equal(r.status, 400);
+    assert.match(r.body, /^Code: 47\./);
+  });
+
+  test('a Parquet export writes a unique column plainly and no bloom filters: no larger than the engine’s own file', async () => {
+    const { mkdtempSync, rmSync, statSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const chdb = require('chdb') as typeof import('chdb');
+    const sql = 'SELECT number AS id, toDateTime64(1764460800 + intDiv(number, 10), 3) AS ts, toString(number % 12) AS chapter FROM numbers(1000000)';
+    const res = await fetch(srv.httpUrl, { method: 'POST', body: `${sql} FORMAT Parquet` });
+    assert.equal(res.status, 200);
+    const dir = mkdtempSync(join(tmpdir(), 'ct-parquet-'));
+    try {
+      const ours = join(dir, 'ours.parquet');
+      writeFileSync(ours, Buffer.from(await res.arrayBuffer()));
+      const engine = join(dir, 'engine.parquet');
+      chdb.query(`${sql} INTO OUTFILE '${engine}' FORMAT Parquet`, 'TabSeparated');
+      // In a 64k-row group the unique ids fit the engine's default 1 MiB dictionary, and their dictionary
+      // indices compress far worse than the plain values (the file was 1.5× the engine's own).
+      const meta = (q: string) => chdb.query(`SELECT ${q} FROM file('${ours}', ParquetMetadata)`, 'TabSeparated').trim();
+      assert.doesNotMatch(meta("arrayFilter(c -> c.name = 'id', columns)[1].encodings"), /DICTIONARY/);
+      assert.match(meta("arrayFilter(c -> c.name = 'chapter', columns)[1].encodings"), /DICTIONARY/, 'a column of few values keeps its dictionary');
+      assert.equal(meta('arraySum(arrayMap(c -> c.bloom_filter_bytes, arrayFlatten(arrayMap(r -> r.columns, row_groups))))'), '0');
+      assert.equal(chdb.query(`SELECT count(), sum(id), uniqExact(ts), uniqExact(chapter) FROM file('${ours}', Parquet)`, 'TabSeparated'), '1000000\t499999500000\t100000\t12\n');
+      const ratio = statSync(ours).size / statSync(engine).size;
+      assert.ok(ratio <= 1, `our Parquet file is ${ratio.toFixed(2)}× the engine's own`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('binary one-document results', () => {
   test('a Parquet result is written by the engine to a file of ours, sent whole and correct, and the file is gone', async () => {
     // Anonymous: the reader's readonly mode must not stop the server's own INTO OUTFILE.
@@ -196,8 +287,32 @@ describe('binary one-document results', () => {
     assert.equal(bytes.subarray(-4).toString('latin1'), 'PAR1');
     const back = await srv.sql(`SELECT count(), sum(n), uniqExact(s) FROM format(Parquet, base64Decode('${bytes.toString('base64')}'))`);
     assert.equal(back, '20000\t199990000\t20000\n');
-    const { readdirSync, existsSync } = await import('node:fs');
-    const outgoing = `${srv.dataDir}/tmp-results`;
-    assert.deepEqual(existsSync(outgoing) ? readdirSync(outgoing) : [], []);
+    assert.deepEqual(leftResults(), []);
+  });
+});
+
+describe('stopping while a result streams through a pipe', () => {
+  test('the server stops (exit 0) while a client holds a Parquet result unread', async () => {
+    const own = await startServer();
+    let req: ReturnType<typeof request> | undefined;
+    try {
+      // The client reads the first bytes, then stops reading: the engine's writes wait for room in the pipe.
+      await new Promise<void>((resolve, reject) => {
+        req = request(own.httpUrl, { method: 'POST' }, (res) => {
+          res.once('data', () => {
+            res.pause();
+            resolve();
+          });
+          res.on('error', () => undefined);
+        });
+        req.on('error', (e) => reject(e));
+        req.end('SELECT number, toString(number) AS s FROM system.numbers FORMAT Parquet');
+      });
+      assert.equal(await own.stop(), 0);
+    } finally {
+      req?.destroy();
+      if (own.proc.exitCode === null) own.proc.kill('SIGKILL');
+      rmSync(own.dataDir, { recursive: true, force: true });
+    }
   });
 });

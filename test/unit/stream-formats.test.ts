@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunkJoin, dropHeaderLines, intoOutfile } from '../../src/server/store/stream-formats';
+import { chunkJoin, dropHeaderLines, intoOutfile, pipedText } from '../../src/server/store/stream-formats';
 
 test('formats that are one document never stream; …WithNames drop their header from later chunks', () => {
   assert.deepEqual(chunkJoin('Parquet'), { kind: 'file' });
@@ -25,4 +25,9 @@ test('INTO OUTFILE goes in front of the statement\'s own FORMAT clause, SETTINGS
   assert.equal(intoOutfile('SELECT a FROM t WHERE x = {x:Date} FORMAT Parquet SETTINGS max_threads = 1;\n-- c', "'/f'"),
     "SELECT a FROM t WHERE x = {x:Date} INTO OUTFILE '/f' FORMAT Parquet SETTINGS max_threads = 1");
   assert.equal(intoOutfile('SELECT 1', "'/f'"), undefined);
+});
+
+test('CSV and TSV families are written by the engine into a pipe; JSON rows keep the chunked stream', () => {
+  for (const f of ['CSV', 'CSVWithNames', 'TSV', 'TabSeparatedWithNamesAndTypes', 'TSVRaw']) assert.ok(pipedText(f), f);
+  for (const f of ['JSONEachRow', 'JSONCompactEachRow', 'Values', 'Parquet']) assert.ok(!pipedText(f), f);
 });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, type Identity, type InsertOptions, type QueryOptions, type QuerySummary, type ReadScope, type Store } from './types';
 import { formatClause, splitInsertStatement } from './sql-text';
-import { chunkJoin, dropHeaderLines, intoOutfile } from './stream-formats';
+import { chunkJoin, dropHeaderLines, intoOutfile, pipedText, type ChunkJoin } from './stream-formats';
+import { FifoPool, readWhileWriting } from './fifo-result';
 import { SessionPool } from './session-pool';
 import { NamedSessions } from './named-sessions';
 import { ScopedPools } from './scoped-sessions';
@@ -77,9 +78,15 @@ export class ChdbStore implements Store {
   private readonly scoped: ScopedPools<Session>;
   /** Returns the engine's freed pages to the kernel once it is quiet (idle-purge.ts). */
   private readonly idle: IdlePurge;
+  /** Named pipes the engine writes file-format and bulk text results into (fifo-result.ts). */
+  private readonly fifos: FifoPool;
+  /** Statements writing into a pipe now, and the signal that makes their readers drain them (close). */
+  private readonly piping = new Set<Promise<unknown>>();
+  private readonly closing = new AbortController();
 
   private constructor(private readonly chdb: ChdbModule, private readonly ingest: Session, readonly dataDir: string, readonly limits: EngineLimits) {
     this.description = `chDB at ${dataDir}`;
+    this.fifos = new FifoPool(join(dataDir, 'tmp-results'));
     const open = (settings: string[]) => async () => {
       const s = new chdb.Session(dataDir);
       try {
@@ -90,10 +97,22 @@ export class ChdbStore implements Store {
       }
       return s;
     };
-    // Parquet row groups of 64k rows / 16 MiB: the engine holds a whole group in memory before writing it
-    // (default up to 1M rows / 512 MiB), so exports stay flat (streamViaFile). Set here: readers cannot SET.
+    // Set here: readers cannot SET. How Parquet is written (streamViaFile), measured at 10M rows (BENCHMARKS.md,
+    // "Query endpoint"; the engine's defaults: +440 MiB RSS, a 36 MiB file):
+    // - row groups of 64k rows / 16 MiB: the engine holds a whole group in memory before writing it (default up
+    //   to 1M rows / 512 MiB);
+    // - one encoding thread: parallel encoding keeps a group per thread in flight (+50 MiB);
+    // - dictionaries of at most 64 KiB per column chunk: in a 64k-row group a nearly unique column (ids,
+    //   timestamps) still fits the default 1 MiB dictionary, and its dictionary indices compress far worse than
+    //   its plain values; above 64 KiB the engine writes plain values, as it does in its own large groups, while
+    //   models, chapters, sessions and token counts keep their dictionaries;
+    // - no bloom filters: they were 37–60% of the file (1M archived events: 2.96 MiB with, 1.89 without) and a
+    //   third of the encoding CPU, and help only a reader that looks rows up by exact value. Every reader
+    //   reads the file the same without them.
+    // Together: +51 MiB, a 14 MiB file, half the engine's CPU (the archive at 1M events: 2.64 MiB, engine 2.96).
     const common = `SET max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxQueryMemoryBytes}, implicit_select = 0, `
-      + 'output_format_parquet_row_group_size = 65536, output_format_parquet_row_group_size_bytes = 16777216';
+      + 'output_format_parquet_row_group_size = 65536, output_format_parquet_row_group_size_bytes = 16777216, '
+      + 'output_format_parquet_parallel_encoding = 0, output_format_parquet_max_dictionary_size = 65536, output_format_parquet_write_bloom_filter = 0';
     // Order matters: readonly last, since once it is 1 no setting can change any more.
     const openReader = open([common, 'SET readonly = 1']);
     // Writers over HTTP: VALUES may carry literals only, so a value cannot smuggle a function call past the guard.
@@ -261,7 +280,8 @@ export class ChdbStore implements Store {
   }
 
   private async *runStream(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
-    const rule = chunkJoin(formatClause(sql) ?? options.format ?? 'TabSeparated');
+    const format = formatClause(sql) ?? options.format ?? 'TabSeparated';
+    const rule = chunkJoin(format);
     if (rule.kind === 'file') {
       // chDB would make each chunk a Parquet file of its own; the engine writes one file instead.
       yield* this.streamViaFile(sql, options);
@@ -272,6 +292,12 @@ export class ChdbStore implements Store {
       yield await this.query(sql, options);
       return;
     }
+    if (pipedText(format) && (yield* this.throughPipe(sql, options))) return;
+    yield* this.streamChunks(sql, options, rule);
+  }
+
+  /** chDB's own streamed chunks, joined by `rule` (stream-formats.ts). */
+  private async *streamChunks(sql: string, options: QueryOptions, rule: ChunkJoin): AsyncGenerator<Uint8Array> {
     const b = await this.borrow(options);
     let clean = false;
     const tagged = this.cancellable(sql, options.signal);
@@ -281,10 +307,12 @@ export class ChdbStore implements Store {
       try {
         let first = true;
         for await (const chunk of st) {
-          // Copied: the chunk's memory belongs to the engine once the next one is pulled.
-          const raw = rule.kind === 'strip-header' && !first ? dropHeaderLines(chunk.raw(), rule.lines) : chunk.raw();
+          // Not copied again: chDB already hands each chunk over as a Buffer of its own (napi_create_buffer_copy),
+          // which stays valid after the next fetch; a second copy cost ~0.7 GB of memcpy per 10M-row CSV.
+          const raw = chunk.raw();
+          const bytes = rule.kind === 'strip-header' && !first ? dropHeaderLines(raw, rule.lines) : raw;
           first = false;
-          yield Buffer.from(raw);
+          yield bytes;
         }
       } finally {
         if (!st.closed) st.cancel();
@@ -299,12 +327,46 @@ export class ChdbStore implements Store {
   }
 
   /**
-   * A binary file format: the engine writes the result with `INTO OUTFILE` into an owner-only temp
-   * file under the data directory (row group by row group, so memory stays flat), which is then read
-   * out in 1 MiB pieces and removed, also when the client goes away. A statement without its own
-   * FORMAT clause (format from `default_format`) is answered whole.
+   * The statement written by the engine with `INTO OUTFILE` into one of our named pipes, read while it is
+   * written (fifo-result.ts). False, before any byte, when the statement names no format of its own or no
+   * pipe can be made.
+   */
+  private async *throughPipe(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array, boolean> {
+    if (!intoOutfile(sql, "''")) return false;
+    const pipe = await this.fifos.take();
+    if (!pipe) return false;
+    // TRUNCATE: the pipe exists before the engine opens it (a plain INTO OUTFILE refuses an existing file).
+    const target = intoOutfile(sql, `${quoteString(pipe)} TRUNCATE`)!;
+    try {
+      const write = () => {
+        const running = this.query(target, options);
+        this.piping.add(running);
+        void running.catch(() => undefined).finally(() => this.piping.delete(running));
+        return running;
+      };
+      yield* readWhileWriting(pipe, write, this.closing.signal);
+    } finally {
+      // Used again only while it is still our pipe (readWhileWriting returns once every descriptor is closed).
+      let fifo = false;
+      try {
+        fifo = lstatSync(pipe).isFIFO();
+      } catch {
+        fifo = false;
+      }
+      if (fifo) this.fifos.give(pipe);
+      else rmSync(pipe, { force: true });
+    }
+    return true;
+  }
+
+  /**
+   * A binary file format: the engine writes it through a named pipe (throughPipe: the first row group goes out
+   * while the next is encoded, nothing lands on disk). Where no pipe can be made, into an owner-only temp file
+   * under the data directory, read out in 1 MiB pieces once complete and removed, also when the client goes
+   * away. A statement without its own FORMAT clause (format from `default_format`) is answered whole.
    */
   private async *streamViaFile(sql: string, options: QueryOptions): AsyncGenerator<Uint8Array> {
+    if (yield* this.throughPipe(sql, options)) return;
     const dir = join(this.dataDir, 'tmp-results');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${randomUUID()}.out`);
@@ -376,7 +438,16 @@ export class ChdbStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.piping.size > 0) {
+      // The engine's close waits for its statements while holding this thread; one writing into a pipe that only
+      // this thread reads would never end. So: drain every pipe, stop those statements, and wait for them first.
+      this.closing.abort();
+      const dir = join(this.dataDir, 'tmp-results');
+      await this.internal.use((k) => k.queryBindAsync('KILL QUERY WHERE position(query, {d:String}) > 0 ASYNC', { d: dir }, { format: 'TabSeparated' })).catch(() => undefined);
+      await Promise.allSettled([...this.piping]);
+    }
     this.idle.close();
+    this.fifos.close();
     for (const p of [this.readers, this.writers, this.internal, this.parser]) p.close();
     this.named.close();
     this.scoped.close();

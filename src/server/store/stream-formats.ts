@@ -33,6 +33,16 @@ export function chunkJoin(format: string): ChunkJoin {
 }
 
 /**
+ * Text formats for bulk results that the engine writes itself into a named pipe (fifo-result.ts) when the
+ * statement names its format: one document (one header), formatted the way `INTO OUTFILE` does, which
+ * held ~80 MiB where chDB's streamed chunks held ~170 at 10M rows. Other row formats (JSONEachRow: the
+ * extension's own small queries) keep the chunked stream.
+ */
+export function pipedText(format: string): boolean {
+  return /^(csv|tsv|tabseparated)/i.test(format);
+}
+
+/**
  * Drops the first `lines` lines of a text chunk. Names are quoted in CSV and escaped in TSV, so a
  * newline inside a header is never a raw byte 10 outside quotes; quotes are tracked for CSV.
  */
