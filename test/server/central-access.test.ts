@@ -92,7 +92,8 @@ test('coverage from the real schema: every table with member rows has a policy p
   const tables = await rows<{ name: string; engine: string; by: string }>(
     `SELECT t.name AS name, t.engine AS engine, any(c.name) AS by FROM system.tables AS t INNER JOIN system.columns AS c ON c.database = t.database AND c.table = t.name
      WHERE t.database = 'default' AND c.name IN ('user_id', 'ResourceAttributes') GROUP BY t.name, t.engine ORDER BY name`);
-  const stored = tables.filter((t) => t.engine !== 'MaterializedView' && t.engine !== 'View').map((t) => t.name);
+  // A Null table (0011's focus_blocks) stores nothing and is granted to no role: no rows a policy could scope.
+  const stored = tables.filter((t) => !['MaterializedView', 'View', 'Null'].includes(t.engine)).map((t) => t.name);
   assert.ok(stored.length >= 12, `tables with member rows: ${stored.join(', ')}`);
   const ps = policies();
   const schemaTables = new Set((await rows<{ name: string }>("SELECT name FROM system.tables WHERE database = 'default'")).map((r) => r.name));
