@@ -48,27 +48,18 @@ async function main(): Promise<number> {
   const week = values.week === undefined ? lastFullWeek(Date.now()) : parseIsoWeek(values.week);
   if (!week) return usage(`--week must be an ISO week like 2026-W48, got "${values.week}"`);
   const bundleFile = values['team-bundle-file'];
-  if (bundleFile !== undefined) {
-    if (values.url !== undefined || values.user !== undefined || values.all || values.workspace !== undefined) {
-      return usage('--team-bundle-file reads the team server as its member: no --url, --user, --all or --workspace with it');
-    }
-    try {
-      const report = await fetchTeamWeeklyReport(await teamAccessFromBundleFile(resolve(bundleFile)), week);
-      const file = await writeReport(report, resolve(values.out), values.format);
-      process.stdout.write(`wrote ${file}\n`);
-      return 0;
-    } catch (err) {
-      process.stderr.write(`report failed: ${(err as Error).message}\n`);
-      return 1;
-    }
+  if (bundleFile !== undefined && (values.url !== undefined || values.user !== undefined || values.all || values.workspace !== undefined)) {
+    return usage('--team-bundle-file reads the team server as its member: no --url, --user, --all or --workspace with it');
   }
   const user = values.user ?? userInfo().username;
   try {
     const workspace = values.workspace === undefined ? undefined : resolve(values.workspace);
-    const report = await fetchWeeklyReport({ url: values.url ?? 'http://127.0.0.1:8123' }, week, { user: values.all ? '' : user, all: values.all === true },
-      workspace === undefined ? undefined : async (run, r) => {
-        r.workspace = await workspaceSection(workspace, run, values.all ? '' : user);
-      });
+    const report = bundleFile !== undefined
+      ? await fetchTeamWeeklyReport(await teamAccessFromBundleFile(resolve(bundleFile)), week)
+      : await fetchWeeklyReport({ url: values.url ?? 'http://127.0.0.1:8123' }, week, { user: values.all ? '' : user, all: values.all === true },
+        workspace === undefined ? undefined : async (run, r) => {
+          r.workspace = await workspaceSection(workspace, run, values.all ? '' : user);
+        });
     const file = await writeReport(report, resolve(values.out), values.format);
     process.stdout.write(`wrote ${file}\n`);
     return 0;
