@@ -222,10 +222,27 @@ export async function pickQuickInputItem(page: Page, label: string, timeoutMs = 
   await row.click();
 }
 
-/** Types `text` into the open input box and presses Enter. */
-export async function submitQuickInput(page: Page, text: string): Promise<void> {
+/**
+ * Types `text` into the open input box and presses Enter.
+ *
+ * A quick pick and an input box share one widget and one text field. Right after a pick's row is
+ * clicked, the field on screen may still be the pick's filter (the extension has not opened its
+ * input box yet); text typed then filters the old pick, Enter picks nothing, and the input box opens
+ * empty afterwards. That race made the history-move test fail now and then. So wait until the widget
+ * shows no list rows (an input box has none) and, when given, the input box's own prompt.
+ */
+export async function submitQuickInput(page: Page, text: string, prompt?: RegExp): Promise<void> {
   const input = page.locator(`${quickInput} input.input`);
   await input.waitFor({ state: 'visible', timeout: 20_000 });
+  const rows = page.locator(`${quickInput} .monaco-list-row:visible`);
+  const message = page.locator(`${quickInput} .quick-input-message`);
+  let seen = '';
+  await poll(`an input box${prompt ? ` saying ${prompt}` : ''}`, 20_000, async () => {
+    if ((await rows.count()) > 0) return undefined;
+    if (!prompt) return true;
+    seen = ((await message.textContent()) ?? '').trim();
+    return prompt.test(seen) ? true : undefined;
+  }, async () => `rows ${await rows.count()}, prompt "${seen}"`);
   await input.fill(text);
   await page.keyboard.press('Enter');
 }

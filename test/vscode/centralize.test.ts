@@ -286,7 +286,7 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
     await submitQuickInput(page, alice.bundle);
     await waitForQuickInputTitle(page, /5\/5/);
     await pickQuickInputItem(page, 'Since a date');
-    await submitQuickInput(page, new Date().toISOString().slice(0, 10));
+    await submitQuickInput(page, new Date().toISOString().slice(0, 10), /Move the records from this day on/);
     await waitForNotification(page, /Moving your history to team Book Team/, 60_000);
     await waitForNotification(page, /records \(\d+%\)/, 60_000);
     await clickNotificationButton(page, /Moving your history to team Book Team/, 'Cancel');
