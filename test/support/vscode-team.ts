@@ -1,22 +1,17 @@
 // The team set-up of the suite-driven VS Code tests that centralize against a real team server: this checkout built,
 // a team (startTeam: its directory, CA and members, the server in its own network namespace over TLS), the folder the
 // window opens, and an owner-only folder shared with the suite, holding the member bundles it asked for. One close().
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IssuedMember } from '../../src/server/team/admin';
 import type { TeamRole } from '../../src/core/team-bundle';
 import { startTeam, teamSql, type Team } from './team-server';
-import { buildForSuite } from './vscode-suite';
+import { buildForSuite, makeSuiteFolders, type SuiteFolders } from './vscode-suite';
 
-export interface SuiteTeam extends Team {
+/** The team, and the suite folders in its root (`io` holds the `<member>.bundle` files asked for). */
+export interface SuiteTeam extends Team, SuiteFolders {
   /** The member `initTeam` made. */
   admin: IssuedMember;
-  /** The folder the VS Code window opens. */
-  workspace: string;
-  /** 0700, shared with the suite through its environment variable: `<member>.bundle` files (0600) in, results out. */
-  io: string;
-  /** Where the extension's own embedded store keeps its data (apart from the team server's). */
-  localData: string;
   /** SQL over the team server's HTTPS port as the admin; rows as objects. */
   adminSql(query: string): Promise<Array<Record<string, unknown>>>;
 }
@@ -35,17 +30,14 @@ export async function startTeamForSuite(o: {
   const team = await startTeam({ name: o.name, ports: o.ports, members: o.members, tmpPrefix: o.tmpPrefix, prepare: o.prepare });
   try {
     const admin = team.members.admin!;
-    const workspace = join(team.root, 'ws');
-    const io = join(team.root, 'io');
-    mkdirSync(workspace);
-    mkdirSync(io, { mode: 0o700 });
+    const folders = makeSuiteFolders(team.root);
     for (const name of o.bundles ?? []) {
       const m = team.members[name];
       if (!m) throw new Error(`no member ${name} to write a bundle of`);
-      writeFileSync(join(io, `${name}.bundle`), m.bundle, { mode: 0o600 });
+      writeFileSync(join(folders.io, `${name}.bundle`), m.bundle, { mode: 0o600 });
     }
     return {
-      ...team, admin, workspace, io, localData: join(team.root, 'local-data'),
+      ...team, ...folders, admin,
       adminSql: (query) => teamSql(admin.query_url, admin.ca_pem, 'admin', admin.secret, query),
     };
   } catch (e) {
