@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { createServer } from 'node:net';
 import type { Stats } from '../../../src/vscode/commands';
+import { requestUserSettings } from '../../support/settings-request';
 
 export const stats = async (): Promise<Stats> => (await vscode.commands.executeCommand('chapterTelemetry.internal.stats')) as Stats;
 
@@ -42,4 +44,23 @@ export async function freePort(): Promise<number> {
       srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/**
+ * Moves the test clock (`chapterTelemetry.budget.testOnlyNow`) through the outer test, which answers requests written
+ * into `dir` (test/support/user-settings.ts): the setting is user-only and not contributed, so the configuration API
+ * here refuses to write it. Resolves on the settings change, once the new value is the user setting.
+ */
+export async function setTestClock(dir: string, iso: string): Promise<void> {
+  const changed = new Promise<void>((resolve) => {
+    const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('chapterTelemetry.budget.testOnlyNow')) {
+        sub.dispose();
+        resolve();
+      }
+    });
+  });
+  requestUserSettings(dir, { 'chapterTelemetry.budget.testOnlyNow': iso });
+  await changed;
+  assert.equal(vscode.workspace.getConfiguration('chapterTelemetry').inspect('budget.testOnlyNow')?.globalValue, iso);
 }
