@@ -64,3 +64,15 @@ export async function setTestClock(dir: string, iso: string): Promise<void> {
   await changed;
   assert.equal(vscode.workspace.getConfiguration('chapterTelemetry').inspect('budget.testOnlyNow')?.globalValue, iso);
 }
+
+/** What `chapterTelemetry.internal.central` answers: the team connection (none when local) and the last status read. */
+export interface CentralState {
+  connection?: { central: boolean; privacy: string; member: string; history?: string; history_done?: boolean };
+  status?: { state: string; queue_rows: number; local_rows: number; delivered_rows: number; member?: string };
+}
+export const central = async (): Promise<CentralState> => (await vscode.commands.executeCommand('chapterTelemetry.internal.central')) as CentralState;
+
+/** Centralize Telemetry / Revert to Local by argument (as scripts and keybindings call them): their answer. */
+export type TeamCommandResult = Record<string, unknown> & { connected?: boolean; error?: string; reverted?: boolean };
+export const teamCommand = async (id: 'centralize' | 'revertToLocal', arg: unknown): Promise<TeamCommandResult> =>
+  (await vscode.commands.executeCommand(`chapterTelemetry.${id}`, arg)) as TeamCommandResult;
