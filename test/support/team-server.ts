@@ -88,11 +88,12 @@ export interface Team {
 /**
  * Inits a team directory in a fresh temporary root, adds `members` in order, and starts the team server in a new
  * network namespace on `ports`. `limits` replace those keys of team.json's limits before the server starts (small ones
- * make a flood quick to provoke). If any step fails, whatever was made is removed before the error is thrown.
+ * make a flood quick to provoke). `prepare` runs on the team directory last before the server starts (a rotation that
+ * must be on disk when it reads the members). If any step fails, whatever was made is removed before the error is thrown.
  */
 export async function startTeam(o: {
   name: string; ports: { grpc: number; otlpHttp: number; http: number }; members: Array<[string, TeamRole]>;
-  limits?: Record<string, number>; tmpPrefix?: string;
+  limits?: Record<string, number>; tmpPrefix?: string; prepare?: (dir: string) => Promise<void>;
 }): Promise<Team> {
   const root = mkdtempSync(join(tmpdir(), o.tmpPrefix ?? 'ct-team-'));
   const dir = join(root, 'team');
@@ -107,6 +108,7 @@ export async function startTeam(o: {
       cfg.limits = { ...cfg.limits, ...o.limits };
       writeFileSync(join(dir, 'team.json'), JSON.stringify(cfg));
     }
+    await o.prepare?.(dir);
     server = await startTeamServer(host, dir, join(root, 'data'));
     const h = host;
     const s = server;

@@ -5,25 +5,16 @@
 // that the figures the suite saw equal SQL on the team server.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
-import { launchVSCode, repoRoot } from '../support/codeserver';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { expectSuitePasses, launchSuite } from '../support/vscode-suite';
+import { startTeamForSuite, type SuiteTeam } from '../support/vscode-team';
 
-const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
-const root = mkdtempSync(join(tmpdir(), 'ct-budget-central-'));
-const dir = join(root, 'io');
-let host: NetnsHost;
-let team: TeamServerProcess;
-let admin: IssuedMember;
+let team: SuiteTeam;
 
 /** Resolves when `file` exists in `dir` (a watcher, not a sleep). */
-function fileAppears(file: string): { done: Promise<void>; close(): void } {
+function fileAppears(dir: string, file: string): { done: Promise<void>; close(): void } {
   let w: ReturnType<typeof watch> | undefined;
   const done = new Promise<void>((resolve) => {
     w = watch(dir, () => {
@@ -35,50 +26,39 @@ function fileAppears(file: string): { done: Promise<void>; close(): void } {
 }
 
 before(async () => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
-  mkdirSync(join(root, 'ws'), { recursive: true });
-  mkdirSync(dir, { mode: 0o700 });
-  host = createNetnsHost();
-  const teamDir = join(root, 'team');
-  admin = (await initTeam({ dir: teamDir, name: 'Budget Team', hostnames: [host.nsAddress], ports: { grpc: 27317, otlpHttp: 27318, http: 27123 } })).admin;
-  const bob = await addMember(teamDir, 'bob', 'contributor');
-  writeFileSync(join(dir, 'bob.bundle'), bob.bundle, { mode: 0o600 });
-  writeFileSync(join(dir, 'carol.bundle'), (await addMember(teamDir, 'carol', 'coordinator')).bundle, { mode: 0o600 });
+  team = await startTeamForSuite({
+    name: 'Budget Team', ports: { grpc: 27317, otlpHttp: 27318, http: 27123 }, tmpPrefix: 'ct-budget-central-',
+    members: [['bob', 'contributor'], ['carol', 'coordinator']], bundles: ['bob', 'carol'],
+  });
+  const bob = team.members.bob!;
   // What bob's other machine knows: where to send, his secret, the team CA (0600, like the bundle).
-  writeFileSync(join(dir, 'bob-sender.json'), JSON.stringify({ otlp_http: bob.otlp_http, secret: bob.secret, ca_pem: bob.ca_pem }), { mode: 0o600 });
-  team = await startTeamServer(host, teamDir, join(root, 'team-data'));
+  writeFileSync(join(team.io, 'bob-sender.json'), JSON.stringify({ otlp_http: bob.otlp_http, secret: bob.secret, ca_pem: bob.ca_pem }), { mode: 0o600 });
 });
 after(async () => {
-  await team?.stop();
-  host?.destroy();
-  rmSync(root, { recursive: true, force: true });
+  await team?.close();
 });
 
 test('spend from another machine reaches the status bar through the team server; the local store stands in when it is down', async () => {
-  const vs = await launchVSCode({
-    workspace: join(root, 'ws'), extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'budget-central',
+  const vs = await launchSuite({
+    name: 'budget-central', grep: 'central budget', workspace: team.workspace,
     settings: {
-      ...localStackSettings(await freeStackPorts(), join(root, 'data')),
+      ...localStackSettings(await freeStackPorts(), team.localData),
       'chapterTelemetry.userId': 'bob-desktop',
     },
-    env: { CT_SUITE_GREP: 'central budget', CT_BUDGET_CENTRAL_DIR: dir },
+    env: { CT_BUDGET_CENTRAL_DIR: team.io },
   });
-  const stopAsked = fileAppears('stop-team');
+  const stopAsked = fileAppears(team.io, 'stop-team');
   let truth: number | undefined;
   try {
     const stopper = stopAsked.done.then(async () => {
       // Ground truth before the server goes: bob's spend today as the admin's SQL over the team server has it.
-      const [row] = (await teamSql(admin.query_url, admin.ca_pem, 'admin', admin.secret,
+      const [row] = (await team.adminSql(
         "SELECT toFloat64(sum(cost_usd)) AS cost FROM telemetry_events WHERE event_type = 'api_request' AND user_id = 'bob' AND toDate(timestamp) = today() FORMAT JSONEachRow")) as { cost: number }[];
       truth = row?.cost;
-      await team.stop();
-      writeFileSync(join(dir, 'team-stopped'), '');
+      await team.server.stop();
+      writeFileSync(join(team.io, 'team-stopped'), '');
     });
-    const r = await vs.runTests(600_000);
-    mkdirSync(join(repoRoot, '.test-artifacts', 'vscode'), { recursive: true });
-    writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'budget-central-mocha.log'), r.log);
-    assert.equal(r.exitCode, 0, r.log);
-    assert.match(r.log, /6 passing/);
+    await expectSuitePasses(vs, 'budget-central', 6);
     await stopper;
   } finally {
     stopAsked.close();

@@ -4,65 +4,48 @@
 // history 'none' kept older records local, history 'all' moved them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addMember, initTeam, rotateMember, type IssuedMember } from '../../src/server/team/admin';
-import { launchVSCode, repoRoot } from '../support/codeserver';
-import { createNetnsHost, type NetnsHost } from '../support/netns';
+import { rotateMember } from '../../src/server/team/admin';
 import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
+import { expectSuitePasses, launchSuite } from '../support/vscode-suite';
+import { startTeamForSuite, type SuiteTeam } from '../support/vscode-team';
 
-const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
-const root = mkdtempSync(join(tmpdir(), 'ct-central-args-'));
-const dir = join(root, 'io');
-let host: NetnsHost;
-let team: TeamServerProcess;
-let admin: IssuedMember;
+let team: SuiteTeam;
 
 before(async () => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
-  mkdirSync(join(root, 'ws'), { recursive: true });
-  mkdirSync(dir, { mode: 0o700 });
-  host = createNetnsHost();
-  const teamDir = join(root, 'team');
-  admin = (await initTeam({ dir: teamDir, name: 'Args Team', hostnames: [host.nsAddress], ports: { grpc: 27317, otlpHttp: 27318, http: 27123 } })).admin;
-  const bob = await addMember(teamDir, 'bob', 'contributor');
-  const carolOld = await addMember(teamDir, 'carol', 'contributor');
-  await rotateMember(teamDir, 'carol');
-  for (const [name, m] of [['admin', admin], ['bob', bob], ['carol-old', carolOld]] as const) writeFileSync(join(dir, `${name}.bundle`), m.bundle, { mode: 0o600 });
-  team = await startTeamServer(host, teamDir, join(root, 'team-data'));
+  team = await startTeamForSuite({
+    name: 'Args Team', ports: { grpc: 27317, otlpHttp: 27318, http: 27123 }, tmpPrefix: 'ct-central-args-',
+    members: [['bob', 'contributor'], ['carol', 'contributor']], bundles: ['admin', 'bob'],
+    prepare: async (dir) => void (await rotateMember(dir, 'carol')),
+  });
+  // members.carol is what addMember issued before the rotation: a stale secret the server must refuse.
+  writeFileSync(join(team.io, 'carol-old.bundle'), team.members.carol!.bundle, { mode: 0o600 });
 });
 after(async () => {
-  await team?.stop();
-  host?.destroy();
-  rmSync(root, { recursive: true, force: true });
+  await team?.close();
 });
 
 test('the argument forms from the extension host, then the team server holds what each choice allowed', async () => {
-  const vs = await launchVSCode({
-    workspace: join(root, 'ws'), extensionDevelopmentPath: repoRoot, extensionTestsPath: suiteEntry, name: 'centralize-args',
+  const vs = await launchSuite({
+    name: 'centralize-args', grep: 'centralize arguments', workspace: team.workspace,
     settings: {
-      ...localStackSettings(await freeStackPorts(), join(root, 'data')),
+      ...localStackSettings(await freeStackPorts(), team.localData),
       'chapterTelemetry.userId': 'args-author',
     },
-    env: { CT_SUITE_GREP: 'centralize arguments', CT_CENTRAL_ARGS_DIR: dir },
+    env: { CT_CENTRAL_ARGS_DIR: team.io },
   });
   try {
-    const r = await vs.runTests(600_000);
-    writeFileSync(join(repoRoot, '.test-artifacts', 'vscode', 'centralize-args-mocha.log'), r.log);
-    assert.equal(r.exitCode, 0, r.log);
-    assert.match(r.log, /5 passing/);
+    await expectSuitePasses(vs, 'centralize-args', 5);
   } finally {
     await vs.close();
   }
-  const rows = async (session: string) => await teamSql(admin.query_url, admin.ca_pem, 'admin', admin.secret,
+  const rows = async (session: string) => await team.adminSql(
     `SELECT ResourceAttributes['user_id'] AS u, toBool(mapContains(LogAttributes, 'prompt')) AS has_prompt FROM otel_logs WHERE LogAttributes['session.id'] = '${session}' ORDER BY u`);
   // history 'none' kept the older record local for bob; admin's 'all' moved it.
   assert.deepEqual(await rows('args-before'), [{ u: 'admin', has_prompt: true }]);
   // bob's aggregates-only dropped the prompt before it left; admin's 'all' kept it.
   assert.deepEqual(await rows('args-after'), [{ u: 'admin', has_prompt: true }, { u: 'bob', has_prompt: false }]);
-  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { admin: { moved: number } };
+  const results = JSON.parse(readFileSync(join(team.io, 'results.json'), 'utf8')) as { admin: { moved: number } };
   assert.ok(results.admin.moved >= 2, JSON.stringify(results));
 });

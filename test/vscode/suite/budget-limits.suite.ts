@@ -7,8 +7,7 @@
 // chapter's whole spend and never renews.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { requestUserSettings } from '../../support/settings-request';
-import { until } from './helpers';
+import { setTestClock, until } from './helpers';
 
 interface BudgetInfo {
   evaluation?: { state: string; statuses: { kind: string; text: string; chapter?: string }[] };
@@ -40,20 +39,6 @@ async function spend(iso: string, cost: number, chapter: string): Promise<void> 
   assert.equal(res.status, 200);
 }
 
-/** Moves the test clock (through the outer test: the setting is user-only and not contributed). */
-async function setClock(dir: string, iso: string): Promise<void> {
-  const changed = new Promise<void>((resolve) => {
-    const sub = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('chapterTelemetry.budget.testOnlyNow')) {
-        sub.dispose();
-        resolve();
-      }
-    });
-  });
-  requestUserSettings(dir, { 'chapterTelemetry.budget.testOnlyNow': iso });
-  await changed;
-}
-
 export function registerBudgetLimitsSuite(): void {
   const dir = process.env.CT_BUDGET_LIMITS_DIR;
   if (!dir) return;
@@ -64,7 +49,7 @@ export function registerBudgetLimitsSuite(): void {
       await vscode.extensions.getExtension('chapter-telemetry.chapter-telemetry')?.activate();
       assert.equal(await vscode.commands.executeCommand('chapterTelemetry.start'), true);
       // Wednesday of 2026-W49.
-      await setClock(dir, '2026-12-02T12:00:00.000Z');
+      await setTestClock(dir, '2026-12-02T12:00:00.000Z');
       await cfg().update('budget.weeklyUsd', 10, vscode.ConfigurationTarget.Global);
     });
     after(async () => {
@@ -94,7 +79,7 @@ export function registerBudgetLimitsSuite(): void {
     });
 
     it('a new week (test clock in 2026-W50) resets the weekly state; its own crossing notifies once more', async () => {
-      await setClock(dir, '2026-12-09T12:00:00.000Z');
+      await setTestClock(dir, '2026-12-09T12:00:00.000Z');
       const fresh = await waitFor('the new week', (v) => status(v, 'weekly')?.text === '$0.00 of $10.00 this week');
       assert.equal(fresh.evaluation?.state, 'ok');
       assert.equal(fresh.statusBar?.background, undefined);
@@ -122,7 +107,7 @@ export function registerBudgetLimitsSuite(): void {
       assert.match(tip(over), /Budget — reached: \$5\.25 of \$5\.00 for chapter ch07-dragons/);
       assert.deepEqual(over.shown.slice(2), [{ key: 'chapter:ch07-dragons:all', message: 'Budget for chapter ch07-dragons reached: $5.25 of $5.00 for chapter ch07-dragons.' }]);
       // The next week: a chapter's budget does not renew, and its crossing is not notified again.
-      await setClock(dir, '2026-12-16T12:00:00.000Z');
+      await setTestClock(dir, '2026-12-16T12:00:00.000Z');
       const later = await waitFor('the chapter in the next week', (v) => v.evaluation !== undefined);
       assert.equal(later.evaluation?.state, 'over');
       assert.equal(later.shown.length, 3);

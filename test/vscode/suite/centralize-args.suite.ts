@@ -6,17 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { until } from './helpers';
-
-interface Central { connection?: { central: boolean; privacy: string; member: string; history?: string; history_done?: boolean }; status?: { state: string; queue_rows: number; local_rows: number; delivered_rows: number } }
-type Result = Record<string, unknown> & { connected?: boolean; error?: string; reverted?: boolean };
+import { central, teamCommand, until } from './helpers';
 
 export function registerCentralizeArgsSuite(): void {
   const dir = process.env.CT_CENTRAL_ARGS_DIR;
   if (!dir) return;
   const bundle = (name: string) => readFileSync(join(dir, `${name}.bundle`), 'utf8').trim();
-  const central = async () => (await vscode.commands.executeCommand('chapterTelemetry.internal.central')) as Central;
-  const run = async (id: string, arg: unknown) => (await vscode.commands.executeCommand(`chapterTelemetry.${id}`, arg)) as Result;
   const results: Record<string, unknown> = {};
   // A prompt opened by mistake would wait for a human: the mocha timeout fails such a call.
   const sendLocal = async (session: string) => {
@@ -36,12 +31,12 @@ export function registerCentralizeArgsSuite(): void {
     after(() => writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2)));
 
     it('refuses a wrong argument shape, a garbled line and a rotated secret: nothing stored', async () => {
-      assert.match((await run('centralize', { bundle: bundle('bob'), privacy: 'all', history: 'all', secret: 'x' })).error ?? '', /Unknown argument field\(s\): secret/);
-      assert.match((await run('centralize', { bundle: bundle('bob'), privacy: 'some', history: 'all' })).error ?? '', /privacy must be one of/);
-      const cut = await run('centralize', { bundle: bundle('bob').slice(0, -4), privacy: 'all', history: 'all' });
+      assert.match((await teamCommand('centralize', { bundle: bundle('bob'), privacy: 'all', history: 'all', secret: 'x' })).error ?? '', /Unknown argument field\(s\): secret/);
+      assert.match((await teamCommand('centralize', { bundle: bundle('bob'), privacy: 'some', history: 'all' })).error ?? '', /privacy must be one of/);
+      const cut = await teamCommand('centralize', { bundle: bundle('bob').slice(0, -4), privacy: 'all', history: 'all' });
       assert.equal(cut.connected, false);
       assert.match(cut.error ?? '', /cut off|checksum/);
-      const stale = await run('centralize', { bundle: bundle('carol-old'), privacy: 'all', history: 'all' });
+      const stale = await teamCommand('centralize', { bundle: bundle('carol-old'), privacy: 'all', history: 'all' });
       assert.equal(stale.connected, false);
       assert.match(stale.error ?? '', /connection test failed; nothing was changed.*refused the member's secret \(401\)/);
       assert.equal((await central()).connection, undefined);
@@ -50,7 +45,7 @@ export function registerCentralizeArgsSuite(): void {
 
     it('bob, aggregates-only, no history: connected; later records go up without content', async () => {
       await sendLocal('args-before');
-      const r = await run('centralize', { bundle: bundle('bob'), privacy: 'aggregates-only', history: 'none' });
+      const r = await teamCommand('centralize', { bundle: bundle('bob'), privacy: 'aggregates-only', history: 'none' });
       assert.deepEqual({ connected: r.connected, team: r.team, member: r.member, role: r.role, moved: r.moved, error: r.error }, { connected: true, team: 'Args Team', member: 'bob', role: 'contributor', moved: undefined, error: undefined });
       const c = await central();
       assert.equal(c.connection?.central, true);
@@ -63,14 +58,14 @@ export function registerCentralizeArgsSuite(): void {
     });
 
     it('Revert to Local {forgetSecret, dropQueue}: queue dropped, connection and secret gone', async () => {
-      const r = await run('revertToLocal', { forgetSecret: true, dropQueue: true });
+      const r = await teamCommand('revertToLocal', { forgetSecret: true, dropQueue: true });
       assert.deepEqual(r, { reverted: true, queue: 'dropped', secretForgotten: true });
       assert.equal((await central()).connection, undefined);
       assert.equal(vscode.workspace.getConfiguration('chapterTelemetry').inspect('team.endpoint')?.globalValue, undefined);
     });
 
     it('admin, everything, all history: the history moves and the count check passes', async () => {
-      const r = await run('centralize', { bundle: bundle('admin'), privacy: 'all', history: 'all' });
+      const r = await teamCommand('centralize', { bundle: bundle('admin'), privacy: 'all', history: 'all' });
       assert.equal(r.connected, true, r.error);
       assert.equal(r.member, 'admin');
       assert.ok(Number(r.moved) > 0, JSON.stringify(r));
@@ -80,7 +75,7 @@ export function registerCentralizeArgsSuite(): void {
     });
 
     it('Revert to Local {pullBack, keep the secret}: own records the team holds come back, counted; the connection stays, not central', async () => {
-      const r = await run('revertToLocal', { pullBack: true, forgetSecret: false });
+      const r = await teamCommand('revertToLocal', { pullBack: true, forgetSecret: false });
       assert.equal(r.reverted, true, r.error);
       assert.equal(r.queue, 'kept');
       // Everything admin's rows at the team came from here, except the connection tests the probe sent straight up.
@@ -95,7 +90,7 @@ export function registerCentralizeArgsSuite(): void {
       const c = await central();
       assert.equal(c.connection?.central, false);
       assert.equal(c.connection?.member, 'admin');
-      const again = await run('revertToLocal', { forgetSecret: false });
+      const again = await teamCommand('revertToLocal', { forgetSecret: false });
       assert.deepEqual(again, { reverted: false, error: 'Collection is already local: no team connection is forwarding.' });
       assert.equal(await vscode.commands.executeCommand('chapterTelemetry.stop'), undefined);
     });

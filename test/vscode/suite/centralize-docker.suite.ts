@@ -5,17 +5,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { until } from './helpers';
-
-interface Central { connection?: { central: boolean; privacy: string; member: string; history?: string }; status?: { state: string; queue_rows: number; local_rows: number; delivered_rows: number; member?: string } }
-type Result = Record<string, unknown> & { connected?: boolean; error?: string; reverted?: boolean };
+import { central, teamCommand, until } from './helpers';
 
 export function registerCentralizeDockerSuite(): void {
   const dir = process.env.CT_CENTRAL_DOCKER_DIR;
   if (!dir) return;
   const bundle = readFileSync(join(dir, 'carol.bundle'), 'utf8').trim();
-  const central = async () => (await vscode.commands.executeCommand('chapterTelemetry.internal.central')) as Central;
-  const run = async (id: string, arg: unknown) => (await vscode.commands.executeCommand(`chapterTelemetry.${id}`, arg)) as Result;
   const results: Record<string, unknown> = {};
   const sendLocal = async (session: string) => {
     const port = vscode.workspace.getConfiguration('chapterTelemetry').get<number>('otlpHttpPort');
@@ -35,14 +30,14 @@ export function registerCentralizeDockerSuite(): void {
     after(() => writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2)));
 
     it('history to move: refused before anything changes (the collector forwards from now on)', async () => {
-      const r = await run('centralize', { bundle, privacy: 'no-content', history: 'all' });
+      const r = await teamCommand('centralize', { bundle, privacy: 'no-content', history: 'all' });
       assert.equal(r.connected, false);
       assert.match(r.error ?? '', /forwards what arrives from now on.*Nothing was changed/);
       assert.equal((await central()).connection, undefined);
     });
 
     it('carol, no-content, no history: connected; a record sent to the local collector is delivered, the status says so', async () => {
-      const r = await run('centralize', { bundle, privacy: 'no-content', history: 'none' });
+      const r = await teamCommand('centralize', { bundle, privacy: 'no-content', history: 'none' });
       assert.deepEqual({ connected: r.connected, member: r.member, role: r.role, error: r.error }, { connected: true, member: 'carol', role: 'contributor', error: undefined });
       assert.equal((await central()).connection?.central, true);
       await sendLocal('docker-central-after');
@@ -53,7 +48,7 @@ export function registerCentralizeDockerSuite(): void {
     });
 
     it('Revert to Local {forgetSecret}: forwarding off, connection gone; pull-back is not offered in docker mode', async () => {
-      const pb = await run('revertToLocal', { pullBack: true, forgetSecret: true });
+      const pb = await teamCommand('revertToLocal', { pullBack: true, forgetSecret: true });
       assert.equal(pb.reverted, true, pb.error);
       const pulled = pb.pullBack as { done: boolean; reason?: string } | undefined;
       assert.equal(pulled?.done, false);

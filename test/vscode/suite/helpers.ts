@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { createServer } from 'node:net';
 import type { Stats } from '../../../src/vscode/commands';
+import { requestUserSettings } from '../../support/settings-request';
 
 export const stats = async (): Promise<Stats> => (await vscode.commands.executeCommand('chapterTelemetry.internal.stats')) as Stats;
 
@@ -43,3 +45,34 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Moves the test clock (`chapterTelemetry.budget.testOnlyNow`) through the outer test, which answers requests written
+ * into `dir` (test/support/user-settings.ts): the setting is user-only and not contributed, so the configuration API
+ * here refuses to write it. Resolves on the settings change, once the new value is the user setting.
+ */
+export async function setTestClock(dir: string, iso: string): Promise<void> {
+  const changed = new Promise<void>((resolve) => {
+    const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('chapterTelemetry.budget.testOnlyNow')) {
+        sub.dispose();
+        resolve();
+      }
+    });
+  });
+  requestUserSettings(dir, { 'chapterTelemetry.budget.testOnlyNow': iso });
+  await changed;
+  assert.equal(vscode.workspace.getConfiguration('chapterTelemetry').inspect('budget.testOnlyNow')?.globalValue, iso);
+}
+
+/** What `chapterTelemetry.internal.central` answers: the team connection (none when local) and the last status read. */
+export interface CentralState {
+  connection?: { central: boolean; privacy: string; member: string; history?: string; history_done?: boolean };
+  status?: { state: string; queue_rows: number; local_rows: number; delivered_rows: number; member?: string };
+}
+export const central = async (): Promise<CentralState> => (await vscode.commands.executeCommand('chapterTelemetry.internal.central')) as CentralState;
+
+/** Centralize Telemetry / Revert to Local by argument (as scripts and keybindings call them): their answer. */
+export type TeamCommandResult = Record<string, unknown> & { connected?: boolean; error?: string; reverted?: boolean };
+export const teamCommand = async (id: 'centralize' | 'revertToLocal', arg: unknown): Promise<TeamCommandResult> =>
+  (await vscode.commands.executeCommand(`chapterTelemetry.${id}`, arg)) as TeamCommandResult;

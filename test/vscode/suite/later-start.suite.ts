@@ -9,25 +9,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StartOutcome, StartTrigger } from '../../../src/vscode/lifecycle-start';
-import { requestUserSettings } from '../../support/settings-request';
-import { until, workspaceRoot } from './helpers';
+import { setTestClock, until, workspaceRoot } from './helpers';
 
 interface Lifecycle { activation?: StartOutcome; runs: { trigger: StartTrigger; week: string; outcome?: StartOutcome }[] }
-
-/** Sets the test clock through the outer test (test/support/user-settings.ts); resolves on the settings change. */
-async function setTestClock(out: string, iso: string): Promise<void> {
-  const changed = new Promise<void>((resolve) => {
-    const sub = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('chapterTelemetry.budget.testOnlyNow')) {
-        sub.dispose();
-        resolve();
-      }
-    });
-  });
-  requestUserSettings(out, { 'chapterTelemetry.budget.testOnlyNow': iso });
-  await changed;
-  assert.equal(vscode.workspace.getConfiguration('chapterTelemetry').inspect('budget.testOnlyNow')?.globalValue, iso);
-}
 
 const lifecycle = async () => (await vscode.commands.executeCommand('chapterTelemetry.internal.lifecycleRuns')) as Lifecycle;
 const HOUR = 3_600_000;

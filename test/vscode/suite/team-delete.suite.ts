@@ -19,7 +19,7 @@ export function registerTeamDeleteSuite(): void {
     });
     after(() => writeFileSync(join(out, 'results.json'), JSON.stringify(results)));
     it('connects with the bundle (argument form)', async () => {
-      const bundle = readFileSync(join(out, 'bundle.txt'), 'utf8').trim();
+      const bundle = readFileSync(join(out, 'dana.bundle'), 'utf8').trim();
       const r = (await vscode.commands.executeCommand('chapterTelemetry.centralize', { bundle, privacy: 'all', history: 'none' })) as { connected: boolean; member?: string; error?: string };
       assert.equal(r.error, undefined);
       assert.equal(r.connected, true);
