@@ -12,7 +12,7 @@ const all: Q.BoundQuery<unknown>[] = [
   Q.watermark(), Q.hasEvents(),
   Q.dailyCostByModel(f), Q.costByChapter(f), Q.dailyTokensByType(f),
   Q.errorsByTypeAndStatus(f), Q.dailyErrorRate(f), Q.topErrorMessages(f, 20), Q.affectedSessions(f, 50), Q.latestOccurrences(f, EVIL, 20),
-  Q.chapterComplexity(f), Q.chapterSessions(f, EVIL, 50), Q.dailyCostByChapter(f),
+  Q.chapterPanel(f), Q.chapterSessions(f, EVIL, 50),
 ];
 
 describe('analytics queries', () => {
