@@ -25,12 +25,14 @@ let dir: string;
 const run: QueryRunner = {
   async rows<Row>(q: BoundQuery<Row>): Promise<Row[]> {
     const params = Object.fromEntries(Object.entries(q.params).map(([k, v]) => [k, String(v)]));
-    const out = (await store.query(q.sql, { params, format: 'JSONEachRow' })).toString('utf8').trim();
+    // As the HTTP endpoint runs a reader's query: in a reader session, with its settings.
+    const out = (await store.query(q.sql, { params, format: 'JSONEachRow', identity: 'reader' })).toString('utf8').trim();
     return out ? out.split('\n').map((l) => JSON.parse(l) as Row) : [];
   },
 };
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
+// The data spans two months, so two partitions (readers merge FINAL per partition).
+const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const iso = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
@@ -77,7 +79,7 @@ before(async () => {
   // dave: a day whose only request (tagged ch07) cost nothing.
   await insert([event('dave', NOW - 3 * 24 * HOUR, 3, { chapter: 'ch07' })]);
   // An event of alice's exactly at a zone's midnight edge, both sides.
-  await insert([event('alice', Date.UTC(2026, 10, 25, 18, 30) - 1, 1000), event('alice', Date.UTC(2026, 10, 25, 18, 30), 1006)]);
+  await insert([event('alice', Date.UTC(2026, 11, 1, 18, 30) - 1, 1000), event('alice', Date.UTC(2026, 11, 1, 18, 30), 1006)]);
 });
 after(async () => {
   await store?.close();
@@ -102,13 +104,20 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 
 describe('Chapters panel (one pass over events_chapters) equals the ASOF view', () => {
   test('the data has superseded rows, zero-cost days and three attribution sources', async () => {
-    const parts = (await store.query(`SELECT count() FROM system.parts WHERE active AND database = 'default' AND table = 'events_chapters'`)).toString().trim();
-    assert.ok(Number(parts) > 1, 'several unmerged parts');
+    const parts = (await store.query(`SELECT count(), uniqExact(partition) FROM system.parts WHERE active AND database = 'default' AND table = 'events_chapters' FORMAT TSV`)).toString().trim().split('\t').map(Number);
+    assert.ok(parts[0]! > 2, 'several unmerged parts');
+    assert.equal(parts[1], 2, 'two partitions');
+    const setting = (await store.query(`SELECT value FROM system.settings WHERE name = 'do_not_merge_across_partitions_select_final'`, { identity: 'reader' })).toString().trim();
+    assert.equal(setting, '1', 'readers merge FINAL per partition');
     const stored = Number((await store.query('SELECT count() FROM events_chapters')).toString().trim());
     const events = Number((await store.query('SELECT count() FROM telemetry_events')).toString().trim());
     assert.ok(stored > events, `late focus records left superseded rows (${stored} rows for ${events} events)`);
     const sources = (await store.query(`SELECT arraySort(groupUniqArray(chapter_source)) FROM events_attributed FORMAT TSV`)).toString().trim();
     assert.equal(sources, `['focus','none','terminal']`);
+    // 0012: what the chapter figures read is LZ4, the rest still ZSTD.
+    const codecs = (await store.query(`SELECT name, compression_codec FROM system.columns WHERE database = 'default' AND table = 'events_chapters'
+      AND name IN ('chapter', 'session_hash', 'timestamp', 'session_id') ORDER BY name FORMAT TSV`)).toString().trim();
+    assert.equal(codecs, 'chapter\tCODEC(LZ4)\nsession_hash\tCODEC(LZ4)\nsession_id\tCODEC(ZSTD(3))\ntimestamp\tCODEC(Delta(8), LZ4)');
   });
 
   for (const tz of ['UTC', 'Asia/Kolkata']) {
