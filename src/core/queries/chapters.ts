@@ -29,16 +29,16 @@ export interface ChapterPanelRow extends ChapterComplexityRow {
  * - PREWHERE on the event type: every stored version of one event has the same event_type (it is
  *   part of the event's key, only the chapter changes), so filtering before FINAL picks the same
  *   winner and reads the other columns of API requests only (~10 % less).
- * - contributors: distinct sipHash64 of the author instead of the author string: uniqExact of a
- *   LowCardinality string converts and hashes every row's string; the hash is computed once per
- *   dictionary value (~14 % less). Distinct sessions are counted over a sipHash64 already.
+ * - contributors: distinct 128-bit SipHash of the author, as a number. uniqExact of a string keeps
+ *   that same hash of each string, but computes it for every row; sipHash128 of a LowCardinality
+ *   column is computed once per dictionary value (~15 % less for the query; same count).
  */
 export function chapterPanel(f: Filter): BoundQuery<ChapterPanelRow> {
   return bind('chapters.panel', `SELECT chapter,
   toFloat64(sum(token_count)) AS tokens,
   toFloat64(count()) AS requests,
   toFloat64(if(count() = 0, 0, sum(token_count) / count())) AS avg_tokens_per_request,
-  toFloat64(uniqExact(sipHash64(user_id))) AS contributors,
+  toFloat64(uniqExact(reinterpretAsUInt128(sipHash128(user_id)))) AS contributors,
   toFloat64(uniqExactIf(session_hash, session_hash != 0)) AS sessions,
   toFloat64(sum(cost_usd)) AS cost,
   sumMap(map(${LOCAL_DATE}, toFloat64(cost_usd))) AS days
