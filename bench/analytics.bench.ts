@@ -3,8 +3,12 @@
 // @clickhouse/client, as the extension does, and (b) on the bare chDB engine in-process (a Session on
 // the same data), in the same run. Also the time from an acknowledged OTLP export to the sidebar's
 // watermark seeing it. Prints one Markdown section.
+// Knobs: CT_BENCH_SIZES (default 1000000,10000000), CT_BENCH_RUNS (median of, default 7),
+// CT_BENCH_ANALYTICS_DATA=<folder>: keep each size's filled data directory in <folder>/events-<n> and reuse
+// it on later runs (the 10M fill takes minutes); the fill time is kept beside it so the windows see the
+// same data a fresh fill gives. Without it every run fills a fresh temporary directory and deletes it.
 import { Session } from 'chdb';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadChapters, loadCost, loadErrors, loadSidebar } from '../src/core/analytics';
@@ -16,14 +20,14 @@ import { startServer } from '../test/support/server';
 const SIZES = (process.env.CT_BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
 const RUNS = Number(process.env.CT_BENCH_RUNS ?? 7);
 const USER = 'user0';
-const NOW = Date.now();
-const who = { userId: USER, now: new Date(NOW) };
+const KEEP = process.env.CT_BENCH_ANALYTICS_DATA;
 
-const SETS: Record<string, (r: QueryRunner) => Promise<unknown>> = {
-  'sidebar (5 queries)': (r) => loadSidebar(r, who, { chapter: 'ch07', listPeriod: 'd7', scope: 'all' }),
-  'cost panel, 30 days (3)': (r) => loadCost(r, who, { preset: 30, scope: 'me' }),
-  'errors panel, 30 days (4)': (r) => loadErrors(r, who, { preset: 30, scope: 'me' }),
-  'chapters panel, 30 days, all authors (1)': (r) => loadChapters(r, who, { preset: 30, scope: 'all' }),
+type Who = { userId: string; now: Date };
+const SETS: Record<string, (r: QueryRunner, who: Who) => Promise<unknown>> = {
+  'sidebar (5 queries)': (r, who) => loadSidebar(r, who, { chapter: 'ch07', listPeriod: 'd7', scope: 'all' }),
+  'cost panel, 30 days (3)': (r, who) => loadCost(r, who, { preset: 30, scope: 'me' }),
+  'errors panel, 30 days (4)': (r, who) => loadErrors(r, who, { preset: 30, scope: 'me' }),
+  'chapters panel, 30 days, all authors (1)': (r, who) => loadChapters(r, who, { preset: 30, scope: 'all' }),
   'watermark (1)': (r) => r.rows(watermark()),
 };
 
@@ -83,17 +87,25 @@ async function main(): Promise<void> {
     '| events | query set | ours (ms) | bare chDB (ms) | ratio |', '|---:|---|---:|---:|---:|'];
   const latency: string[] = [];
   for (const n of SIZES) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ct-bench-analytics-'));
+    const dataDir = KEEP ? join(KEEP, `events-${n}`) : mkdtempSync(join(tmpdir(), 'ct-bench-analytics-'));
+    const filledAt = join(dataDir, 'bench-filled-at');
+    const reuse = KEEP !== undefined && existsSync(filledAt);
+    if (KEEP) mkdirSync(dataDir, { recursive: true });
+    const NOW = reuse ? Number(readFileSync(filledAt, 'utf8')) : Date.now();
+    const who = { userId: USER, now: new Date(NOW) };
     const ours: Record<string, number> = {};
     const server = await startServer({ dataDir, timeoutMs: 120_000 });
     try {
-      // The focus timeline first: the events are then attributed as they are stored (events_chapters_mv,
-      // 0010). Focus records written straight into chapter_focus do not re-attribute stored events (only
-      // those arriving through otel_logs do).
-      await server.sql(FOCUS, { count: String(Math.max(1000, Math.floor(n / 1000))), now: String(NOW) });
-      const chunk = 1_000_000;
-      for (let off = 0; off < n; off += chunk) {
-        await server.sql(SYNTH, { offset: String(off), count: String(Math.min(chunk, n - off)), now: String(NOW) });
+      if (!reuse) {
+        // The focus timeline first: the events are then attributed as they are stored (events_chapters_mv,
+        // 0010). Focus records written straight into chapter_focus do not re-attribute stored events (only
+        // those arriving through otel_logs do).
+        await server.sql(FOCUS, { count: String(Math.max(1000, Math.floor(n / 1000))), now: String(NOW) });
+        const chunk = 1_000_000;
+        for (let off = 0; off < n; off += chunk) {
+          await server.sql(SYNTH, { offset: String(off), count: String(Math.min(chunk, n - off)), now: String(NOW) });
+        }
+        if (KEEP) writeFileSync(filledAt, String(NOW));
       }
       // What the chapter figures read must be what the ASOF view gives (else the timings mean nothing).
       const perChapter = (from: string) => server.sql(`SELECT chapter, chapter_source, count(), round(sum(cost_usd), 6) FROM ${from} GROUP BY ALL ORDER BY ALL FORMAT TSV`);
@@ -101,7 +113,7 @@ async function main(): Promise<void> {
       await server.sql('OPTIMIZE TABLE telemetry_events FINAL');
       await server.sql('OPTIMIZE TABLE events_chapters FINAL');
       const run = httpRunner(server.httpUrl);
-      for (const [name, fn] of Object.entries(SETS)) ours[name] = await time(() => fn(run));
+      for (const [name, fn] of Object.entries(SETS)) ours[name] = await time(() => fn(run, who));
       // Export → watermark moved (what the sidebar's 1 s poll looks for) → sidebar reloaded.
       const samples: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -113,7 +125,7 @@ async function main(): Promise<void> {
           const [w] = await run.rows(watermark());
           if (w?.events !== w0?.events) break;
         }
-        await SETS['sidebar (5 queries)']!(run);
+        await SETS['sidebar (5 queries)']!(run, who);
         samples.push(performance.now() - t0);
       }
       latency.push(`| ${n.toLocaleString('en-US')} | ${median(samples).toFixed(0)} | ${(median(samples) + 1000).toFixed(0)} |`);
@@ -125,12 +137,12 @@ async function main(): Promise<void> {
     try {
       const bare = chdbRunner(s);
       for (const [name, fn] of Object.entries(SETS)) {
-        const b = await time(() => fn(bare));
+        const b = await time(() => fn(bare, who));
         lines.push(`| ${n.toLocaleString('en-US')} | ${name} | ${ours[name]!.toFixed(1)} | ${b.toFixed(1)} | ${(ours[name]! / b).toFixed(2)}× |`);
       }
     } finally {
       s.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!KEEP) rmSync(dataDir, { recursive: true, force: true });
     }
   }
   lines.push('', 'Export → sidebar: from the moment the server acknowledged an OTLP export until the watermark query sees it and the sidebar\'s query set has reloaded (median of 5); the view polls the watermark every 1 s while visible, so the worst case adds up to 1 s.', '',

@@ -12,7 +12,7 @@ const all: Q.BoundQuery<unknown>[] = [
   Q.watermark(), Q.hasEvents(),
   Q.dailyCostByModel(f), Q.costByChapter(f), Q.dailyTokensByType(f),
   Q.errorsByTypeAndStatus(f), Q.dailyErrorRate(f), Q.topErrorMessages(f, 20), Q.affectedSessions(f, 50), Q.latestOccurrences(f, EVIL, 20),
-  Q.chapterComplexity(f), Q.chapterSessions(f, EVIL, 50), Q.dailyCostByChapter(f),
+  Q.chapterPanel(f), Q.chapterSessions(f, EVIL, 50),
 ];
 
 describe('analytics queries', () => {
@@ -97,5 +97,21 @@ describe('analytics shaping', () => {
     const other = classifyQueryFailure(new Error('Syntax error'), 'u');
     assert.equal(other.kind, 'query');
     assert.ok(other.message && other.hint);
+  });
+});
+
+describe('Chapters panel rows', () => {
+  const row = (chapter: string, days: Record<string, number>): Q.ChapterPanelRow =>
+    ({ chapter, tokens: 1, requests: 1, avg_tokens_per_request: 1, contributors: 1, sessions: 1, cost: 1, days });
+  test('one row per chapter and per day with cost (zero kept), ordered by day then chapter in the engine\'s byte order', () => {
+    // U+FF21 (fullwidth A) sorts before U+1F4D6 (📖) in UTF-8 bytes, after it in UTF-16 code units.
+    const { chapters, dailyCost } = Q.splitChapterPanel([
+      row('ch02', { '2026-11-02': 0.5, '2026-11-01': 0 }), row('\u{1F4D6}', { '2026-11-01': 2 }), row('\uFF21', { '2026-11-01': 1 }),
+    ]);
+    assert.deepEqual(chapters.map((c) => [c.chapter, 'days' in c]), [['ch02', false], ['\u{1F4D6}', false], ['\uFF21', false]]);
+    assert.deepEqual(dailyCost, [
+      { day: '2026-11-01', chapter: 'ch02', cost: 0 }, { day: '2026-11-01', chapter: '\uFF21', cost: 1 },
+      { day: '2026-11-01', chapter: '\u{1F4D6}', cost: 2 }, { day: '2026-11-02', chapter: 'ch02', cost: 0.5 },
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 /** Runs each view's query set (in parallel) and shapes the rows into what the view shows. */
 import {
-  PERIOD_KEYS, affectedSessions, chapterBoard, chapterComplexity, chapterSessions, chapterTotalsOf, costByChapter, costByModel,
-  dailyCost, dailyCostByChapter, dailyCostByModel, hasEvents, dailyErrorRate, dailyTokensByType, errorsByTypeAndStatus, latestOccurrences,
-  periodTotals, topChaptersOf, topErrorMessages, TOTALS_COLUMNS, hiddenByAuthor,
+  PERIOD_KEYS, affectedSessions, chapterBoard, chapterPanel, chapterSessions, chapterTotalsOf, costByChapter, costByModel,
+  dailyCost, dailyCostByModel, hasEvents, dailyErrorRate, dailyTokensByType, errorsByTypeAndStatus, latestOccurrences,
+  periodTotals, splitChapterPanel, topChaptersOf, topErrorMessages, TOTALS_COLUMNS, hiddenByAuthor,
   type ChapterSessionRow, type ErrorOccurrenceRow, type Filter, type HiddenRowsRow, type PeriodKey, type QueryRunner, type TotalsRow,
 } from '../queries';
 import type { ChaptersData, CostData, ErrorsData, PeriodTotals, RangeSpec, ResolvedRange, SidebarData } from './models';
@@ -133,8 +133,8 @@ export async function loadOccurrences(run: QueryRunner, who: Who, spec: RangeSpe
 export async function loadChapters(run: QueryRunner, who: Who, spec: RangeSpec): Promise<ChaptersData> {
   const range = resolveRange(spec, who.now);
   const f = baseFilter(who, spec.scope, range.fromMs, range.toMs);
-  const [chapters, dailyCost, hidden] = await Promise.all([run.rows(chapterComplexity(f)), run.rows(dailyCostByChapter(f)), hiddenRows(run, spec.scope, f)]);
-  return { scope: spec.scope, ...withHidden(hidden), range, chapters, dailyCost };
+  const [panel, hidden] = await Promise.all([run.rows(chapterPanel(f)), hiddenRows(run, spec.scope, f)]);
+  return { scope: spec.scope, ...withHidden(hidden), range, ...splitChapterPanel(panel) };
 }
 
 export async function loadChapterSessions(run: QueryRunner, who: Who, spec: RangeSpec, chapter: string): Promise<ChapterSessionRow[]> {

@@ -33,7 +33,8 @@ export interface ChapterSpendRow {
 export function chapterSpend(userId: string, toMs: number): BoundQuery<ChapterSpendRow> {
   return bind('budget.chapters', `SELECT chapter, toFloat64(sum(cost_usd)) AS cost
 FROM ${EVENTS_WITH_CHAPTERS}
-WHERE event_type = 'api_request' AND chapter != ''
+PREWHERE event_type = 'api_request'
+WHERE chapter != ''
   AND timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
   AND ({user:String} = '' OR user_id = {user:String})
 GROUP BY chapter

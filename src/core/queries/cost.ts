@@ -29,7 +29,8 @@ export function costByChapter(f: Filter): BoundQuery<ChapterCostTokensRow> {
   toFloat64(sum(cache_read_tokens)) AS cache_read_tokens, toFloat64(sum(cache_creation_tokens)) AS cache_creation_tokens,
   toFloat64(sum(token_count)) AS tokens
 FROM ${EVENTS_WITH_CHAPTERS}
-WHERE event_type = 'api_request' AND ${WINDOW_AND_USER}
+PREWHERE event_type = 'api_request'
+WHERE ${WINDOW_AND_USER}
 GROUP BY chapter
 ORDER BY cost DESC, chapter ASC`, filterParams(f));
 }

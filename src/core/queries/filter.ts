@@ -7,7 +7,9 @@ import type { Filter, Params } from './types';
  * table may hold a superseded row until parts merge). It has the columns the chapter figures need
  * (time, author, event type, session, model, cost, tokens); the rest stays in `events_attributed`.
  * Distinct sessions: `uniqExactIf(session_hash, session_hash != 0)` (sipHash64 of session_id, 0 when none), as
- * events_15m counts them.
+ * events_15m counts them. A filter on `event_type` may be a PREWHERE (applied before FINAL picks a row): every
+ * stored version of one event has the same type (only chapter, chapter_source and focus_ts differ), so the
+ * same row wins, and the other columns are read for the matching rows only.
  */
 export const EVENTS_WITH_CHAPTERS = 'events_chapters FINAL';
 
