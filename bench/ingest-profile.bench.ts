@@ -4,9 +4,10 @@
 // Also the engine's CPU per record at the insert sizes the server makes (512 rows: one export; 2048: four senders'
 // exports together; 8192) and the fixed cost per insert that follows, into the full schema and into the raw table alone.
 // Size: CT_BENCH_PROFILE_EVENTS (default 50176); CT_BENCH_PROFILE_RUNS (median of, default 3);
-// CT_BENCH_PROFILE_SIZES=0 leaves out the insert-size part.
+// CT_BENCH_PROFILE_SIZES=0 leaves out the insert-size part; CT_BENCH_PROFILE_PARALLEL=0 the two-inserts-at-once part
+// (lib/parallel-inserts.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChdbStore } from '../src/server/store/chdb';
 import { applyMigrations, migrationsDir } from '../src/server/migrations';
@@ -16,6 +17,7 @@ import { bodyToken, exportBody } from '../src/server/ingest';
 import { encodeLogs } from '../test/support/otlp';
 import { exportRequest } from './lib/claude-export';
 import { table } from './lib/measure';
+import { parallelInsert, type ParallelCase } from './lib/parallel-inserts';
 
 /**
  * CPU time (this process, every thread: the engine runs in it) spent in `fn`, in ms. Not wall time: on a
@@ -129,6 +131,37 @@ async function main(): Promise<void> {
     );
   }
 
+  // Two inserts at once on two ingest sessions against one at a time (lib/parallel-inserts.ts), interleaved.
+  const parallelParts: string[] = [];
+  if (process.env.CT_BENCH_PROFILE_PARALLEL !== '0') {
+    const one2048 = 'one 2048-row insert at a time (4 senders today)';
+    const one8192 = 'one 8192-row insert at a time';
+    const pvp = { parallel_view_processing: 1 };
+    const cases: Array<[string, ParallelCase, string]> = [
+      [one2048, { lanes: 1, rowsPerInsert: 2048 }, ''],
+      ['two 1024-row inserts at once (4 senders, two inserts per table)', { lanes: 2, rowsPerInsert: 1024 }, one2048],
+      ['one 2048-row insert at a time, parallel_view_processing = 1', { lanes: 1, rowsPerInsert: 2048, settings: pvp }, one2048],
+      [one8192, { lanes: 1, rowsPerInsert: 8192 }, ''],
+      ['two 8192-row inserts at once (many senders)', { lanes: 2, rowsPerInsert: 8192 }, one8192],
+      ['one 8192-row insert at a time, parallel_view_processing = 1', { lanes: 1, rowsPerInsert: 8192, settings: pvp }, one8192],
+    ];
+    const load = loadavg()[0]!;
+    const res = new Map<string, Array<{ wallMs: number; cpuMs: number }>>();
+    for (let r = 0; r < RUNS; r++) for (const [name, c] of cases) res.set(name, [...(res.get(name) ?? []), await parallelInsert(all, c)]);
+    const wall = (name: string) => median(res.get(name)!.map((x) => x.wallMs));
+    const cpu = (name: string) => median(res.get(name)!.map((x) => x.cpuMs));
+    const rate = (name: string) => events / (wall(name) / 1000);
+    parallelParts.push(
+      '',
+      'The second core: two inserts into otel_logs at once, each on an ingest session of its own, or the views of one insert',
+      `processed in parallel, against one insert at a time (full schema, a token per insert; wall and CPU time, median of ${RUNS};`,
+      `1-minute load average ${load.toFixed(1)} at the start; lib/parallel-inserts.ts says why):`,
+      '',
+      table(['inserts', 'rows per wall second', 'CPU µs per record', 'cores used (CPU ÷ wall)', 'rows/s vs one at a time', 'CPU per record vs one at a time'],
+        cases.map(([name, , vs]) => [name, Math.round(rate(name)), perRecordUs(cpu(name)), cpu(name) / wall(name), vs ? rate(name) / rate(vs) : 1, vs ? cpu(name) / cpu(vs) : 1])),
+    );
+  }
+
   process.stdout.write([
     `## Where ingest time goes (\`bench/ingest-profile.bench.ts\`, ${events} api_request records, CPU time, median of ${RUNS})`,
     '',
@@ -149,6 +182,7 @@ async function main(): Promise<void> {
     '',
     table(['view', 'CPU µs per record', 'share'], shares),
     ...sizeParts,
+    ...parallelParts,
   ].join('\n') + '\n');
 }
 
