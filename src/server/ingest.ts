@@ -24,6 +24,14 @@
  * - the first insert after a pause also gathers for `groupWaitMs` when the previous insert carried
  *   several exports less than a second ago (several senders are active). A lone sender's exports, and
  *   any export after a quiet second, still go in at once.
+ * One insert per table at a time, although the engine runs an insert on one thread and the machine has two cores
+ * (measured, BENCHMARKS.md "The second core for inserts"): two ingest sessions do run two inserts in parallel, but
+ * four senders that each wait for their acknowledgement have at most 4 × 512 rows in flight, so a second insert
+ * could only split them, and the engine's fixed cost per insert (the views, ~0.1 s CPU whatever the size) is then
+ * paid twice: two 1024-row inserts at once gave 0.84× the rows/s of one 2048-row insert for 1.73× its CPU, and
+ * through the server 1.01× (HTTP) / 1.05× (gRPC) at ~1.35× the CPU per event. Two inserts at once pay only when
+ * enough rows wait for two full ones (two 8192-row inserts: 1.55×), i.e. many senders, which meet the target already;
+ * and a second insert would need the attribution barrier (0010) and an order for in-doubt repairs.
  *
  * Exactly once, also after failures (issue 13, "disk full"): the engine writes an insert table by
  * table, so a failed insert can leave the raw rows stored while a materialized view missed them,
