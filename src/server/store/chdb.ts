@@ -433,7 +433,7 @@ export class ChdbStore implements Store {
     try {
       // Skip fields a table version does not have, so one receiver serves several schema versions.
       // The views of one insert on several threads: the engine's fixed cost per insert is mostly the views' own work,
-      // and with one insert per table at a time the second core otherwise idles (BENCHMARKS.md, "The second core").
+      // and with one insert per table at a time the second core otherwise idles (BENCHMARKS.md, "The second core for inserts").
       // Attribution does not depend on the order the views run in (0010's header): it was already arbitrary.
       const settings: Record<string, string | number> = { input_format_skip_unknown_fields: 1, parallel_view_processing: 1 };
       if (options.dedupToken) Object.assign(settings, dedupSettings(options.dedupToken));
