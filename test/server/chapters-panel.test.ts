@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { openChdbStore } from '../../src/server/store/chdb';
 import type { Store } from '../../src/server/store/types';
 import { applyMigrations, migrationsDir } from '../../src/server/migrations';
+import { focusRow, insertLogRows, iso } from '../support/focus-rows';
 import { loadChapters } from '../../src/core/analytics';
 import type { BoundQuery, QueryRunner } from '../../src/core/queries';
 
@@ -35,7 +36,6 @@ const run: QueryRunner = {
 const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const iso = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 function event(user: string, ms: number, n: number, extra: Record<string, string> = {}): object {
   const type = n % 6 === 5 ? 'api_error' : n % 6 === 4 ? 'user_prompt' : 'api_request';
@@ -49,15 +49,7 @@ function event(user: string, ms: number, n: number, extra: Record<string, string
       cache_read_tokens: String(n * 17), cache_creation_tokens: String(n % 5), ...extra },
   };
 }
-function focus(user: string, ms: number, chapter: string): object {
-  return {
-    Timestamp: iso(ms), ServiceName: 'chapter-telemetry', ResourceAttributes: { user_id: user },
-    LogAttributes: { 'event.name': 'chapter_focus', 'event.timestamp': new Date(ms).toISOString(), chapter, user_id: user },
-  };
-}
-async function insert(rows: object[]): Promise<void> {
-  if (rows.length) await store.insertJsonEachRow('otel_logs', Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')));
-}
+const insert = (rows: object[]): Promise<void> => insertLogRows(store, rows);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ct-chapters-panel-'));
@@ -67,14 +59,14 @@ before(async () => {
   await store.query('SYSTEM STOP MERGES events_chapters');
   const start = NOW - 12 * 24 * HOUR;
   // alice: focus first, then events over 12 days, a few per insert (many small parts).
-  for (let d = 0; d < 12; d++) await insert([focus('alice', start + d * 24 * HOUR, `ch0${1 + (d % 4)}`)]);
+  for (let d = 0; d < 12; d++) await insert([focusRow('alice', start + d * 24 * HOUR, `ch0${1 + (d % 4)}`)]);
   for (let i = 0; i < 240; i += 30) await insert(Array.from({ length: 30 }, (_, k) => event('alice', start + (i + k) * 70 * MIN, i + k)));
   // bob: events first, his focus records arrive late (re-attributing stored events), out of order.
   await insert(Array.from({ length: 120 }, (_, k) => event('bob', start + k * 2 * HOUR + 17 * MIN, k, { chapter: 'ch09' })));
-  await insert([focus('bob', start + 100 * HOUR, 'ch02'), focus('bob', start + 30 * HOUR, 'ch03')]);
-  await insert([focus('bob', start + 10 * HOUR, 'ch01')]);
+  await insert([focusRow('bob', start + 100 * HOUR, 'ch02'), focusRow('bob', start + 30 * HOUR, 'ch03')]);
+  await insert([focusRow('bob', start + 10 * HOUR, 'ch01')]);
   // carol: focus records and events in the same block, some events 8+ hours after any focus (terminal tag).
-  await insert([focus('carol', start + 5 * HOUR, 'ch04'),
+  await insert([focusRow('carol', start + 5 * HOUR, 'ch04'),
     ...Array.from({ length: 60 }, (_, k) => event('carol', start + 5 * HOUR + k * 3 * HOUR, k, k % 2 ? { chapter: 'ch05' } : {}))]);
   // dave: a day whose only request (tagged ch07) cost nothing.
   await insert([event('dave', NOW - 3 * 24 * HOUR, 3, { chapter: 'ch07' })]);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { openChdbStore } from '../../src/server/store/chdb';
 import type { Store } from '../../src/server/store/types';
 import { applyMigrations, migrationsDir } from '../../src/server/migrations';
+import { focusRow, insertLogRows, iso } from '../support/focus-rows';
 
 let store: Store;
 let dir: string;
@@ -29,7 +30,6 @@ after(async () => {
 const T0 = Date.UTC(2026, 10, 20, 6, 0, 0);
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const iso = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /** One otel_logs row: a Claude Code event or the extension's focus record (user_id on the resource). */
 function event(user: string, ms: number, n: number, extra: Record<string, string> = {}): object {
@@ -41,16 +41,7 @@ function event(user: string, ms: number, n: number, extra: Record<string, string
       cache_creation_tokens: String(n % 5), ...extra },
   };
 }
-function focus(user: string, ms: number, chapter: string): object {
-  return {
-    Timestamp: iso(ms), ServiceName: 'chapter-telemetry', ResourceAttributes: { user_id: user },
-    LogAttributes: { 'event.name': 'chapter_focus', 'event.timestamp': new Date(ms).toISOString(), chapter, user_id: user },
-  };
-}
-
-async function insert(rows: object[]): Promise<void> {
-  if (rows.length) await store.insertJsonEachRow('otel_logs', Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')));
-}
+const insert = (rows: object[]): Promise<void> => insertLogRows(store, rows);
 
 async function tsv(sql: string, params: Record<string, string> = {}): Promise<string> {
   return (await store.query(sql, { params, format: 'TabSeparated' })).toString('utf8');
@@ -69,7 +60,7 @@ async function both(users: string[]): Promise<{ view: string; table: string; n: 
 
 describe('events_chapters equals events_attributed', () => {
   test('focus stored before its events (the usual order)', async () => {
-    await insert([focus('a1', T0, 'ch01'), focus('a1', T0 + 2 * HOUR, 'ch02')]);
+    await insert([focusRow('a1', T0, 'ch01'), focusRow('a1', T0 + 2 * HOUR, 'ch02')]);
     await insert(Array.from({ length: 40 }, (_, i) => event('a1', T0 - HOUR + i * 7 * MIN, i)));
     const r = await both(['a1']);
     assert.equal(r.n, 40);
@@ -88,7 +79,7 @@ describe('events_chapters equals events_attributed', () => {
     assert.doesNotMatch(before.view, /\tfocus\n/);
     const late = [[T0 + 9 * HOUR, 'ch03'], [T0 + 4 * HOUR + 30 * MIN, 'ch02'], [T0 + 30 * MIN, 'ch01'], [T0 + 6 * HOUR, '']] as const;
     for (const [ms, ch] of late) {
-      await insert([focus('a2', ms, ch)]);
+      await insert([focusRow('a2', ms, ch)]);
       const r = await both(['a2']);
       assert.equal(r.table, r.view, `after the late focus record at ${iso(ms)}`);
     }
@@ -100,8 +91,8 @@ describe('events_chapters equals events_attributed', () => {
   });
 
   test('a focus record between two already-late ones, and one older than everything', async () => {
-    await insert([focus('a2', T0 + 5 * HOUR, 'ch05')]);
-    await insert([focus('a2', T0 - 3 * HOUR, 'ch00')]);
+    await insert([focusRow('a2', T0 + 5 * HOUR, 'ch05')]);
+    await insert([focusRow('a2', T0 - 3 * HOUR, 'ch00')]);
     const r = await both(['a2']);
     assert.match(r.view, /\tch05\tfocus\n/);
     assert.equal(r.table, r.view);
@@ -110,8 +101,8 @@ describe('events_chapters equals events_attributed', () => {
   test('focus records and events in the same OTLP block, in either order', async () => {
     const rows: object[] = [];
     for (let i = 0; i < 60; i++) rows.push(event('a3', T0 + i * 5 * MIN, i));
-    rows.splice(10, 0, focus('a3', T0 + 20 * MIN, 'ch07'));
-    rows.push(focus('a3', T0 + 3 * HOUR, 'ch08'));
+    rows.splice(10, 0, focusRow('a3', T0 + 20 * MIN, 'ch07'));
+    rows.push(focusRow('a3', T0 + 3 * HOUR, 'ch08'));
     await insert(rows);
     const r = await both(['a3']);
     assert.match(r.view, /\tch07\tfocus\n/);
@@ -126,7 +117,7 @@ describe('events_chapters equals events_attributed', () => {
     const all: object[] = [];
     for (const u of ['b1', 'b2', 'b3']) {
       for (let i = 0; i < 150; i++) all.push(event(u, T0 + Math.floor(rnd() * 30 * HOUR), i, rnd() < 0.3 ? { chapter: 'tag' } : {}));
-      for (let i = 0; i < 12; i++) all.push(focus(u, T0 + Math.floor(rnd() * 30 * HOUR), rnd() < 0.1 ? '' : `ch${i}`));
+      for (let i = 0; i < 12; i++) all.push(focusRow(u, T0 + Math.floor(rnd() * 30 * HOUR), rnd() < 0.1 ? '' : `ch${i}`));
     }
     for (let i = all.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
@@ -164,7 +155,7 @@ describe('events_chapters equals events_attributed', () => {
       const rows: object[] = [];
       for (const u of users) {
         for (let i = 0; i < 200; i++) rows.push(event(u, T0 + Math.floor(rnd() * 20 * HOUR), i, rnd() < 0.3 ? { chapter: 'tag' } : {}));
-        for (let i = 0; i < 10; i++) rows.push(focus(u, T0 + Math.floor(rnd() * 20 * HOUR), `ch${i}`));
+        for (let i = 0; i < 10; i++) rows.push(focusRow(u, T0 + Math.floor(rnd() * 20 * HOUR), `ch${i}`));
       }
       await store.query('CREATE TABLE stage AS otel_logs ENGINE = MergeTree PRIMARY KEY tuple() ORDER BY tuple()');
       await store.insertJsonEachRow('stage', Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')));
