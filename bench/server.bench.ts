@@ -15,6 +15,7 @@ import { basicAuth, sqlOver, startServer, type RunningServer } from '../test/sup
 import { encodeLogs } from '../test/support/otlp';
 import { medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 import { exportRequest } from './lib/claude-export';
+import { otlpHttpSender } from './lib/otlp-http-sender';
 
 const INGEST_EVENTS = Number(process.env.CT_BENCH_INGEST_EVENTS ?? 100_000);
 const QUERY_SIZES = (process.env.CT_BENCH_QUERY_SIZES ?? '1000000,10000000').split(',').filter(Boolean).map(Number);
@@ -66,22 +67,9 @@ async function ingestBench(): Promise<string> {
   const srv = await startServer();
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(srv.proc.pid!))), 50);
-  // A keep-alive connection the server closed as it was reused ("other side closed", seen under a load average
-  // of 10–16) is sent again, as OTLP exporters do; the server stores an export it already holds once.
-  let resent = 0;
-  const httpSend = async (b: Buffer): Promise<void> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const r = await fetch(`${srv.otlpHttpUrl}/v1/logs`, { method: 'POST', body: b as unknown as BodyInit, headers: { 'content-type': 'application/x-protobuf' } });
-        await r.arrayBuffer();
-        if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-        return;
-      } catch (err) {
-        if (attempt >= 2 || (err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
-        resent++;
-      }
-    }
-  };
+  // As Claude Code's OTLP/HTTP exporter sends (bench/lib/otlp-http-sender.ts): node:http, keep-alive, piped body.
+  const http = otlpHttpSender(srv.otlpHttpUrl);
+  const httpSend = (b: Buffer) => http.send(b);
   const httpMs = await timeMs(() => sendAll(bodies, httpSend));
   const http32Bodies = freshBodies(1);
   const http32Ms = await timeMs(() => sendAll(http32Bodies, httpSend, 32));
@@ -90,6 +78,7 @@ async function ingestBench(): Promise<string> {
   const grpcSend = (b: Buffer) => new Promise<void>((res, rej) => {
     client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (x: Buffer) => x, (x: Buffer) => x, b, (err) => (err ? rej(err) : res()));
   });
+  http.close();
   const grpcMs = await timeMs(() => sendAll(grpcBodies, grpcSend));
   const grpc32Bodies = freshBodies(3);
   const grpc32Ms = await timeMs(() => sendAll(grpc32Bodies, grpcSend, 32));
@@ -119,7 +108,7 @@ async function ingestBench(): Promise<string> {
       row('OTLP/gRPC → server, 32 senders', grpc32Ms),
     ]),
     '',
-    `Server RSS peak under this load: ${peakRss.toFixed(0)} MiB. HTTP exports sent again after a closed keep-alive connection: ${resent}.`,
+    `Server RSS peak under this load: ${peakRss.toFixed(0)} MiB. HTTP exports sent again after a closed keep-alive connection: ${http.resent}.`,
   ].join('\n');
 }
 
