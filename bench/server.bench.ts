@@ -112,6 +112,74 @@ async function ingestBench(): Promise<string> {
   ].join('\n');
 }
 
+/** CPU time (ms) a process used so far, from /proc/<pid>/stat (user + system, in clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/**
+ * OTLP/HTTP against OTLP/gRPC at 4 senders, paired: one server, the transports' runs interleaved round by round (the
+ * order rotating), so the machine's load drifts over all alike; single ingest runs above vary by ±25 % on a shared
+ * machine, more than the two transports differ. Also the bench's former HTTP sender (`fetch`), for the record.
+ * Figures: events/s as the median of the per-round ratios against gRPC, and the server's and the senders' CPU per event.
+ */
+async function transportsBench(): Promise<string> {
+  const rounds = Number(process.env.CT_BENCH_TRANSPORT_ROUNDS ?? 6);
+  const exportsPerRun = Number(process.env.CT_BENCH_TRANSPORT_EXPORTS ?? 64);
+  const srv = await startServer();
+  const http = otlpHttpSender(srv.otlpHttpUrl);
+  const url = `${srv.otlpHttpUrl}/v1/logs`;
+  const client = new grpc.Client(`127.0.0.1:${srv.grpcPort}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
+  const senders: Record<string, (b: Buffer) => Promise<void>> = {
+    'OTLP/gRPC (baseline)': (b) => new Promise<void>((res, rej) => {
+      client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (x: Buffer) => x, (x: Buffer) => x, b, (err) => (err ? rej(err) : res()));
+    }),
+    'OTLP/HTTP protobuf, as the exporter sends (node:http)': (b) => http.send(b),
+    'OTLP/HTTP protobuf, fetch (the bench\'s sender before)': async (b) => {
+      const r = await fetch(url, { method: 'POST', body: b as unknown as BodyInit, headers: { 'content-type': 'application/x-protobuf' } });
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    },
+  };
+  const names = Object.keys(senders);
+  let batchNo = 30_000_000;
+  const run = async (name: string, n: number) => {
+    const bodies = Array.from({ length: n }, () => encodeLogs(exportRequest(batchNo++, BATCH)));
+    const server0 = processCpuMs(srv.proc.pid!);
+    const own0 = process.cpuUsage();
+    const ms = await timeMs(() => sendAll(bodies, senders[name]!));
+    const own = process.cpuUsage(own0);
+    const events = n * BATCH;
+    return { rate: events / (ms / 1000), serverUs: ((processCpuMs(srv.proc.pid!) - server0) * 1000) / events, senderUs: (own.user + own.system) / events };
+  };
+  for (const name of names) await run(name, 8); // warm-up: connections, JIT
+  const per: Record<string, Array<{ rate: number; serverUs: number; senderUs: number; vsGrpc: number }>> = {};
+  for (let r = 0; r < rounds; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]!);
+    const got: Record<string, Awaited<ReturnType<typeof run>>> = {};
+    for (const name of order) got[name] = await run(name, exportsPerRun);
+    for (const name of names) (per[name] ??= []).push({ ...got[name]!, vsGrpc: got[name]!.rate / got[names[0]!]!.rate });
+  }
+  client.close();
+  http.close();
+  await srv.stop();
+  const med = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  return [
+    `### OTLP/HTTP against OTLP/gRPC, 4 senders, paired (${rounds} interleaved rounds of ${exportsPerRun * BATCH} records on one server)`,
+    '',
+    table(['path', 'events/s (median)', 'vs gRPC, median of per-round ratios', 'per-round ratios', 'server CPU µs per event', 'senders\' CPU µs per event'],
+      names.map((name) => {
+        const xs = per[name]!;
+        return [name, Math.round(med(xs.map((x) => x.rate))), med(xs.map((x) => x.vsGrpc)), xs.map((x) => x.vsGrpc.toFixed(2)).join(' '), med(xs.map((x) => x.serverUs)), med(xs.map((x) => x.senderUs))];
+      })),
+  ].join('\n');
+}
+
 /** A query of `n` rows of hashing: the bench sizes `n` so it runs about a minute on this machine. */
 const longQuery = (n: number) => `SELECT count() FROM numbers(${n}) WHERE sipHash64(number) % 7 = 1`;
 const heavyWrite = (n: number) => `INSERT INTO bench_heavy SELECT number, sipHash64(number), toString(number) FROM numbers(${n})`;
@@ -336,12 +404,13 @@ async function readyBench(): Promise<string> {
 
 async function main(): Promise<void> {
   // CT_BENCH_SERVER_PARTS (e.g. "ingest,latency") runs only those parts.
-  const only = (process.env.CT_BENCH_SERVER_PARTS ?? 'ready,ingest,groupwait,latency,queries').split(',');
+  const only = (process.env.CT_BENCH_SERVER_PARTS ?? 'ready,ingest,transports,groupwait,latency,queries').split(',');
   // Each part is printed as soon as it is measured, so a later failure keeps the earlier figures.
   const out = (text: string) => process.stdout.write(`${text}\n\n`);
   out('## Embedded server (`bench/server.bench.ts`)');
   if (only.includes('ready')) out(await readyBench());
   if (only.includes('ingest')) out(await ingestBench());
+  if (only.includes('transports')) out(await transportsBench());
   if (only.includes('latency')) out(await collectionLatencyBench());
   if (only.includes('groupwait')) out(await groupWaitBench());
   if (only.includes('queries')) for (const n of QUERY_SIZES) out(await queryBench(n));

@@ -4,10 +4,10 @@
  * from a Readable (chunked, no Content-Length), no compression unless OTEL_EXPORTER_OTLP_COMPRESSION asks for it,
  * the response read whole, one export in flight per sender (the batch processor waits for each export).
  *
- * Why not `fetch`: the ingest bench sent with `fetch` (undici) before, which costs the bench process ~2× the
- * CPU per export on the machine's two cores the server uses too, and whose senders came back to the server
- * more spread out: the server's inserts carried 3.05 exports on average against 3.6–3.8 with this sender
- * (paired runs, BENCHMARKS.md "Ingest"), i.e. the old sender was heavier than the exporter it stands for.
+ * Why not `fetch`, which the ingest bench used before: it is not what the exporter uses, and it costs the bench
+ * process ~2.5× this sender's CPU per export (3.7 against 1.4 µs per record, 8 interleaved rounds, h21) on the two
+ * cores the server uses too. Through the server the two give the same rate (paired median 1.01×; BENCHMARKS.md
+ * "Ingest"), so the change makes the bench faithful, not faster.
  */
 import * as http from 'node:http';
 import { Readable } from 'node:stream';
