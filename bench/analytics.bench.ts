@@ -16,6 +16,7 @@ import { watermark, type BoundQuery, type QueryRunner } from '../src/core/querie
 import { httpRunner } from '../src/vscode/webviews/connection';
 import { logsRequest, postOtlp } from '../test/support/otlp';
 import { startServer } from '../test/support/server';
+import { median } from './lib/measure';
 
 const SIZES = (process.env.CT_BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
 const RUNS = Number(process.env.CT_BENCH_RUNS ?? 7);
@@ -55,11 +56,6 @@ FROM (
 const FOCUS = `INSERT INTO chapter_focus (timestamp, user_id, chapter, workspace, file)
 SELECT fromUnixTimestamp64Milli(toInt64({now:Int64} - cityHash64(number, 9) % (35 * 86400000))), concat('user', toString(number % 5)),
   concat('ch', leftPad(toString(1 + cityHash64(number, 8) % 30), 2, '0')), 'book', '' FROM numbers({count:UInt64})`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   await fn(); // warm-up: caches and marks loaded

@@ -13,14 +13,10 @@ import { applyMigrations, migrationsDir } from '../src/server/migrations';
 import { openChdbStore } from '../src/server/store/chdb';
 import { archiveExpiring, countExpiring } from '../src/stack/archive-data';
 import { startServer } from '../test/support/server';
-import { rssMiB, table, timeMs, verdict } from './lib/measure';
+import { median, rssMiB, table, timeMs, verdict } from './lib/measure';
 
 const ROWS = Number(process.env.CT_BENCH_ARCHIVE_ROWS ?? 1_000_000);
 const RUNS = Number(process.env.CT_BENCH_ARCHIVE_RUNS ?? 3);
-
-function median(xs: number[]): number {
-  return xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const nowSec = Math.floor(Date.now() / 1000);

@@ -16,7 +16,7 @@ import { createNetnsHost } from '../test/support/netns';
 import { encodeLogs, postOtlp } from '../test/support/otlp';
 import { startServer, type RunningServer } from '../test/support/server';
 import { send, startTeamServer, teamSql } from '../test/support/team-server';
-import { table } from './lib/measure';
+import { median, table } from './lib/measure';
 
 const EVENTS = Number(process.env.CT_BENCH_FORWARD_EVENTS ?? 100_000);
 const HISTORY = Number(process.env.CT_BENCH_FORWARD_HISTORY ?? 1_000_000);
@@ -140,7 +140,6 @@ async function main(): Promise<void> {
       if (r.status !== 200) throw new Error('ack export failed');
       return performance.now() - t;
     };
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const idleAcks: number[] = [];
     for (let i = 0; i < 20; i++) idleAcks.push(await ackMs(`ack-idle-${i}`));
     t0 = performance.now();

@@ -16,7 +16,7 @@ import { ExportLogsServiceRequest } from '../src/server/otlp/proto';
 import { bodyToken, exportBody } from '../src/server/ingest';
 import { encodeLogs } from '../test/support/otlp';
 import { exportRequest } from './lib/claude-export';
-import { table } from './lib/measure';
+import { median, table } from './lib/measure';
 import { parallelInsert, type ParallelCase } from './lib/parallel-inserts';
 
 /**
@@ -49,7 +49,6 @@ async function views(): Promise<string[]> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function chunksOf(lines: string[], size: number): Buffer[] {
   const out: Buffer[] = [];

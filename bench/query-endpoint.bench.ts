@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { loadSidebar } from '../src/core/analytics';
 import { httpRunner } from '../src/vscode/webviews/connection';
 import { basicAuth, startServer, type RunningServer } from '../test/support/server';
-import { medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
+import { median, medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 
 const ROWS = Number(process.env.CT_BENCH_EXPORT_ROWS ?? 10_000_000);
 const RUNS = Number(process.env.CT_BENCH_EXPORT_RUNS ?? 3);
@@ -27,10 +27,6 @@ const RESULT = `SELECT number AS id, toDateTime64(1764460800 + intDiv(number, 10
 function cpuMsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function median(xs: number[]): number {
-  return xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 
 /** Streams a query's answer to nowhere, sampling the server's RSS; bytes received, the peak RSS growth, ms to the first byte. */

@@ -13,7 +13,7 @@ import { applyMigrations, migrationsDir } from '../src/server/migrations';
 import { logsToRows } from '../src/server/otlp/rows';
 import { basicAuth, sqlOver, startServer, type RunningServer } from '../test/support/server';
 import { encodeLogs } from '../test/support/otlp';
-import { medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
+import { median, medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 import { exportRequest } from './lib/claude-export';
 import { otlpHttpSender } from './lib/otlp-http-sender';
 
@@ -390,14 +390,13 @@ async function readyBench(): Promise<string> {
     engine.push(Date.now() - t);
     rmSync(dir, { recursive: true, force: true });
   }
-  const med = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
   return [
     '### Start to `ready` (process spawn to the ready line, median of 3)',
     '',
     table(['case', 'ms', 'vs bare engine start'], [
-      ['bare engine: node + require(chdb) + open dir + SELECT 1 (baseline)', med(engine), 1],
-      ['server, first start (creates the schema)', med(fresh), med(fresh) / med(engine)],
-      ['server, later start', med(warm), med(warm) / med(engine)],
+      ['bare engine: node + require(chdb) + open dir + SELECT 1 (baseline)', median(engine), 1],
+      ['server, first start (creates the schema)', median(fresh), median(fresh) / median(engine)],
+      ['server, later start', median(warm), median(warm) / median(engine)],
     ]),
   ].join('\n');
 }

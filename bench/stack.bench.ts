@@ -9,11 +9,10 @@ import { EmbeddedBackend } from '../src/stack/embedded';
 import { DockerBackend } from '../src/stack/docker/backend';
 import { standinEnv, uniqueProject, purge, composeFile } from '../test/docker/helpers';
 import { freePort } from '../test/support/ports';
-import { timeMs, table } from './lib/measure';
+import { median, table, timeMs } from './lib/measure';
 import type { StackBackend } from '../src/stack/types';
 
 const RUNS = Number(process.env.CT_BENCH_STACK_RUNS ?? 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function ports() {
   return { host: '127.0.0.1', grpcPort: await freePort(), otlpHttpPort: await freePort(), httpPort: await freePort() };

@@ -14,6 +14,7 @@ import type { BoundQuery, QueryRunner } from '../src/core/queries';
 import { httpRunner } from '../src/vscode/webviews/connection';
 import { addMember, initTeam } from '../src/server/team/admin';
 import { startServer } from '../test/support/server';
+import { median } from './lib/measure';
 
 const EVENTS = Number(process.env.CT_BENCH_TEAM_EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.CT_BENCH_RUNS ?? 9);
@@ -34,11 +35,6 @@ FROM (
     multiIf(h1 % 100 < 60, 'api_request', h1 % 100 < 85, 'user_prompt', h1 % 100 < 95, 'tool_result', h1 % 100 < 98, 'api_error', 'tool_decision') AS et
   FROM numbers({count:UInt64})
 )`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** A member's runner: @clickhouse/client over HTTPS trusting the team CA, as a member's extension would. */
 function memberRunner(url: string, ca: Buffer, user: string, password: string): QueryRunner & { close(): Promise<void> } {

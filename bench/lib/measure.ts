@@ -7,13 +7,17 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/** The middle value (of an even count, the upper of the two middle ones); `xs` is left as it is. */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Median of `runs` timings after one warm-up run. */
 export async function medianMs(fn: () => Promise<unknown>, runs = 5): Promise<number> {
   await fn();
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) xs.push(await timeMs(fn));
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
+  return median(xs);
 }
 
 export function rssMiB(pid: number): number {
