@@ -4,13 +4,13 @@
 // Switch Mode does), the baseline inside one server, from a plain table holding the same rows. Wall time
 // gives the ratio; CPU seconds and RSS peaks are printed beside it (a shared machine makes wall time noisy).
 // Size: CT_BENCH_COPY_EVENTS (default 1000000); CT_BENCH_COPY_RUNS (median of, default 3).
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { migrateHistory } from '../src/stack/migrate-history';
 import { logsToRows } from '../src/server/otlp/rows';
 import { basicAuth, startServer, type RunningServer } from '../test/support/server';
 import { exportRequest } from './lib/claude-export';
-import { rssMiB, table, timeMs, verdict } from './lib/measure';
+import { processCpuMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 
 const EVENTS = Number(process.env.CT_BENCH_COPY_EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.CT_BENCH_COPY_RUNS ?? 3);
@@ -41,10 +41,7 @@ async function fill(srv: RunningServer, target: string): Promise<void> {
 }
 
 /** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+const cpuSeconds = (pid: number): number => processCpuMs(pid) / 1000;
 
 /** Samples a process's RSS every 100 ms while `fn` runs; the peak in MiB. */
 async function peakRss(pid: number, fn: () => Promise<unknown>): Promise<number> {

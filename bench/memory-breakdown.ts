@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../test/support/server';
 import { encodeLogs } from '../test/support/otlp';
 import { exportRequest } from './lib/claude-export';
+import { processCpuMs } from './lib/measure';
 
 const LOAD_S = Number(process.env.CT_BREAKDOWN_LOAD_S ?? 30);
 const SENDERS = Number(process.env.CT_BREAKDOWN_SENDERS ?? 4);
@@ -39,10 +40,7 @@ function threadNames(pid: number): string {
   return [...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}×${v}`).join(' ');
 }
 
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+const cpuSeconds = (pid: number): number => processCpuMs(pid) / 1000;
 
 async function engine(srv: RunningServer): Promise<Figures> {
   const tracked = Number((await srv.sql("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'")).trim()) / MiB;

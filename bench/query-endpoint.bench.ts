@@ -7,14 +7,14 @@
 // CT_BENCH_EXPORT_RUNS (default 3). Beside wall time, CPU time (the engine's: this process; the server's: /proc) and
 // the load average, since on a shared machine wall-clock ratios are only as good as the load is steady.
 import { Session } from 'chdb';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSidebar } from '../src/core/analytics';
 import { httpRunner } from '../src/vscode/webviews/connection';
 import { basicAuth, startServer, type RunningServer } from '../test/support/server';
-import { median, medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
+import { median, medianMs, processCpuMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 
 const ROWS = Number(process.env.CT_BENCH_EXPORT_ROWS ?? 10_000_000);
 const RUNS = Number(process.env.CT_BENCH_EXPORT_RUNS ?? 3);
@@ -22,12 +22,6 @@ const RUNS = Number(process.env.CT_BENCH_EXPORT_RUNS ?? 3);
 const RESULT = `SELECT number AS id, toDateTime64(1764460800 + intDiv(number, 10), 3) AS ts, concat('ch', toString(number % 12)) AS chapter,
   ['claude-sonnet-4-5', 'claude-opus-4-8'][number % 2 + 1] AS model, number % 5000 AS input_tokens, (number % 997) / 1000 AS cost_usd
   FROM numbers(${ROWS})`;
-
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Streams a query's answer to nowhere, sampling the server's RSS; bytes received, the peak RSS growth, ms to the first byte. */
 function streamOut(srv: RunningServer, sql: string, hangUpAfterBytes?: number): Promise<{ bytes: number; peakGrowthMiB: number; firstByteMs: number }> {
@@ -77,10 +71,10 @@ async function main(): Promise<void> {
         const c0 = process.cpuUsage();
         const engineMs = await timeMs(() => bare.queryAsync(`${RESULT} INTO OUTFILE '${file}' FORMAT ${format}`));
         const c = process.cpuUsage(c0);
-        const s0 = cpuMsOf(srv.proc.pid!);
+        const s0 = processCpuMs(srv.proc.pid!);
         let streamed = { bytes: 0, peakGrowthMiB: 0, firstByteMs: 0 };
         const serverMs = await timeMs(async () => (streamed = await streamOut(srv, `${RESULT} FORMAT ${format}`)));
-        runs.push({ engineMs, engineCpu: (c.user + c.system) / 1000, serverMs, serverCpu: cpuMsOf(srv.proc.pid!) - s0, growth: streamed.peakGrowthMiB,
+        runs.push({ engineMs, engineCpu: (c.user + c.system) / 1000, serverMs, serverCpu: processCpuMs(srv.proc.pid!) - s0, growth: streamed.peakGrowthMiB,
           firstByte: streamed.firstByteMs, ours: streamed.bytes, size: statSync(file).size });
         loads.push(loadavg()[0]!);
       }

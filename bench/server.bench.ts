@@ -13,7 +13,7 @@ import { applyMigrations, migrationsDir } from '../src/server/migrations';
 import { logsToRows } from '../src/server/otlp/rows';
 import { basicAuth, sqlOver, startServer, type RunningServer } from '../test/support/server';
 import { encodeLogs } from '../test/support/otlp';
-import { median, medianMs, rssMiB, table, timeMs, verdict } from './lib/measure';
+import { median, medianMs, processCpuMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 import { exportRequest } from './lib/claude-export';
 import { otlpHttpSender } from './lib/otlp-http-sender';
 
@@ -75,9 +75,7 @@ async function ingestBench(): Promise<string> {
   const http32Ms = await timeMs(() => sendAll(http32Bodies, httpSend, 32));
   const grpcBodies = freshBodies(2);
   const client = new grpc.Client(`127.0.0.1:${srv.grpcPort}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
-  const grpcSend = (b: Buffer) => new Promise<void>((res, rej) => {
-    client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (x: Buffer) => x, (x: Buffer) => x, b, (err) => (err ? rej(err) : res()));
-  });
+  const grpcSend = grpcLogsSender(client);
   http.close();
   const grpcMs = await timeMs(() => sendAll(grpcBodies, grpcSend));
   const grpc32Bodies = freshBodies(3);
@@ -112,10 +110,11 @@ async function ingestBench(): Promise<string> {
   ].join('\n');
 }
 
-/** CPU time (ms) a process used so far, from /proc/<pid>/stat (user + system, in clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
+/** One OTLP/gRPC logs export per call, the body already encoded: resolves on the server's acknowledgement. */
+function grpcLogsSender(client: grpc.Client): (b: Buffer) => Promise<void> {
+  return (b) => new Promise<void>((res, rej) => {
+    client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (x: Buffer) => x, (x: Buffer) => x, b, (err) => (err ? rej(err) : res()));
+  });
 }
 
 /**
@@ -132,9 +131,7 @@ async function transportsBench(): Promise<string> {
   const url = `${srv.otlpHttpUrl}/v1/logs`;
   const client = new grpc.Client(`127.0.0.1:${srv.grpcPort}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
   const senders: Record<string, (b: Buffer) => Promise<void>> = {
-    'OTLP/gRPC (baseline)': (b) => new Promise<void>((res, rej) => {
-      client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (x: Buffer) => x, (x: Buffer) => x, b, (err) => (err ? rej(err) : res()));
-    }),
+    'OTLP/gRPC (baseline)': grpcLogsSender(client),
     'OTLP/HTTP protobuf, as the exporter sends (node:http)': (b) => http.send(b),
     'OTLP/HTTP protobuf, fetch (the bench\'s sender before)': async (b) => {
       const r = await fetch(url, { method: 'POST', body: b as unknown as BodyInit, headers: { 'content-type': 'application/x-protobuf' } });

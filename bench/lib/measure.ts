@@ -1,4 +1,4 @@
-/** Small helpers shared by the benches: timing, medians, process memory, Markdown tables. */
+/** Small helpers shared by the benches: timing, medians, process CPU time and memory, Markdown tables. */
 import { readFileSync } from 'node:fs';
 
 export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
@@ -18,6 +18,12 @@ export async function medianMs(fn: () => Promise<unknown>, runs = 5): Promise<nu
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) xs.push(await timeMs(fn));
   return median(xs);
+}
+
+/** CPU time (user + system) process `pid` has used so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 export function rssMiB(pid: number): number {
