@@ -1,7 +1,7 @@
 // A real VS Code for tests: code-server (installed by scripts/setup/30-code-server.sh) driven by Debian's headless
 // Chromium through playwright-core. One code-server per launch, with fresh user-data and extensions dirs, so tests
 // never see a developer's own VS Code state.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -11,6 +11,11 @@ import { freePort } from './ports';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const artifactsDir = join(repoRoot, '.test-artifacts', 'vscode');
+
+/** Builds the extension, the server and the suite bundle (dist/) from this checkout, as a window will load them. */
+export function buildCheckout(): void {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+}
 const codeServerDir = process.env.CT_CODE_SERVER_DIR ?? join(repoRoot, '.cache', 'code-server');
 export const codeServerBin = join(codeServerDir, 'node_modules', '.bin', 'code-server');
 export const chromiumBin = process.env.CT_CHROMIUM ?? '/usr/bin/chromium';

@@ -2,7 +2,6 @@
 // runs the mocha suites of test/vscode/suite selected by a grep, and the check of their result, with mocha's log kept
 // as an artifact. Each test file keeps only what its suite is about: settings, the folder it shares, what it checks.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +9,6 @@ import { artifactsDir, launchVSCode, repoRoot, type VSCode } from './codeserver'
 import { answerSettingsRequests } from './user-settings';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
-
-/** Builds the extension, the server and the suite bundle (dist/) from this checkout, as the window will load them. */
-export function buildForSuite(): void {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
-}
 
 /** The folders of one suite run, all below `root`. */
 export interface SuiteFolders {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { IssuedMember } from '../../src/server/team/admin';
 import type { TeamRole } from '../../src/core/team-bundle';
 import { startTeam, teamSql, type Team } from './team-server';
-import { buildForSuite, makeSuiteFolders, type SuiteFolders } from './vscode-suite';
+import { buildCheckout } from './codeserver';
+import { makeSuiteFolders, type SuiteFolders } from './vscode-suite';
 
 /** The team, and the suite folders in its root (`io` holds the `<member>.bundle` files asked for). */
 export interface SuiteTeam extends Team, SuiteFolders {
@@ -26,7 +27,7 @@ export async function startTeamForSuite(o: {
   name: string; ports: { grpc: number; otlpHttp: number; http: number }; tmpPrefix: string;
   members: Array<[string, TeamRole]>; bundles?: string[]; prepare?: (dir: string) => Promise<void>;
 }): Promise<SuiteTeam> {
-  buildForSuite();
+  buildCheckout();
   const team = await startTeam({ name: o.name, ports: o.ports, members: o.members, tmpPrefix: o.tmpPrefix, prepare: o.prepare });
   try {
     const admin = team.members.admin!;

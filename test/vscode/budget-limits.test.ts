@@ -4,14 +4,15 @@
 // JSON editor, as an author would: the setting is user-only and not contributed).
 import { after, test } from 'node:test';
 import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { buildForSuite, runSuiteAnsweringSettings, tempSuiteFolders } from '../support/vscode-suite';
+import { buildCheckout } from '../support/codeserver';
+import { runSuiteAnsweringSettings, tempSuiteFolders } from '../support/vscode-suite';
 
 const f = tempSuiteFolders('ct-budget-limits-');
 
 after(() => f.remove());
 
 test('weekly and per-chapter limits: 80 % / 100 %, one notification per period, a new week resets the weekly state', async () => {
-  buildForSuite();
+  buildCheckout();
   await runSuiteAnsweringSettings({
     name: 'budget-limits', grep: 'budget limits', workspace: f.workspace, io: f.io, passing: 4,
     settings: {

@@ -9,13 +9,12 @@
 // collection goes on locally. One code-server session for the whole file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addMember, initTeam, type IssuedMember } from '../../src/server/team/admin';
 import { otelEnv } from '../support/claude-cli';
-import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { freeStackPorts, killServerFromState, localStackSettings } from '../support/local-stack-vscode';
@@ -84,7 +83,7 @@ async function claudeInTerminal(): Promise<void> {
 
 describe('Centralize Telemetry and Revert to Local in a real VS Code, against a team server over TLS', () => {
   before(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    buildCheckout();
     mkdirSync(join(workspace, 'ch01'), { recursive: true });
     writeFileSync(join(workspace, 'ch01', 'draft.md'), '# Chapter 1\n');
     host = createNetnsHost();

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { launchVSCode, repoRoot } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot } from '../support/codeserver';
 import { startServer, type RunningServer } from '../support/server';
 import { feedAuthor } from '../support/lifecycle-data';
 
@@ -22,7 +22,7 @@ const out = mkdtempSync(join(tmpdir(), 'ct-data-out-'));
 let srv: RunningServer;
 
 before(async () => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+  buildCheckout();
   writeFileSync(join(workspace, 'README.md'), '# a book\n');
   srv = await startServer();
   await feedAuthor(srv, 'alice', 1);

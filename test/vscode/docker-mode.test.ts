@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import { sourceTables } from '../../src/stack/migrate-history';
 import { composeFile, docker, leftovers, nofileHere, purge, STANDIN_CLICKHOUSE, STANDIN_COLLECTOR, uniqueProject } from '../docker/helpers';
 import { otelEnv } from '../support/claude-cli';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { freePort } from '../support/ports';
 import {
@@ -108,7 +108,7 @@ async function claudeInTerminal(page: Page): Promise<void> {
 
 describe('docker mode and Switch Mode in a real VS Code with a real Docker Engine', () => {
   before(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    buildCheckout();
     mkdirSync(join(workspace, 'docs', '01-part', '03-prompts'), { recursive: true });
     writeFileSync(join(workspace, 'docs', '01-part', '03-prompts', 'index.md'), '# Prompts\n');
     fake = await startFakeAnthropic();

@@ -2,17 +2,16 @@
 // extension host of code-server, with the extension loaded from this checkout, and checks that mocha ran and passed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchVSCode, repoRoot } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot } from '../support/codeserver';
 
 const suiteEntry = join(repoRoot, 'dist', 'test', 'suite', 'index.js');
 const workspace = mkdtempSync(join(tmpdir(), 'ct-ext-api-ws-'));
 
 before(() => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+  buildCheckout();
   writeFileSync(join(workspace, 'README.md'), '# a book\n');
 });
 after(() => rmSync(workspace, { recursive: true, force: true }));

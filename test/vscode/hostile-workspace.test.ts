@@ -7,11 +7,10 @@
 // The book also ships `.claude` as a link to a folder outside it: writing the Claude settings is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { freePort } from '../support/ports';
 import {
   dismissNotifications, newTerminal, notificationTexts, runCommand, runInTerminal, statusBarItem, waitForNotification, waitForStatusBarText,
@@ -82,7 +81,7 @@ function serverState(): { pid: number; host: string; httpPort: number; dataDir: 
 describe('a hostile workspace cannot take over the extension', () => {
   let serverPid: number | undefined;
   before(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    buildCheckout();
     ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
     wsPorts = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
     writeHostileBook();

@@ -8,14 +8,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { buildForSuite, runSuiteAnsweringSettings, tempSuiteFolders } from '../support/vscode-suite';
+import { buildCheckout } from '../support/codeserver';
+import { runSuiteAnsweringSettings, tempSuiteFolders } from '../support/vscode-suite';
 
 const f = tempSuiteFolders('ct-later-start-');
 
 after(() => f.remove());
 
 test('the start checks run on a later Start and in a new week; the archive on demand holds exactly the expiring rows', async () => {
-  buildForSuite();
+  buildCheckout();
   await runSuiteAnsweringSettings({
     name: 'later-start', grep: 'later start checks', workspace: f.workspace, io: f.io, passing: 5,
     settings: {

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runClaude } from '../support/claude-cli';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { freePort } from '../support/ports';
 import { sqlOver } from '../support/server';
@@ -104,7 +104,7 @@ async function claudeExportStored(label: string): Promise<void> {
 
 describe('the embedded server is restarted after an unexpected exit', () => {
   before(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    buildCheckout();
     mkdirSync(join(workspace, 'docs', '01-start'), { recursive: true });
     writeFileSync(join(workspace, 'docs', '01-start', 'index.md'), '# Start\n');
     fake = await startFakeAnthropic();

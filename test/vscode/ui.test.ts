@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { otelEnv } from '../support/claude-cli';
-import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { freePort } from '../support/ports';
 import { sqlOver } from '../support/server';
@@ -84,7 +84,7 @@ const onText = /^Telemetry( · .+)?$/;
 describe('extension UI in a real VS Code', () => {
   const leftoverPids: number[] = [];
   before(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    buildCheckout();
     writeBook();
     fake = await startFakeAnthropic();
     ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };

@@ -4,11 +4,10 @@
 // starting collection, and not opened again after a window reload.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
+import { buildCheckout, launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
 import { runCommand, statusBarItem, waitForStatusBarText } from '../support/vscode-ui';
 
@@ -39,7 +38,7 @@ const tab = () => vs.page.locator('.tabs-container .tab', { hasText: 'Walkthroug
 
 describe('the Get started walkthrough', () => {
   before(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    buildCheckout();
     mkdirSync(join(workspace, 'ch01'), { recursive: true });
     writeFileSync(join(workspace, 'ch01', 'draft.md'), '# Chapter 1\n');
     vs = await launchVSCode({
