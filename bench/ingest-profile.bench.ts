@@ -133,13 +133,13 @@ async function main(): Promise<void> {
   // Two inserts at once on two ingest sessions against one at a time (lib/parallel-inserts.ts), interleaved.
   const parallelParts: string[] = [];
   if (process.env.CT_BENCH_PROFILE_PARALLEL !== '0') {
-    const one2048 = 'one 2048-row insert at a time (4 senders today)';
+    const one2048 = 'one 2048-row insert at a time';
     const one8192 = 'one 8192-row insert at a time';
     const pvp = { parallel_view_processing: 1 };
     const cases: Array<[string, ParallelCase, string]> = [
       [one2048, { lanes: 1, rowsPerInsert: 2048 }, ''],
       ['two 1024-row inserts at once (4 senders, two inserts per table)', { lanes: 2, rowsPerInsert: 1024 }, one2048],
-      ['one 2048-row insert at a time, parallel_view_processing = 1', { lanes: 1, rowsPerInsert: 2048, settings: pvp }, one2048],
+      ['one 2048-row insert at a time, parallel_view_processing = 1 (4 senders today)', { lanes: 1, rowsPerInsert: 2048, settings: pvp }, one2048],
       [one8192, { lanes: 1, rowsPerInsert: 8192 }, ''],
       ['two 8192-row inserts at once (many senders)', { lanes: 2, rowsPerInsert: 8192 }, one8192],
       ['one 8192-row insert at a time, parallel_view_processing = 1', { lanes: 1, rowsPerInsert: 8192, settings: pvp }, one8192],
