@@ -18,9 +18,9 @@
  * Two more things keep steady senders together (measured: four senders whose acknowledgements went
  * out together came back as alternating inserts of 1 and 3 exports, the first decoded one finding the
  * queue idle; the engine's fixed cost per insert into the full schema is ~0.1 s of CPU, BENCHMARKS.md):
- * - the receivers announce each export as soon as its request arrives (`announce`), before its body is
- *   read and decoded (one after another, on the one JavaScript thread): an insert about to start waits
- *   for announced exports to be handed over, bounded by `arrivalWaitMs`;
+ * - the receivers announce each export as soon as its request arrives (`announce`, with its signal), before its
+ *   body is read and decoded (one after another, on the one JavaScript thread): an insert about to start waits
+ *   for announced exports of the signal that fills its table to be handed over, bounded by `arrivalWaitMs`;
  * - the first insert after a pause also gathers for `groupWaitMs` when the previous insert carried
  *   several exports less than a second ago (several senders are active). A lone sender's exports, and
  *   any export after a quiet second, still go in at once.
@@ -62,7 +62,8 @@
  */
 import { createHash } from 'node:crypto';
 import { StoreError, type Store } from './store/types';
-import type { TableRows } from './otlp/rows';
+import { signalOfTable, type TableRows } from './otlp/rows';
+import type { Signal } from './otlp/decode';
 import type { DiskGuard } from './disk-guard';
 
 interface Pending {
@@ -177,8 +178,12 @@ export class Ingest {
   private readonly recent = new Set<string>();
   private pendingBytes = 0;
   private inFlight = 0;
-  /** Exports announced by a receiver and not yet handed to `write` (their bodies are being read or decoded). */
-  private arriving = 0;
+  /**
+   * Exports announced by a receiver and not yet handed to `write` (their bodies are being read or decoded), by
+   * signal: an insert waits only for exports whose rows can go into its table (a slow metrics upload never holds
+   * the logs insert).
+   */
+  private readonly arriving = new Map<Signal, number>();
   private idle: Array<() => void> = [];
 
   private readonly maxPendingBytes: number;
@@ -202,15 +207,26 @@ export class Ingest {
    * A receiver announces an export whose request just arrived; it calls the returned function once the export was
    * handed to `write` (call `write` first, in the same tick) or was refused. Calling it again does nothing.
    */
-  announce(): () => void {
-    this.arriving++;
+  announce(signal: Signal): () => void {
+    this.arriving.set(signal, (this.arriving.get(signal) ?? 0) + 1);
     let open = true;
     return () => {
       if (!open) return;
       open = false;
-      this.arriving--;
-      if (this.arriving === 0) for (const q of this.queues.values()) if (q.forArrivals) q.wake?.();
+      const left = this.arriving.get(signal)! - 1;
+      this.arriving.set(signal, left);
+      if (left > 0) return;
+      for (const [table, q] of this.queues) if (q.forArrivals && this.arrivingFor(table) === 0) q.wake?.();
     };
+  }
+
+  /** Announced exports that may carry rows for `table`: its signal's, or every signal's for a table no signal names. */
+  private arrivingFor(table: string): number {
+    const signal = signalOfTable(table);
+    if (signal) return this.arriving.get(signal) ?? 0;
+    let all = 0;
+    for (const n of this.arriving.values()) all += n;
+    return all;
   }
 
   /** Bytes of accepted rows not yet committed (the team server's /metrics queue depth). */
@@ -294,7 +310,7 @@ export class Ingest {
       if (busy && this.groupCommit && this.groupWaitMs > 0 && q.waitingRows < this.groupRows) await this.gather(q, this.groupWaitMs, false);
       first = false;
       // Exports already on their way (being read or decoded) join this insert, briefly.
-      if (this.groupCommit && this.arriving > 0 && q.waitingRows < this.groupRows && this.arrivalWaitMs > 0) await this.gather(q, this.arrivalWaitMs, true);
+      if (this.groupCommit && this.arrivingFor(table) > 0 && q.waitingRows < this.groupRows && this.arrivalWaitMs > 0) await this.gather(q, this.arrivalWaitMs, true);
       const batch = q.waiting.splice(0);
       q.waitingRows = 0;
       // Earlier failed batches first, unchanged: nothing newer may land while one is incomplete.

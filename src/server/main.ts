@@ -181,7 +181,7 @@ async function serve(cfg: ServerConfig, started: number, pidFile: string | undef
   const stats = new ReceiverStats();
   let ingest: Ingest | undefined;
   // Before the store opens there is no Ingest to wait for arrivals (exports get 503 then): announcing is a no-op.
-  const handler = new ExportHandler({ write: (rows) => ingest!.write(rows), announce: () => ingest?.announce() ?? (() => undefined) }, stats);
+  const handler = new ExportHandler({ write: (rows) => ingest!.write(rows), announce: (signal) => ingest?.announce(signal) ?? (() => undefined) }, stats);
   // False while starting and once stopping: exports then get a retryable 503 / UNAVAILABLE.
   let accepting = true;
   const isReady = () => ready && accepting;

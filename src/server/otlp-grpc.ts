@@ -69,7 +69,7 @@ export function createOtlpGrpcServer(handler: ExportHandler, opts: { maxMessageB
           return;
         }
         // The message is in; it is decoded next: an insert about to start waits for it, briefly (Ingest.announce).
-        const arrived = handler.announce();
+        const arrived = handler.announce(signal);
         teamPolicy(call).then((team) => handler.handle(signal, call.request, 'protobuf', team, arrived)).then(
           () => callback(null, EMPTY),
           (err: unknown) => {

@@ -137,7 +137,7 @@ export function createOtlpHttpServer(handler: ExportHandler, opts: OtlpHttpOptio
       team = opts.team.policyFor(member);
     }
     // From here the export is on its way: an insert about to start waits for it, briefly (Ingest.announce).
-    const arrived = handler.announce();
+    const arrived = handler.announce(signal);
     try {
       await receive(req, res, signal, encoding, team, member, arrived);
     } finally {

@@ -9,7 +9,8 @@
  *   doubt; the senders' retries then find every row stored exactly once (raw table and views);
  * - exports announced by a receiver (request arrived, body still being read or decoded) hold an insert
  *   about to start until they are handed over, also the first insert of a busy spell; the hold is bounded,
- *   and a lone export on a quiet server is inserted at once;
+ *   and a lone export on a quiet server is inserted at once; an announced export of another signal (a metrics
+ *   upload) never holds a logs insert, and its hand-over does not end a logs insert's wait for a logs export;
  * - right after an insert that carried several exports, the next export gathers even though it found the queue idle.
  */
 import { after, before, describe, test } from 'node:test';
@@ -130,7 +131,7 @@ describe('group commit with a bounded grouping wait (Ingest on chDB)', () => {
     // Neither bound ends a wait here (60 s): only the hand-overs do, so the grouping is not left to timing.
     const ingest = new Ingest(watched({ session: 'arrive', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 1_000_000, arrivalWaitMs: 60_000 });
     // Four senders' requests arrive together; the server decodes and hands them over one by one.
-    const arrivals = [0, 10, 20, 30].map(() => ingest.announce());
+    const arrivals = [0, 10, 20, 30].map(() => ingest.announce('logs'));
     const acks: Array<Promise<void>> = [];
     for (const [i, first] of [0, 10, 20, 30].entries()) {
       acks.push(ingest.write(exportRows('arrive', first, 10)));
@@ -146,13 +147,13 @@ describe('group commit with a bounded grouping wait (Ingest on chDB)', () => {
   test('a lone announced export on a quiet server goes in at once; a hand-over counts once; an announced export that never comes holds an insert only for the bound', async () => {
     const inserts: number[][] = [];
     const lone = new Ingest(watched({ session: 'lone', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 1_000_000, arrivalWaitMs: 60_000 });
-    const arrived = lone.announce();
+    const arrived = lone.announce('logs');
     const ack = lone.write(exportRows('lone', 0, 10));
     arrived();
     arrived();
     // With the 60 s bounds, this resolves only if nothing waited.
     await ack;
-    const other = lone.announce();
+    const other = lone.announce('logs');
     const ack2 = lone.write(exportRows('lone', 10, 10));
     other();
     await ack2;
@@ -161,10 +162,31 @@ describe('group commit with a bounded grouping wait (Ingest on chDB)', () => {
     const held: number[][] = [];
     const slow = new Ingest(watched({ session: 'slow', onInsert: (f) => held.push(f) }), { groupRows: 1_000_000, arrivalWaitMs: 30 });
     // A request whose body never finishes arriving: announced, never handed over.
-    slow.announce();
+    slow.announce('logs');
     await slow.write(exportRows('slow', 0, 10));
     assert.deepEqual(held, [[0]]);
     assert.equal((await counts('slow')).raw, 10);
+  });
+
+  test('an insert waits only for announced exports of its own signal', async () => {
+    const inserts: number[][] = [];
+    const ingest = new Ingest(watched({ session: 'signal', onInsert: (f) => inserts.push(f) }), { groupWaitMs: 60_000, groupRows: 1_000_000, arrivalWaitMs: 60_000 });
+    // A metrics request whose body is still uploading: announced, not handed over.
+    const metrics = ingest.announce('metrics');
+    // With the 60 s bounds, this resolves only if the logs insert did not wait for the metrics export.
+    await ingest.write(exportRows('signal', 0, 10));
+    // A logs export and a metrics export on their way: the metrics hand-over must not start the logs insert early.
+    const logs = ingest.announce('logs');
+    const more = ingest.announce('metrics');
+    const a = ingest.write(exportRows('signal', 10, 10));
+    more();
+    metrics();
+    await new Promise((r) => setImmediate(r));
+    const b = ingest.write(exportRows('signal', 20, 10));
+    logs();
+    await Promise.all([a, b]);
+    assert.deepEqual(inserts, [[0], [10, 20]]);
+    assert.deepEqual(await counts('signal'), { raw: 30, distinct: 30, events: 30 });
   });
 
   test('right after an insert of several exports, the next export waits for company even when the queue was idle', async () => {

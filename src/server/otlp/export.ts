@@ -11,8 +11,8 @@ export class ExportHandler {
    * The receivers call this as soon as an export's request arrives, before its body is read: the returned
    * function goes to `handle` (or is called when the request is refused earlier). See Ingest.announce.
    */
-  announce(): () => void {
-    return this.ingest.announce();
+  announce(signal: Signal): () => void {
+    return this.ingest.announce(signal);
   }
 
   /**

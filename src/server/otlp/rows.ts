@@ -8,8 +8,17 @@ import {
   anyValueToString, attributesToMap, enumNumber, idToHex, isZeroNanos, nanosToDateTime64, setNanos, toCount, toInt32, toNumber, toNumbers, toText, toUInt32,
   type AnyValue, type Int64, type KeyValue,
 } from './values';
+import type { Signal } from './decode';
 
 export type TableRows = Map<string, string[]>;
+
+/** The signal whose exports carry rows for `table` (the tables this module fills), or undefined for any other table. */
+export function signalOfTable(table: string): Signal | undefined {
+  if (table === 'otel_logs') return 'logs';
+  if (table === 'otel_traces') return 'traces';
+  if (table.startsWith('otel_metrics_')) return 'metrics';
+  return undefined;
+}
 
 interface Resource { attributes?: KeyValue[] | null }
 interface Scope { name?: string | null; version?: string | null; attributes?: KeyValue[] | null; droppedAttributesCount?: number | null }
