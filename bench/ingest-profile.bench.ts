@@ -2,7 +2,8 @@
 // insert of the same rows into the full schema in 8192-row chunks with each materialized view's share,
 // measured by inserting into a scratch store with that view dropped (full − without it).
 // Also the engine's CPU per record at the insert sizes the server makes (512 rows: one export; 2048: four senders'
-// exports together; 8192) and the fixed cost per insert that follows, into the full schema and into the raw table alone.
+// exports together; 8192) and the fixed cost per insert that follows, into the full schema and into the raw table alone,
+// with the engine's own counters of where an insert's time goes (planning the views again for every insert, merges).
 // Size: CT_BENCH_PROFILE_EVENTS (default 50176); CT_BENCH_PROFILE_RUNS (median of, default 3);
 // CT_BENCH_PROFILE_SIZES=0 leaves out the insert-size part; CT_BENCH_PROFILE_PARALLEL=0 the two-inserts-at-once part
 // (lib/parallel-inserts.ts).
@@ -56,20 +57,47 @@ function chunksOf(lines: string[], size: number): Buffer[] {
   return out;
 }
 
-async function insertMs(chunks: Buffer[], drop: string[], dedup: boolean): Promise<number> {
+/** The engine's own time counters (system.events) that say where an insert's fixed cost goes, in µs. */
+const ENGINE_COUNTERS = ['InsertQueryTimeMicroseconds', 'QueryAnalysisMicroseconds', 'QueryPlanBuildMicroseconds', 'QueryPlanOptimizeMicroseconds',
+  'QueryPipelineBuildMicroseconds', 'MergeMutateBackgroundExecutorTaskExecuteStepMicroseconds'] as const;
+type EngineCounters = Record<(typeof ENGINE_COUNTERS)[number], number>;
+
+async function engineCounters(store: ChdbStore): Promise<EngineCounters> {
+  const list = ENGINE_COUNTERS.map((c) => `'${c}'`).join(', ');
+  const out = (await store.query(`SELECT event, value FROM system.events WHERE event IN (${list}) FORMAT TSV`)).toString('utf8');
+  const got = new Map(out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+  return Object.fromEntries(ENGINE_COUNTERS.map((c) => [c, Number(got.get(c) ?? 0)])) as EngineCounters;
+}
+
+/**
+ * CPU ms of inserting `chunks` into a fresh store; `counters`: the engine's counters per insert, from the second insert
+ * on (the CPU time includes the first, as this bench always measured it).
+ */
+async function insertRun(chunks: Buffer[], drop: string[], dedup: boolean): Promise<{ cpuMs: number; counters: EngineCounters }> {
   const dir = mkdtempSync(join(tmpdir(), 'ct-bench-prof-'));
   const store = await ChdbStore.open(dir);
   try {
     await applyMigrations(store, migrationsDir());
     for (const v of drop) await store.query(`DROP VIEW default.${v}`);
-    let n = 0;
-    return await cpuMs(async () => {
-      for (const c of chunks) await store.insertJsonEachRow('otel_logs', c, dedup ? { dedupToken: `prof-${n++}` } : {});
-    });
+    let cpu = 0;
+    let before: EngineCounters | undefined;
+    for (const [i, c] of chunks.entries()) {
+      cpu += await cpuMs(() => store.insertJsonEachRow('otel_logs', c, dedup ? { dedupToken: `prof-${i}` } : {}));
+      // Counted from the second insert on: the first into a fresh store also pays for warming the engine up.
+      if (i === 0) before = await engineCounters(store);
+    }
+    const after = await engineCounters(store);
+    const counted = Math.max(1, chunks.length - 1);
+    const counters = Object.fromEntries(ENGINE_COUNTERS.map((c) => [c, (after[c] - before![c]) / counted])) as EngineCounters;
+    return { cpuMs: cpu, counters };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function insertMs(chunks: Buffer[], drop: string[], dedup: boolean): Promise<number> {
+  return (await insertRun(chunks, drop, dedup)).cpuMs;
 }
 
 async function main(): Promise<void> {
@@ -108,15 +136,29 @@ async function main(): Promise<void> {
   const sizeParts: string[] = [];
   if (process.env.CT_BENCH_PROFILE_SIZES !== '0') {
     const bySize = new Map<string, number[]>();
+    const countersBySize = new Map<string, EngineCounters[]>();
     for (let r = 0; r < RUNS; r++) {
       for (const size of SIZES) {
         for (const [schema, drop] of [['full', []], ['raw', VIEWS]] as Array<[string, string[]]>) {
           const key = `${schema} ${size}`;
-          bySize.set(key, [...(bySize.get(key) ?? []), await insertMs(chunksOf(all, size), drop, true)]);
+          const run = await insertRun(chunksOf(all, size), drop, true);
+          bySize.set(key, [...(bySize.get(key) ?? []), run.cpuMs]);
+          countersBySize.set(key, [...(countersBySize.get(key) ?? []), run.counters]);
         }
       }
     }
     const us = (key: string) => perRecordUs(median(bySize.get(key)!));
+    // Per insert, ms: the insert statement's own time, its planning (the views' SELECTs are analysed and planned again
+    // for every insert), and the background merges it leaves behind.
+    const counterMs = (key: string, names: ReadonlyArray<keyof EngineCounters>) =>
+      median(countersBySize.get(key)!.map((c) => names.reduce((sum, n) => sum + c[n], 0))) / 1000;
+    const planning = ['QueryAnalysisMicroseconds', 'QueryPlanBuildMicroseconds', 'QueryPlanOptimizeMicroseconds', 'QueryPipelineBuildMicroseconds'] as const;
+    const engineRows = SIZES.flatMap((n) => (['full', 'raw'] as const).map((schema) => {
+      const key = `${schema} ${n}`;
+      const insert = counterMs(key, ['InsertQueryTimeMicroseconds']);
+      return [`${schema === 'full' ? 'full schema' : 'raw table only'}, ${n} rows`, insert, counterMs(key, ['QueryAnalysisMicroseconds']),
+        counterMs(key, planning), counterMs(key, planning) / insert, counterMs(key, ['MergeMutateBackgroundExecutorTaskExecuteStepMicroseconds'])];
+    }));
     // cost(n rows) = fixed + n × per row, from the 512- and 8192-row inserts.
     const fixedMs = (schema: string) => ((us(`${schema} 512`) - us(`${schema} 8192`)) * 512 * 8192) / (8192 - 512) / 1000;
     sizeParts.push(
@@ -127,6 +169,12 @@ async function main(): Promise<void> {
         SIZES.map((n) => [n, us(`full ${n}`), us(`raw ${n}`), us(`full ${n}`) / us('full 8192')])),
       '',
       `Fixed cost per insert (from the 512- and 8192-row figures): full schema ${fixedMs('full').toFixed(1)} ms CPU, raw table only ${fixedMs('raw').toFixed(1)} ms CPU.`,
+      '',
+      'Where an insert\'s time goes, by the engine\'s own counters (`system.events`, the same runs, ms per insert, median): the',
+      'insert statement\'s time (wall, on its thread), the part of it spent analysing and planning the statement and every view',
+      'it fires (analysis, plan build and optimisation, pipeline build), and the background merge steps run meanwhile:',
+      '',
+      table(['insert', 'insert statement ms', 'analysis ms', 'planning ms (analysis + plan + pipeline)', 'planning share of the statement', 'merge steps ms'], engineRows),
     );
   }
 
