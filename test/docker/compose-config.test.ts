@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { Session } from 'chdb';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { buildComposePlan, loadComposePlan, type ComposePlan } from '../../src/stack/docker/plan';
@@ -162,6 +163,25 @@ describe('docker mode access files (users.d, config.d, initdb) — what can be c
     const grants = execFileSync('xmllint', ['--xpath', '/clickhouse/users/default/grants/query/text()', usersXml], { encoding: 'utf8' });
     assert.match(grants, /GRANT SELECT, SHOW ON default\.\*/);
     assert.doesNotMatch(grants, /\b(ALL|INSERT|FILE|URL|REMOTE|S3|SOURCES)\b/);
+  });
+
+  test('every setting of the readonly profile is one the engine knows and takes (a real server refuses to load a users.d file naming an unknown one)', () => {
+    const profile = xpath(usersXml, '/clickhouse/users/default/profile');
+    const names = execFileSync('xmllint', ['--xpath', `/clickhouse/profiles/${profile}/*`, usersXml], { encoding: 'utf8' })
+      .match(/<(\w+)>/g)!.map((t) => t.slice(1, -1));
+    assert.ok(names.includes('do_not_merge_across_partitions_select_final'), 'readers merge FINAL per partition, as the embedded server\'s do');
+    const dir = mkdtempSync(join(tmpdir(), 'ct-profile-settings-'));
+    const engine = new Session(dir);
+    try {
+      for (const name of names) {
+        const value = xpath(usersXml, `/clickhouse/profiles/${profile}/${name}`);
+        assert.equal(engine.query(`SELECT count() FROM system.settings WHERE name = '${name}'`, 'TSV').trim(), '1', `${name} is a setting`);
+        // readonly last: the engine takes each value as the profile gives it.
+        if (name !== 'readonly') engine.query(`SET ${name} = ${value}`);
+      }
+    } finally {
+      engine.close();
+    }
   });
 
   test('the writer: the name WRITER_USER, only a SHA-256 of the generated password, grants on default', () => {
