@@ -1,13 +1,14 @@
 // Proves the harness itself, independent of the product extension: a tiny extension written here loads into the real
 // code-server, its command and status bar item are reachable from the UI, the environment given to code-server
-// reaches terminals, and a mocha run's pass and fail both come back through codeAutomationExit.
+// reaches terminals, a notification VS Code keeps out of the toasts is still found, and a mocha run's pass and fail both
+// come back through codeAutomationExit.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
-import { hasCommand, newTerminal, runCommand, runInTerminal, statusBarText, waitForStatusBarText } from '../support/vscode-ui';
+import { dismissNotifications, hasCommand, newTerminal, notificationTexts, runCommand, runInTerminal, statusBarText, waitForNotification, waitForStatusBarText } from '../support/vscode-ui';
 
 const root = mkdtempSync(join(tmpdir(), 'ct-harness-'));
 const ext = join(root, 'ext');
@@ -20,7 +21,10 @@ function writeFixture(): void {
   writeFileSync(join(ext, 'package.json'), JSON.stringify({
     name: 'harness-fixture', publisher: 'ct-test', version: '0.0.1', engines: { vscode: '^1.100.0' },
     main: './extension.js', activationEvents: ['onStartupFinished'],
-    contributes: { commands: [{ command: 'harnessFixture.bump', title: 'Bump Counter', category: 'Harness Fixture' }] },
+    contributes: { commands: [
+      { command: 'harnessFixture.bump', title: 'Bump Counter', category: 'Harness Fixture' },
+      { command: 'harnessFixture.burst', title: 'Notification Burst', category: 'Harness Fixture' },
+    ] },
   }));
   writeFileSync(join(ext, 'extension.js'), `
 const vscode = require('vscode');
@@ -32,6 +36,8 @@ exports.activate = (context) => {
   context.subscriptions.push(item, vscode.commands.registerCommand('harnessFixture.bump', () => {
     n += 1;
     item.text = 'Fixture ' + n + ' ' + (process.env.CT_HARNESS_MARK || 'no-env');
+  }), vscode.commands.registerCommand('harnessFixture.burst', () => {
+    for (let i = 1; i <= 5; i++) void vscode.window.showInformationMessage('Burst message ' + i);
   }));
 };
 `);
@@ -81,6 +87,16 @@ describe('code-server harness', () => {
       await runCommand(vs.page, 'Harness Fixture: Bump Counter');
       await waitForStatusBarText(vs.page, 'harnessFixture.counter', /Fixture 1/);
       assert.equal(await statusBarText(vs.page, 'harnessFixture.counter'), 'Fixture 1 env-ok');
+    });
+
+    test('a burst of notifications: VS Code toasts only some, waitForNotification finds the rest in the notification center', async () => {
+      await dismissNotifications(vs.page);
+      await runCommand(vs.page, 'Harness Fixture: Notification Burst');
+      await waitForNotification(vs.page, /^Burst message 1$/);
+      // VS Code starts at most 3 toasts per 800 ms: the burst's fifth is not among them.
+      assert.equal((await notificationTexts(vs.page)).some((t) => /Burst message 5/.test(t)), false);
+      assert.equal(await waitForNotification(vs.page, /^Burst message 5$/, 20_000), 'Burst message 5');
+      await dismissNotifications(vs.page);
     });
 
     test('a terminal sees the env and the pinned claude on PATH', async () => {
