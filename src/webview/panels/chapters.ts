@@ -7,7 +7,7 @@ import { asFailure, failureView } from '../failure';
 import { chapterName, int, money } from '../format';
 import { request } from '../rpc';
 import { hiddenNote } from '../scope';
-import { chartSection, twoAxes } from './common';
+import { chartSection, complexityColumns, twoAxes } from './common';
 
 const optional = (f: (v: number) => string) => (v: number | string) => (typeof v === 'number' ? f(v) : '—');
 
@@ -80,12 +80,7 @@ export async function renderChapters(spec: RangeSpec, showAll: () => void): Prom
       options: twoAxes('Tokens', 'USD'),
     }), table('complexity', 'Chapter complexity (click a chapter for its sessions)', [
       { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName, onClick: (r) => void showChapter(r.chapter) },
-      { key: 'tokens', label: 'Tokens', value: (r) => r.tokens, format: int },
-      { key: 'requests', label: 'Requests', value: (r) => r.requests, format: int },
-      { key: 'avg_tokens_per_request', label: 'Avg tokens / request', value: (r) => r.avg_tokens_per_request, format: (v: number) => v.toFixed(1) },
-      { key: 'contributors', label: 'Contributors', value: (r) => r.contributors, format: int },
-      { key: 'sessions', label: 'Sessions', value: (r) => r.sessions, format: int },
-      { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },
+      ...complexityColumns(),
       ...progressColumns,
     ], d.chapters)),
     ...(pr ? [h('p', { class: 'muted', 'data-metric': 'progress-note', 'data-git': String(pr.git) },

@@ -1,6 +1,8 @@
 import type { ChartConfiguration } from 'chart.js';
+import type { ChapterComplexityRow } from '../../core/queries';
 import { drawChart } from '../charts';
-import { h } from '../dom';
+import { h, type Column } from '../dom';
+import { int, money } from '../format';
 
 /** A titled section: a chart (an image for assistive tech, described by the table that follows) and its table. */
 export function chartSection(id: string, title: string, build: () => ChartConfiguration, tableEl: HTMLElement): HTMLElement {
@@ -21,4 +23,17 @@ export function twoAxes(left: string, right: string): NonNullable<ChartConfigura
       y1: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: right } },
     },
   };
+}
+
+/** The seed's chapter-complexity figures that follow the chapter column, one definition for the
+ *  Personal/Project Chapters panel and the Team scope so the two tables keep the same columns. */
+export function complexityColumns(): Column<ChapterComplexityRow>[] {
+  return [
+    { key: 'tokens', label: 'Tokens', value: (r) => r.tokens, format: int },
+    { key: 'requests', label: 'Requests', value: (r) => r.requests, format: int },
+    { key: 'avg_tokens_per_request', label: 'Avg tokens / request', value: (r) => r.avg_tokens_per_request, format: (v: number) => v.toFixed(1) },
+    { key: 'contributors', label: 'Contributors', value: (r) => r.contributors, format: int },
+    { key: 'sessions', label: 'Sessions', value: (r) => r.sessions, format: int },
+    { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },
+  ];
 }

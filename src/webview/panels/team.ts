@@ -9,7 +9,7 @@ import { seriesColor } from '../charts';
 import { h, table } from '../dom';
 import { chapterName, int, money, orNone, pct } from '../format';
 import { request } from '../rpc';
-import { chartSection, section, twoAxes } from './common';
+import { chartSection, complexityColumns, section, twoAxes } from './common';
 
 const DAYS_NOTE = 'Days as the team server counts them (its time zone); read from the team\'s daily aggregates.';
 
@@ -121,14 +121,9 @@ export async function renderTeamChapters(spec: RangeSpec): Promise<HTMLElement> 
         ],
       },
       options: twoAxes('Tokens', 'Contributors'),
-    }), table('team-complexity', 'Chapter complexity across contributors', [
+    }), table<(typeof d.chapters)[number]>('team-complexity', 'Chapter complexity across contributors', [
       { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName },
-      { key: 'tokens', label: 'Tokens', value: (r) => r.tokens, format: int },
-      { key: 'requests', label: 'Requests', value: (r) => r.requests, format: int },
-      { key: 'avg_tokens_per_request', label: 'Avg tokens / request', value: (r) => r.avg_tokens_per_request, format: (v: number) => v.toFixed(1) },
-      { key: 'contributors', label: 'Contributors', value: (r) => r.contributors, format: int },
-      { key: 'sessions', label: 'Sessions', value: (r) => r.sessions, format: int },
-      { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },
+      ...complexityColumns(),
       { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
     ], d.chapters)),
     section('team-chapter-members', 'Who worked on which chapter', table('team-chapter-members', 'Tokens and cost per chapter and member', [
