@@ -3,8 +3,8 @@
  * --to YYYY-MM-DD] --format csv|parquet|jsonl --out FILE`. Progress on stderr; Ctrl-C stops it and
  * leaves no file under FILE (exit 130). Exit codes: 0 done, 1 failed, 2 usage.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { headlessArgs } from './headless-args';
 import { ExportRequestError, planExport } from '../core/data/export-plan';
 import { EXPORT_TABLES } from '../core/data/tables';
 import { exportData } from './export-data';
@@ -14,24 +14,12 @@ const USAGE = `usage: npm run export -- [--url http://127.0.0.1:8123] --table T 
 tables: ${EXPORT_TABLES.map((t) => t.id).join(', ')}`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        url: { type: 'string', default: 'http://127.0.0.1:8123' },
-        table: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-        format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const values = headlessArgs({
+    url: { type: 'string', default: 'http://127.0.0.1:8123' },
+    table: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+    format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+  }, USAGE);
+  if (typeof values === 'number') return values;
   if (!values.table || !values.format || !values.out) {
     process.stderr.write(`--table, --format and --out are required\n${USAGE}\n`);
     return 2;

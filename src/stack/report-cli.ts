@@ -10,8 +10,8 @@
  * Exit codes: 0 written, 1 failed, 2 usage.
  */
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { headlessArgs } from './headless-args';
 import { lastFullWeek, parseIsoWeek } from '../core/report/iso-week';
 import { fetchTeamWeeklyReport, fetchWeeklyReport, teamAccessFromBundleFile, writeReport } from './report-data';
 import { workspaceSection } from './report-workspace';
@@ -20,24 +20,12 @@ const USAGE = 'usage: npm run report -- [--url http://127.0.0.1:8123] [--user ID
   + '       npm run report -- --team-bundle-file FILE [--week YYYY-Www] --format md|html --out DIR';
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        url: { type: 'string' }, user: { type: 'string' }, all: { type: 'boolean' },
-        week: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
-        workspace: { type: 'string' }, 'team-bundle-file': { type: 'string' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const values = headlessArgs({
+    url: { type: 'string' }, user: { type: 'string' }, all: { type: 'boolean' },
+    week: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+    workspace: { type: 'string' }, 'team-bundle-file': { type: 'string' },
+  }, USAGE);
+  if (typeof values === 'number') return values;
   const usage = (m: string) => {
     process.stderr.write(`${m}\n${USAGE}\n`);
     return 2;

@@ -108,6 +108,23 @@ test('a table outside the list, a bad day or format is a usage error and writes 
   assert.ok(Number((await srv.sql('SELECT count() FROM otel_logs')).trim()) > 0);
 });
 
+test('an unknown or valueless flag is a usage error: the usage on stderr, exit 2, nothing written', async () => {
+  for (const args of [['--table', 'events', '--format', 'csv', '--bogus'], ['--format', 'csv', '--table']]) {
+    const file = join(out, 'bad.csv');
+    const r = await run([...args, '--out', file]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: npm run export/);
+    assert.ok(!existsSync(file));
+  }
+});
+
+test('--help prints the usage and the tables on stdout and exits 0', async () => {
+  const r = await run(['--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^usage: npm run export -- .*\ntables: .*\bevents\b/s);
+  assert.equal(r.stderr, '');
+});
+
 for (const format of ['csv', 'parquet']) {
   test(`SIGINT halfway (${format}): exit 130, nothing under the target name, no .partial, no server temp file left`, async () => {
     // Enough raw rows that the export is still streaming when the first progress report (per MiB) arrives.

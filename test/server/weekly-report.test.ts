@@ -61,11 +61,20 @@ test('Markdown for everyone (--all) covers both authors', async () => {
   assert.ok(Number(all) > Number(alice), `everyone's requests (${all}) exceed alice's (${alice})`);
 });
 
-test('usage errors: bad week, both --user and --all, bad format', async () => {
-  for (const args of [['--week', '2026-W54', '--format', 'md'], ['--week', '2026-48', '--format', 'md'], ['--user', 'a', '--all', '--format', 'md'], ['--format', 'pdf']]) {
+test('usage errors: bad week, both --user and --all, bad format, unknown or valueless flag', async () => {
+  for (const args of [['--week', '2026-W54', '--format', 'md'], ['--week', '2026-48', '--format', 'md'], ['--user', 'a', '--all', '--format', 'md'], ['--format', 'pdf'],
+    ['--format', 'md', '--bogus'], ['--format', 'md', '--week']]) {
     const r = await run([...args, '--out', join(out, 'bad')]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: npm run report/);
   }
+});
+
+test('--help prints the usage on stdout and exits 0', async () => {
+  const r = await run(['--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^usage: npm run report -- .*--team-bundle-file FILE/s);
+  assert.equal(r.stderr, '');
 });
 
 test('HTML opens in headless Chromium with no request but itself, and shows its charts', async () => {
