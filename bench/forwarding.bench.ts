@@ -16,6 +16,7 @@ import { createNetnsHost } from '../test/support/netns';
 import { encodeLogs, postOtlp } from '../test/support/otlp';
 import { startServer, type RunningServer } from '../test/support/server';
 import { send, startTeamServer, teamSql } from '../test/support/team-server';
+import { exportRequest } from './lib/claude-export';
 import { median, table } from './lib/measure';
 
 const EVENTS = Number(process.env.CT_BENCH_FORWARD_EVENTS ?? 100_000);
@@ -24,30 +25,9 @@ const BATCH = 512;
 const SENDERS = 4;
 const PORTS = { grpc: 26317, otlpHttp: 26318, http: 30123 };
 
-function kv(o: Record<string, string | number>) {
-  return Object.entries(o).map(([key, v]) => ({ key, value: typeof v === 'string' ? { stringValue: v } : Number.isInteger(v) ? { intValue: v } : { doubleValue: v } }));
-}
-
+/** `n` Claude-Code-shaped api_request records of session `<tag>-<batchNo>` (the counts below select by tag). */
 function exportBody(tag: string, batchNo: number, n: number): Buffer {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  return encodeLogs({
-    resourceLogs: [{
-      resource: { attributes: kv({ 'service.name': 'claude-code', 'service.version': '2.1.197', user_id: 'bench', chapter: `ch${String(batchNo % 12).padStart(2, '0')}` }) },
-      scopeLogs: [{
-        scope: { name: 'com.anthropic.claude_code.events', version: '2.1.197' },
-        logRecords: Array.from({ length: n }, (_, i) => ({
-          timeUnixNano: (now + BigInt(i) * 1000n).toString(),
-          observedTimeUnixNano: (now + BigInt(i) * 1000n).toString(),
-          body: { stringValue: 'claude_code.api_request' },
-          attributes: kv({
-            'event.name': 'api_request', 'event.timestamp': new Date().toISOString(), 'event.sequence': i, 'session.id': `${tag}-${batchNo}`,
-            'prompt.id': `p-${batchNo}-${i >> 3}`, model: 'claude-sonnet-4-5', input_tokens: 20 + (i % 50), output_tokens: 7 + (i % 300),
-            cache_read_tokens: i % 1000, cost_usd: 0.0003 + (i % 10) * 0.0001, duration_ms: 800 + (i % 900), request_id: `req_${batchNo}_${i}`,
-          }),
-        })),
-      }],
-    }],
-  });
+  return encodeLogs(exportRequest(batchNo, n, `${tag}-${batchNo}`));
 }
 
 async function sendAll(bodies: Buffer[], post: (b: Buffer) => Promise<void>): Promise<void> {
