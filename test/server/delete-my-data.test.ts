@@ -4,23 +4,19 @@
  * everywhere, bob's counts unchanged, and the rollups equal what the remaining events give (as if
  * alice's rows had never arrived). Anonymous deletion is refused by the endpoint.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { feedAuthor } from '../support/lifecycle-data';
 import { planDeletion } from '../../src/core/data/delete-plan';
 import { countAuthorRows, deleteAuthorRows } from '../../src/stack/delete-data';
 
 let srv: RunningServer;
-before(async () => {
-  srv = await startServer();
+serverPerFile(async (s) => {
+  srv = s;
   await feedAuthor(srv, 'alice', 1);
   await feedAuthor(srv, 'bob', 2);
-});
-after(async () => {
-  await srv?.stop();
-  rmSync(srv.dataDir, { recursive: true, force: true });
 });
 
 const byTable = (c: { table: string; count: { rows: number } }[]) => Object.fromEntries(c.map((x) => [x.table, x.count.rows]));

@@ -4,13 +4,14 @@
  * and holds the rows and sums SQL gives for the same table and range; progress is reported; a
  * SIGINT halfway leaves no file under the target name (and no .partial).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, runNodeScript, sqlOver, startServer, type RunningServer } from '../support/server';
+import { repoRoot, runNodeScript, sqlOver, type RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { eventually } from '../support/otlp';
 import { feedAuthor } from '../support/lifecycle-data';
 import { close, readBack } from '../support/export-check';
@@ -19,8 +20,8 @@ const cli = join(repoRoot, 'dist', 'export-cli.js');
 let srv: RunningServer;
 let out: string;
 
-before(async () => {
-  srv = await startServer();
+serverPerFile(async (s) => {
+  srv = s;
   out = mkdtempSync(join(tmpdir(), 'ct-export-'));
   await feedAuthor(srv, 'alice', 1);
   await feedAuthor(srv, 'bob', 2);
@@ -31,8 +32,6 @@ before(async () => {
   }
 });
 after(async () => {
-  await srv?.stop();
-  rmSync(srv.dataDir, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
 });
 

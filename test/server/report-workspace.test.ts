@@ -2,14 +2,15 @@
 // .vscode/settings.json (JSON with comments) sets a daily and a per-chapter limit, its files hold known word
 // counts; the report states the budget now ("$1.50 of $1.50 today (over)") and each chapter's words and cost per
 // 1,000 words, equal to SQL over the same store.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isoWeekOf } from '../../src/core/report/iso-week';
 import { eventually, logsRequest, postOtlp } from '../support/otlp';
-import { repoRoot, runNodeScript, startServer, type RunningServer } from '../support/server';
+import { repoRoot, runNodeScript, type RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 
 const cli = join(repoRoot, 'dist', 'report-cli.js');
 const root = mkdtempSync(join(tmpdir(), 'ct-report-ws-'));
@@ -17,12 +18,8 @@ const book = join(root, 'book');
 const out = join(root, 'out');
 let srv: RunningServer;
 
-before(async () => {
-  srv = await startServer();
-});
-after(async () => {
-  await srv?.stop();
-  rmSync(srv.dataDir, { recursive: true, force: true });
+serverPerFile((s) => (srv = s));
+after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -4,21 +4,15 @@
  * forced merge while younger ones stay, applying the same values again alters nothing, 0 removes
  * the TTL, and without the writer credential nothing is changed.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { applyRetentionOverHttp } from '../../src/stack/retention-over-http';
 import { ttlDays } from '../../src/server/retention';
 
 let srv: RunningServer;
-before(async () => {
-  srv = await startServer();
-});
-after(async () => {
-  await srv?.stop();
-  rmSync(srv.dataDir, { recursive: true, force: true });
-});
+serverPerFile((s) => (srv = s));
 
 const ddl = async (t: string) => (await srv.sql(`SELECT create_table_query FROM system.tables WHERE database = 'default' AND name = '${t}' FORMAT TSVRaw`)).trim();
 const count = async (sql: string) => Number((await srv.sql(sql)).trim());

@@ -5,14 +5,15 @@
  * the HTML opens in headless Chromium with no request but the file itself, and shows its charts
  * (screenshot in .test-artifacts/report/).
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { repoRoot, runNodeScript, startServer, type RunningServer } from '../support/server';
+import { repoRoot, runNodeScript, type RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { chromiumBin } from '../support/codeserver';
 import { feedAuthor } from '../support/lifecycle-data';
 import { checkReport, tables } from '../support/report-check';
@@ -24,15 +25,13 @@ const cli = join(repoRoot, 'dist', 'report-cli.js');
 let srv: RunningServer;
 let out: string;
 
-before(async () => {
-  srv = await startServer();
+serverPerFile(async (s) => {
+  srv = s;
   out = mkdtempSync(join(tmpdir(), 'ct-report-'));
   await feedAuthor(srv, 'alice', 1);
   await feedAuthor(srv, 'bob', 2);
 });
 after(async () => {
-  await srv?.stop();
-  rmSync(srv.dataDir, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
 });
 
