@@ -9,9 +9,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addMember, initTeam, type IssuedMember } from '../src/server/team/admin';
-import type { ForwardConfig, ForwardStatus } from '../src/core/forward-config';
+import { addMember, initTeam } from '../src/server/team/admin';
+import type { ForwardStatus } from '../src/core/forward-config';
 import { writeForwardConfig } from '../src/stack/forward-file';
+import { forwardConfig } from '../test/support/forwarding';
 import { createNetnsHost } from '../test/support/netns';
 import { encodeLogs, postOtlp } from '../test/support/otlp';
 import { startServer, type RunningServer } from '../test/support/server';
@@ -63,7 +64,6 @@ async function main(): Promise<void> {
   const team = await startTeamServer(host, teamDir, join(root, 'team-data'));
   const sql = (q: string) => teamSql(`https://${host.nsAddress}:${PORTS.http}`, ca, 'admin', admin.secret, q);
   const count = async (where: string) => Number((await sql(`SELECT count() AS n FROM otel_logs WHERE ${where}`))[0]!.n);
-  const fwd = (m: IssuedMember): ForwardConfig => ({ version: 1, enabled: true, team: m.team, member: m.member, role: m.role, otlp_http: m.otlp_http, query_url: m.query_url, ca_pem: m.ca_pem, secret: m.secret, privacy: 'all', history: 'all' });
   try {
     const batches = Math.ceil(EVENTS / BATCH);
     const n = batches * BATCH;
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       if (r.status !== 200) throw new Error(`local export: ${r.status}`);
     });
     t0 = performance.now();
-    writeForwardConfig(a.dataDir, fwd(agent));
+    writeForwardConfig(a.dataDir, forwardConfig(agent));
     await untilIdle(a);
     const fwdS = (performance.now() - t0) / 1000;
     if ((await count("LogAttributes['session.id'] LIKE 'agent-%'")) !== n) throw new Error('forwarded: count mismatch');
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     const idleAcks: number[] = [];
     for (let i = 0; i < 20; i++) idleAcks.push(await ackMs(`ack-idle-${i}`));
     t0 = performance.now();
-    writeForwardConfig(h.dataDir, fwd(hist));
+    writeForwardConfig(h.dataDir, forwardConfig(hist));
     const movingAcks: number[] = [];
     let moving = true;
     const done = untilIdle(h).then(() => (moving = false));

@@ -15,6 +15,7 @@ import type { ForwardConfig, ForwardStatus } from '../../src/core/forward-config
 import { writeForwardConfig } from '../../src/stack/forward-file';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, encodeMetrics, encodeTraces, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
+import { forwardConfig, forwardSettled, forwardStatus } from '../support/forwarding';
 import { startServer, type RunningServer } from '../support/server';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
@@ -34,30 +35,10 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
   const adminSql = (q: string) => teamSql(sqlBase, ca, 'admin', admin.secret, q);
   const teamCount = async (where: string, table = 'otel_logs') => Number((await adminSql(`SELECT count() AS n FROM ${table} WHERE ${where}`))[0]!.n);
 
-  function forwardConfig(m: IssuedMember, over: Partial<ForwardConfig> = {}): ForwardConfig {
-    return { version: 1, enabled: true, team: m.team, member: m.member, role: m.role, otlp_http: m.otlp_http, query_url: m.query_url, ca_pem: m.ca_pem, secret: m.secret, privacy: 'all', history: 'all', ...over };
-  }
-
   async function local(dataDir?: string): Promise<RunningServer> {
     const s = await startServer({ dataDir });
     locals.push(s);
     return s;
-  }
-
-  async function status(s: RunningServer): Promise<ForwardStatus> {
-    const r = await fetch(`${s.httpUrl}/forward/status`);
-    assert.equal(r.status, 200);
-    return (await r.json()) as ForwardStatus;
-  }
-
-  /** Waits until everything local is delivered (state idle) and returns that status. */
-  async function settled(s: RunningServer, deadlineMs = 120_000): Promise<ForwardStatus> {
-    let last: ForwardStatus | undefined;
-    await eventually(async () => {
-      last = await status(s);
-      return last.state === 'idle' && last.queue_rows === 0;
-    }, () => `${JSON.stringify(last)}\n${s.output().slice(-2000)}`, deadlineMs);
-    return last!;
   }
 
   async function exportEvents(s: RunningServer, session: string, n: number, extra: Record<string, string | number> = {}): Promise<void> {
@@ -91,7 +72,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
   test('rows arrive under the member\'s name, each once; forward.json is 0600; status counts add up', async () => {
     const alice = await addMember(teamDir, 'alice', 'contributor');
     const s = await local();
-    assert.equal((await status(s)).state, 'off');
+    assert.equal((await forwardStatus(s)).state, 'off');
     await exportEvents(s, 'fw-alice-1', 3);
     // Metrics too: a sum and a histogram (nested columns) travel as the engine wrote them.
     const point = { timeUnixNano: nowNanos(), startTimeUnixNano: nowNanos(-1000), attributes: [{ key: 'session.id', value: { stringValue: 'fw-alice-1' } }] };
@@ -102,7 +83,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     assert.equal((await postOtlp(s.otlpHttpUrl, 'metrics', encodeMetrics(metrics), 'application/x-protobuf')).status, 200);
     writeForwardConfig(s.dataDir, forwardConfig(alice));
     assert.equal(statSync(join(s.dataDir, 'forward.json')).mode & 0o777, 0o600);
-    const st = await settled(s);
+    const st = await forwardSettled(s);
     assert.equal(st.team, 'Forward Team');
     assert.equal(st.member, 'alice');
     assert.equal(st.delivered_rows, st.local_rows);
@@ -115,8 +96,8 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     assert.deepEqual(await adminSql("SELECT Count AS c, Sum AS s, BucketCounts AS b, ExplicitBounds AS e FROM otel_metrics_histogram WHERE Attributes['session.id'] = 'fw-alice-1'"), [{ c: 3, s: 12, b: [1, 2], e: [5] }]);
     // Live: a later export follows without any change to the file.
     await exportEvents(s, 'fw-alice-2', 2);
-    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-alice-2'")) === 2, async () => JSON.stringify(await status(s)));
-    await settled(s);
+    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-alice-2'")) === 2, async () => JSON.stringify(await forwardStatus(s)));
+    await forwardSettled(s);
     assert.equal(await teamCount("LogAttributes['session.id'] LIKE 'fw-alice-%'"), 5);
   });
 
@@ -127,15 +108,15 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     const file = join(s.dataDir, 'forward.json');
     writeFileSync(file, JSON.stringify(forwardConfig(bert)));
     chmodSync(file, 0o644);
-    await eventually(async () => /readable by other users/.test((await status(s)).last_error ?? ''), async () => JSON.stringify(await status(s)));
-    assert.equal((await status(s)).state, 'off');
+    await eventually(async () => /readable by other users/.test((await forwardStatus(s)).last_error ?? ''), async () => JSON.stringify(await forwardStatus(s)));
+    assert.equal((await forwardStatus(s)).state, 'off');
     writeFileSync(file, '{"version": 1, "enabled": tru');
     chmodSync(file, 0o600);
-    await eventually(async () => /not JSON/.test((await status(s)).last_error ?? ''), async () => JSON.stringify(await status(s)));
+    await eventually(async () => /not JSON/.test((await forwardStatus(s)).last_error ?? ''), async () => JSON.stringify(await forwardStatus(s)));
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-bert'"), 0);
     // Fixed: delivered.
     writeForwardConfig(s.dataDir, forwardConfig(bert));
-    await settled(s);
+    await forwardSettled(s);
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-bert'"), 2);
   });
 
@@ -148,7 +129,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
       const span = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] }, scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16, 7).toString('base64'), spanId: Buffer.alloc(8, 3).toString('base64'), name: `span-${session}`, startTimeUnixNano: nowNanos(), endTimeUnixNano: nowNanos(), attributes: [{ key: 'session.id', value: { stringValue: session } }] }] }] }] };
       assert.equal((await postOtlp(s.otlpHttpUrl, 'traces', encodeTraces(span), 'application/x-protobuf')).status, 200);
       writeForwardConfig(s.dataDir, forwardConfig(m, { privacy }));
-      await settled(s);
+      await forwardSettled(s);
       const rows = await adminSql(`SELECT LogAttributes AS a, ResourceAttributes['user_id'] AS u FROM otel_logs WHERE LogAttributes['session.id'] = '${session}'`);
       assert.equal(rows.length, 2, privacy);
       for (const r of rows) {
@@ -170,12 +151,12 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     const s = await local();
     writeForwardConfig(s.dataDir, forwardConfig(paul));
     await exportEvents(s, 'fw-paul', 4);
-    await settled(s);
+    await forwardSettled(s);
     await team!.stop();
     let st: ForwardStatus | undefined;
     try {
       for (let i = 0; i < 3; i++) await exportEvents(s, 'fw-paul', 5); // acknowledged locally while the team is away
-      await eventually(async () => (st = await status(s)).state === 'failing', () => JSON.stringify(st), 60_000);
+      await eventually(async () => (st = await forwardStatus(s)).state === 'failing', () => JSON.stringify(st), 60_000);
       assert.ok(st!.failing_since && st!.last_error, JSON.stringify(st));
       assert.match(st!.last_error!, /cannot reach the team server|ECONNREFUSED/);
       assert.equal(st!.queue_rows, 15);
@@ -183,7 +164,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     } finally {
       team = await startTeamServer(host, teamDir, teamData);
     }
-    await settled(s);
+    await forwardSettled(s);
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-paul'"), 19);
     assert.equal(Number((await adminSql("SELECT count(DISTINCT LogAttributes['prompt.id'], Timestamp) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-paul'"))[0]!.n), 19);
   });
@@ -205,7 +186,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     const delivered = await teamCount("LogAttributes['session.id'] = 'fw-kim'");
     assert.ok(delivered > 0 && delivered < 30_000, `killed mid-delivery (${delivered} at the team)`);
     const again = await local(s.dataDir);
-    await settled(again);
+    await forwardSettled(again);
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-kim'"), 30_000);
     assert.equal(Number((await adminSql("SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-kim'"))[0]!.n), 30_000);
   });
@@ -220,7 +201,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     const seen: number[] = [];
     let st: ForwardStatus | undefined;
     await eventually(async () => {
-      st = await status(s);
+      st = await forwardStatus(s);
       if (st.history) seen.push(st.history.delivered_rows);
       return (st.history?.delivered_rows ?? 0) >= 30_000;
     }, () => JSON.stringify(st), 120_000);
@@ -228,22 +209,22 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     assert.ok(st!.history!.bytes > 0);
     // Paused: nothing more leaves.
     writeForwardConfig(s.dataDir, forwardConfig(hana, { enabled: false }));
-    await eventually(async () => (st = await status(s)).state === 'paused', () => JSON.stringify(st));
+    await eventually(async () => (st = await forwardStatus(s)).state === 'paused', () => JSON.stringify(st));
     const atPause = await teamCount("LogAttributes['session.id'] = 'fw-hana'");
-    const paused = await status(s);
+    const paused = await forwardStatus(s);
     assert.ok(paused.queue_rows > 0 && paused.queue_rows < 100_000, JSON.stringify(paused));
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-hana'"), atPause);
     assert.ok(atPause < 100_000);
     // Resumed: the rest, with a rate and an ETA on the way.
     writeForwardConfig(s.dataDir, forwardConfig(hana));
-    const done = await settled(s);
+    const done = await forwardSettled(s);
     assert.equal(done.history!.delivered_rows, 100_000);
     assert.equal(done.history!.eta_s, 0);
     assert.ok(seen.some((n) => n > 0 && n < 100_000), `progress was visible on the way: ${seen.join(',')}`);
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-hana'"), 100_000);
     // Moved again from the start (another history choice restarts the watermarks): sent, stored once.
     writeForwardConfig(s.dataDir, forwardConfig(hana, { history: '2000-01-01' }));
-    await eventually(async () => (st = await status(s)).history?.total_rows === 100_000 && st.history!.delivered_rows === 100_000 && st.history!.bytes > 0 && st.state === 'idle', () => JSON.stringify(st), 120_000);
+    await eventually(async () => (st = await forwardStatus(s)).history?.total_rows === 100_000 && st.history!.delivered_rows === 100_000 && st.history!.bytes > 0 && st.state === 'idle', () => JSON.stringify(st), 120_000);
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-hana'"), 100_000);
     assert.equal(Number((await adminSql("SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-hana'"))[0]!.n), 100_000);
   });
@@ -293,7 +274,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
       await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT ${t}, 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-zoe', 'seq', '${i}'), map('service.name', 'claude-code')`);
     }
     writeForwardConfig(s.dataDir, forwardConfig(zoe, { history: day as ForwardConfig['history'] }));
-    const st = await settled(s);
+    const st = await forwardSettled(s);
     assert.equal(st.history!.total_rows, 2);
     assert.equal(st.queue_rows, 0);
     assert.deepEqual((await adminSql("SELECT LogAttributes['seq'] AS seq FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-zoe' ORDER BY seq")).map((r) => r.seq), ['2', '3']);
@@ -304,18 +285,18 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
     const s = await local();
     await exportEvents(s, 'fw-dora-old', 3);
     writeForwardConfig(s.dataDir, forwardConfig(dora, { history: 'none' }));
-    let st = await settled(s);
+    let st = await forwardSettled(s);
     assert.equal(st.queue_rows, 0);
     await exportEvents(s, 'fw-dora-new', 2);
-    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-dora-new'")) === 2, async () => JSON.stringify(await status(s)));
+    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-dora-new'")) === 2, async () => JSON.stringify(await forwardStatus(s)));
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-dora-old'"), 0, 'history none: older rows stay local');
     writeForwardConfig(s.dataDir, forwardConfig(dora, { history: 'none', enabled: false, drop_queue: true }));
-    await eventually(async () => (await status(s)).state === 'paused', () => 'not paused');
+    await eventually(async () => (await forwardStatus(s)).state === 'paused', () => 'not paused');
     await exportEvents(s, 'fw-dora-dropped', 2);
-    await eventually(async () => (st = await status(s)).queue_rows === 0 && st.local_rows === 7, () => JSON.stringify(st));
+    await eventually(async () => (st = await forwardStatus(s)).queue_rows === 0 && st.local_rows === 7, () => JSON.stringify(st));
     writeForwardConfig(s.dataDir, forwardConfig(dora, { history: 'none' }));
     await exportEvents(s, 'fw-dora-after', 1);
-    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-dora-after'")) === 1, async () => JSON.stringify(await status(s)));
+    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'fw-dora-after'")) === 1, async () => JSON.stringify(await forwardStatus(s)));
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-dora-dropped'"), 0);
   });
   // Last: it restarts the shared team server with tight limits.
@@ -331,7 +312,7 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
       await s.sql(`INSERT INTO otel_logs (Timestamp, ServiceName, Body, LogAttributes, ResourceAttributes) SELECT now64(9) - toIntervalMillisecond(number), 'claude-code', 'claude_code.api_request', map('event.name', 'api_request', 'session.id', 'fw-rita', 'seq', toString(${b * 5000} + number)), map('service.name', 'claude-code') FROM numbers(5000)`);
     }
     writeForwardConfig(s.dataDir, forwardConfig(rita));
-    await settled(s);
+    await forwardSettled(s);
     assert.equal(await teamCount("LogAttributes['session.id'] = 'fw-rita'"), 20_000);
     assert.equal(Number((await adminSql("SELECT uniqExact(LogAttributes['seq']) AS n FROM otel_logs WHERE LogAttributes['session.id'] = 'fw-rita'"))[0]!.n), 20_000);
     const metrics = await send(`${rita.otlp_http}/metrics`, { method: 'GET', ca, headers: { Authorization: `Bearer ${admin.secret}` } });

@@ -9,9 +9,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { addMember, type IssuedMember } from '../../src/server/team/admin';
-import type { ForwardConfig, ForwardStatus, PullBackResult } from '../../src/core/forward-config';
+import type { PullBackResult } from '../../src/core/forward-config';
 import { requestPullBack, writeForwardConfig } from '../../src/stack/forward-file';
 import { encodeLogs, encodeMetrics, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
+import { forwardConfig, forwardSettled, forwardStatus } from '../support/forwarding';
 import { startServer, type RunningServer } from '../support/server';
 import { startTeam, teamSql, type Team } from '../support/team-server';
 
@@ -29,29 +30,10 @@ describe('pull-back: the member\'s own rows from the team server into the local 
   const teamCount = async (where: string, table = 'otel_logs') => Number((await adminSql(`SELECT count() AS n FROM ${table} WHERE ${where}`))[0]!.n);
   const localCount = async (s: RunningServer, where: string, table = 'otel_logs') => Number((await s.sql(`SELECT count() FROM ${table} WHERE ${where}`)).trim());
 
-  function forwardConfig(m: IssuedMember, over: Partial<ForwardConfig> = {}): ForwardConfig {
-    return { version: 1, enabled: true, team: m.team, member: m.member, role: m.role, otlp_http: m.otlp_http, query_url: m.query_url, ca_pem: m.ca_pem, secret: m.secret, privacy: 'all', history: 'all', ...over };
-  }
-
   async function local(): Promise<RunningServer> {
     const s = await startServer();
     locals.push(s);
     return s;
-  }
-
-  async function status(s: RunningServer): Promise<ForwardStatus> {
-    const r = await fetch(`${s.httpUrl}/forward/status`);
-    assert.equal(r.status, 200);
-    return (await r.json()) as ForwardStatus;
-  }
-
-  async function settled(s: RunningServer): Promise<ForwardStatus> {
-    let last: ForwardStatus | undefined;
-    await eventually(async () => {
-      last = await status(s);
-      return last.state === 'idle' && last.queue_rows === 0;
-    }, () => `${JSON.stringify(last)}\n${s.output().slice(-2000)}`, 120_000);
-    return last!;
   }
 
   const pull = (s: RunningServer): Promise<PullBackResult> => requestPullBack(s.host, s.httpPort, s.credentials);
@@ -96,15 +78,15 @@ describe('pull-back: the member\'s own rows from the team server into the local 
     await exportEvents(laptop, 'pb-laptop', 3);
     await exportCost(laptop, 'pb-laptop', 0.25);
     writeForwardConfig(laptop.dataDir, forwardConfig(pia));
-    await settled(laptop);
+    await forwardSettled(laptop);
     await exportEvents(desktop, 'pb-desktop', 4);
     await exportCost(desktop, 'pb-desktop', 0.5);
     writeForwardConfig(desktop.dataDir, forwardConfig(pia));
-    await settled(desktop);
+    await forwardSettled(desktop);
     assert.equal(await teamCount("ResourceAttributes['user_id'] = 'pia'"), 7);
     // Revert to Local on the laptop: forwarding paused first (the credential stays in forward.json), then pull-back.
     writeForwardConfig(laptop.dataDir, forwardConfig(pia, { enabled: false }));
-    await eventually(async () => (await status(laptop)).state === 'paused', () => 'not paused');
+    await eventually(async () => (await forwardStatus(laptop)).state === 'paused', () => 'not paused');
     const r = await pull(laptop);
     const logs = r.tables.find((t) => t.table === 'otel_logs')!;
     const sums = r.tables.find((t) => t.table === 'otel_metrics_sum')!;
@@ -125,12 +107,12 @@ describe('pull-back: the member\'s own rows from the team server into the local 
     assert.equal(await localCount(laptop, '1'), 7);
     // Forwarding on again, even from the start (a new history choice): the pulled rows are delivered, never sent.
     writeForwardConfig(laptop.dataDir, forwardConfig(pia, { history: '2000-01-01' }));
-    const st = await settled(laptop);
+    const st = await forwardSettled(laptop);
     assert.equal(st.delivered_rows, st.local_rows);
     assert.equal(st.history!.total_rows, 4, 'the history is the laptop\'s own 3 events and cost point, not the pulled rows');
     await exportEvents(laptop, 'pb-laptop', 1, 3);
-    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'pb-laptop'")) === 4, async () => JSON.stringify(await status(laptop)));
-    await settled(laptop);
+    await eventually(async () => (await teamCount("LogAttributes['session.id'] = 'pb-laptop'")) === 4, async () => JSON.stringify(await forwardStatus(laptop)));
+    await forwardSettled(laptop);
     assert.equal(await teamCount("ResourceAttributes['user_id'] = 'pia'"), 8);
     assert.equal(await teamCount("ResourceAttributes['user_id'] = 'pia'", 'otel_metrics_sum'), 2);
   });
@@ -142,7 +124,7 @@ describe('pull-back: the member\'s own rows from the team server into the local 
       await exportEvents(s, `pb-${name}`, 5);
       await exportCost(s, `pb-${name}`, 0.125);
       writeForwardConfig(s.dataDir, forwardConfig(m, { privacy }));
-      await settled(s);
+      await forwardSettled(s);
       const atTeam = await adminSql(`SELECT LogAttributes['prompt'] AS p FROM otel_logs WHERE ResourceAttributes['user_id'] = '${name}'`);
       assert.equal(atTeam.length, 5);
       assert.ok(atTeam.every((row) => row.p === ''), `${privacy}: the team holds trimmed copies`);
