@@ -3,25 +3,19 @@
 // does) lies in each way a registry or proxy could: other bytes, another hash, another name, another version.
 // Each lie is refused and nothing is installed; an honest stand-in installs (so the refusals are not an
 // accident of the stand-in).
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineDir, fetchEngine, loadEnginePins, type EngineLocation, type EnginePins } from '../../src/stack/engine';
 import { StackError } from '../../src/stack/types';
 import { sri, tgzBytes } from '../support/tar-build';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { enginePinsFromLock } from '../../scripts/engine-pins.mjs';
+import { tempDirsPerFile } from '../support/temp-dirs';
 
-const roots: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  roots.push(d);
-  return d;
-};
-after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+const tmp = tempDirsPerFile();
 
 const LIB = '@chdb/lib-linux-x64-gnu';
 const pkgTgz = (name: string, version: string, extra = '') =>

@@ -2,24 +2,18 @@
 // pins this build made from package-lock.json. Corruption is injected by a loopback server that serves
 // the real tarball with one byte flipped — a fault the real registry cannot be made to cause. The
 // refusals of a lying registry are in engine-pins.test.ts, the unpacking rules in tar-extract.test.ts.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   installPlan, integrityMatches, libPackageFor, locateEngine, planEngine, unsupportedPlatformError, fetchEngine, DEFAULT_REGISTRY, engineDir, loadEnginePins,
 } from '../../src/stack/engine';
 import { StackError } from '../../src/stack/types';
+import { tempDirsPerFile } from '../support/temp-dirs';
 
-const roots: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  roots.push(d);
-  return d;
-};
-after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+const tmp = tempDirsPerFile();
 // The pins `npm run build` wrote (dist/engine-pins.json).
 const pins = loadEnginePins();
 

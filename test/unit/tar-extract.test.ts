@@ -1,23 +1,18 @@
 // Unpacking the engine tarballs (src/stack/tar-extract.ts, the `tar` package under a stricter policy):
 // real archives made by GNU tar unpack; hostile archives written header by header are refused as a
 // whole and nothing lands outside the target folder.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { extractTgz, TarError } from '../../src/stack/tar-extract';
 import { tarBytes, tgzBytes, type TarEntry } from '../support/tar-build';
+import { tempDirsPerFile } from '../support/temp-dirs';
 
-const roots: string[] = [];
-const tmp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  roots.push(d);
-  return d;
-};
-after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+const tmp = tempDirsPerFile();
 
 /** A root folder with the target nested two levels down, so `../..` from the target stays inside root. */
 function sandbox(): { root: string; dest: string; file: (b: Buffer) => string } {
