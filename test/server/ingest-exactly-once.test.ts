@@ -12,19 +12,15 @@
  *   committed it, then reported a passing error, as a disk filling up mid-insert can), later exports go
  *   in only after it was repaired, and while the repair fails they are refused with nothing stored.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChdbStore } from '../../src/server/store/chdb';
-import { applyMigrations, migrationsDir } from '../../src/server/migrations';
+import type { ChdbStore } from '../../src/server/store/chdb';
 import { Ingest } from '../../src/server/ingest';
 import { StoreError, type Store } from '../../src/server/store/types';
 import type { TableRows } from '../../src/server/otlp/rows';
 import { exportRows, sessionCounts } from '../support/ingest-records';
+import { migratedStorePerSuite } from '../support/migrated-store';
 
-let dir: string;
 let store: ChdbStore;
 
 const counts = (session: string) => sessionCounts(store, session);
@@ -37,15 +33,7 @@ async function burst(ingest: Ingest, session: string): Promise<TableRows[]> {
 }
 
 describe('exactly once after a restart (Ingest on chDB)', () => {
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ct-ingest-once-'));
-    store = await ChdbStore.open(dir);
-    await applyMigrations(store, migrationsDir());
-  });
-  after(async () => {
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  migratedStorePerSuite('ct-ingest-once-', (s) => (store = s));
 
   test('one insert per export: a burst, then each export retried by a restarted server, stored once (raw and views)', async () => {
     const exports = await burst(new Ingest(store, { groupCommit: false }), 'solo');

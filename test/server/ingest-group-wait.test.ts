@@ -13,19 +13,15 @@
  *   upload) never holds a logs insert, and its hand-over does not end a logs insert's wait for a logs export;
  * - right after an insert that carried several exports, the next export gathers even though it found the queue idle.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChdbStore } from '../../src/server/store/chdb';
-import { applyMigrations, migrationsDir } from '../../src/server/migrations';
+import type { ChdbStore } from '../../src/server/store/chdb';
 import { Ingest } from '../../src/server/ingest';
 import { StoreError, type Store } from '../../src/server/store/types';
 import type { TableRows } from '../../src/server/otlp/rows';
 import { exportRows, sessionCounts } from '../support/ingest-records';
+import { migratedStorePerSuite } from '../support/migrated-store';
 
-let dir: string;
 let store: ChdbStore;
 
 const counts = (session: string) => sessionCounts(store, session);
@@ -53,15 +49,7 @@ function watched(o: { onInsert?: (firsts: number[]) => void; onCommit?: (firsts:
 }
 
 describe('group commit with a bounded grouping wait (Ingest on chDB)', () => {
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ct-ingest-group-'));
-    store = await ChdbStore.open(dir);
-    await applyMigrations(store, migrationsDir());
-  });
-  after(async () => {
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  migratedStorePerSuite('ct-ingest-group-', (s) => (store = s));
 
   test('exports arriving during an insert and during the wait share the next insert; each is acknowledged after its commit', async () => {
     const inserts: number[][] = [];

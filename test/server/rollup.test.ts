@@ -2,20 +2,14 @@
  * events_15m, the sidebar's quarter-hour rollup, gives exactly the numbers of the raw events for
  * local days in zones whose offsets are not whole hours (the reason for 15-minute buckets).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChdbStore } from '../../src/server/store/chdb';
-import { applyMigrations, migrationsDir } from '../../src/server/migrations';
+import type { ChdbStore } from '../../src/server/store/chdb';
+import { migratedStorePerSuite } from '../support/migrated-store';
 
 let store: ChdbStore;
-let dir: string;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ct-rollup-'));
-  store = await ChdbStore.open(dir);
-  await applyMigrations(store, migrationsDir());
+migratedStorePerSuite('ct-rollup-', async (s) => {
+  store = s;
   // 5000 events over 12 days, every minute of the day, three authors, a mix of types and sessions.
   await store.query(`INSERT INTO telemetry_events (timestamp, event_type, user_id, session_id, model, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens)
     SELECT now64(3) - toIntervalSecond(cityHash64(number) % (12 * 86400)),
@@ -23,10 +17,6 @@ before(async () => {
       concat('u', toString(number % 3)), concat('s', toString(intDiv(number, 7))), ['m1', 'm2'][1 + number % 2],
       if(number % 4 < 2, (number % 97) / 1000, 0), number % 500, number % 60, number % 900, number % 40
     FROM numbers(5000)`);
-});
-after(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function rows(sql: string, params: Record<string, string>): Promise<string> {
