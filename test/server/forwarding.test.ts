@@ -16,7 +16,8 @@ import { writeForwardConfig } from '../../src/stack/forward-file';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, encodeMetrics, encodeTraces, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
 import { forwardConfig, forwardSettled, forwardStatus } from '../support/forwarding';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serversPerSuite } from '../support/server-per-file';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 
 const PORTS = { grpc: 25317, otlpHttp: 25318, http: 29123 };
@@ -30,16 +31,10 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
   let admin: IssuedMember;
   let ca: string;
   let sqlBase: string;
-  const locals: RunningServer[] = [];
+  const local = serversPerSuite();
 
   const adminSql = (q: string) => teamSql(sqlBase, ca, 'admin', admin.secret, q);
   const teamCount = async (where: string, table = 'otel_logs') => Number((await adminSql(`SELECT count() AS n FROM ${table} WHERE ${where}`))[0]!.n);
-
-  async function local(dataDir?: string): Promise<RunningServer> {
-    const s = await startServer({ dataDir });
-    locals.push(s);
-    return s;
-  }
 
   async function exportEvents(s: RunningServer, session: string, n: number, extra: Record<string, string | number> = {}): Promise<void> {
     const events = Array.from({ length: n }, (_, i) => ({ name: 'user_prompt', attributes: { 'session.id': session, 'prompt.id': `p${i}`, prompt: `secret prompt text ${i}`, prompt_length: 19, ...extra } }));
@@ -63,7 +58,6 @@ describe('forwarding agent: local embedded server → team server over TLS', () 
   });
 
   after(async () => {
-    for (const s of locals) await s.stop('SIGKILL');
     await team?.stop();
     host?.destroy();
     rmSync(root, { recursive: true, force: true });

@@ -13,7 +13,8 @@ import type { PullBackResult } from '../../src/core/forward-config';
 import { requestPullBack, writeForwardConfig } from '../../src/stack/forward-file';
 import { encodeLogs, encodeMetrics, eventually, logsRequest, nowNanos, postOtlp } from '../support/otlp';
 import { forwardConfig, forwardSettled, forwardStatus } from '../support/forwarding';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serversPerSuite } from '../support/server-per-file';
 import { startTeam, teamSql, type Team } from '../support/team-server';
 
 const PORTS = { grpc: 26317, otlpHttp: 26318, http: 29223 };
@@ -24,17 +25,11 @@ describe('pull-back: the member\'s own rows from the team server into the local 
   let admin: IssuedMember;
   let ca: string;
   let sqlBase: string;
-  const locals: RunningServer[] = [];
+  const local = serversPerSuite();
 
   const adminSql = (q: string) => teamSql(sqlBase, ca, 'admin', admin.secret, q);
   const teamCount = async (where: string, table = 'otel_logs') => Number((await adminSql(`SELECT count() AS n FROM ${table} WHERE ${where}`))[0]!.n);
   const localCount = async (s: RunningServer, where: string, table = 'otel_logs') => Number((await s.sql(`SELECT count() FROM ${table} WHERE ${where}`)).trim());
-
-  async function local(): Promise<RunningServer> {
-    const s = await startServer();
-    locals.push(s);
-    return s;
-  }
 
   const pull = (s: RunningServer): Promise<PullBackResult> => requestPullBack(s.host, s.httpPort, s.credentials);
 
@@ -66,7 +61,6 @@ describe('pull-back: the member\'s own rows from the team server into the local 
   });
 
   after(async () => {
-    for (const s of locals) await s.stop('SIGKILL');
     await team?.close();
   });
 

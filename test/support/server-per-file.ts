@@ -21,3 +21,21 @@ export function serverPerFile(ready: (srv: RunningServer) => unknown): void {
     rmSync(srv.dataDir, { recursive: true, force: true });
   });
 }
+
+/**
+ * Embedded servers a suite starts as it goes: `start()` on a fresh data directory, `start(dataDir)` to
+ * restart on one a stopped server left. After the suite's tests (before the `after` hooks it registers
+ * later) every one is killed and every data directory removed.
+ */
+export function serversPerSuite(): (dataDir?: string) => Promise<RunningServer> {
+  const started: RunningServer[] = [];
+  after(async () => {
+    for (const s of started) await s.stop('SIGKILL');
+    for (const dir of new Set(started.map((s) => s.dataDir))) rmSync(dir, { recursive: true, force: true });
+  });
+  return async (dataDir) => {
+    const s = await startServer({ dataDir });
+    started.push(s);
+    return s;
+  };
+}
