@@ -7,7 +7,7 @@ import { asFailure, failureView } from '../failure';
 import { chapterName, int, money } from '../format';
 import { request } from '../rpc';
 import { hiddenNote } from '../scope';
-import { chartSection, complexityColumns, twoAxes } from './common';
+import { chartSection, complexityColumns, tokensPerChapterChart } from './common';
 
 const optional = (f: (v: number) => string) => (v: number | string) => (typeof v === 'number' ? f(v) : '—');
 
@@ -68,17 +68,8 @@ export async function renderChapters(spec: RangeSpec, showAll: () => void): Prom
   return h('div', {},
     hiddenNote(d, showAll),
     h('p', { class: 'muted' }, d.range.label),
-    chartSection('complexity', 'Tokens and cost per chapter', () => ({
-      type: 'bar',
-      data: {
-        labels: d.chapters.map((r) => chapterName(r.chapter)),
-        datasets: [
-          { label: 'Tokens', data: d.chapters.map((r) => r.tokens), backgroundColor: seriesColor(0), yAxisID: 'y' },
-          { label: 'Cost (USD)', data: d.chapters.map((r) => r.cost), backgroundColor: seriesColor(1), yAxisID: 'y1' },
-        ],
-      },
-      options: twoAxes('Tokens', 'USD'),
-    }), table('complexity', 'Chapter complexity (click a chapter for its sessions)', [
+    chartSection('complexity', 'Tokens and cost per chapter',
+      () => tokensPerChapterChart(d.chapters, { label: 'Cost (USD)', axis: 'USD', color: 1, value: (r) => r.cost }), table('complexity', 'Chapter complexity (click a chapter for its sessions)', [
       { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName, onClick: (r) => void showChapter(r.chapter) },
       ...complexityColumns(),
       ...progressColumns,

@@ -1,8 +1,8 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { ChapterComplexityRow } from '../../core/queries';
-import { drawChart } from '../charts';
+import { drawChart, seriesColor } from '../charts';
 import { h, type Column } from '../dom';
-import { int, money } from '../format';
+import { chapterName, int, money } from '../format';
 
 /** A titled section: a chart (an image for assistive tech, described by the table that follows) and its table. */
 export function chartSection(id: string, title: string, build: () => ChartConfiguration, tableEl: HTMLElement): HTMLElement {
@@ -36,4 +36,22 @@ export function complexityColumns(): Column<ChapterComplexityRow>[] {
     { key: 'sessions', label: 'Sessions', value: (r) => r.sessions, format: int },
     { key: 'cost', label: 'Cost (USD)', value: (r) => r.cost, format: money },
   ];
+}
+
+/** The chapter-complexity chart: a bar pair per chapter, tokens on the left axis and one more figure
+ *  (`right`, drawn in series colour `color`) on the right. */
+export function tokensPerChapterChart<R extends { chapter: string; tokens: number }>(
+  rows: R[], right: { label: string; axis: string; color: number; value: (r: R) => number },
+): ChartConfiguration {
+  return {
+    type: 'bar',
+    data: {
+      labels: rows.map((r) => chapterName(r.chapter)),
+      datasets: [
+        { label: 'Tokens', data: rows.map((r) => r.tokens), backgroundColor: seriesColor(0), yAxisID: 'y' },
+        { label: right.label, data: rows.map(right.value), backgroundColor: seriesColor(right.color), yAxisID: 'y1' },
+      ],
+    },
+    options: twoAxes('Tokens', right.axis),
+  };
 }

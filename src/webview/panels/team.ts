@@ -9,7 +9,7 @@ import { seriesColor } from '../charts';
 import { h, table } from '../dom';
 import { chapterName, int, money, orNone, pct } from '../format';
 import { request } from '../rpc';
-import { chartSection, complexityColumns, section, twoAxes } from './common';
+import { chartSection, complexityColumns, section, tokensPerChapterChart } from './common';
 
 const DAYS_NOTE = 'Days as the team server counts them (its time zone); read from the team\'s daily aggregates.';
 
@@ -111,17 +111,8 @@ export async function renderTeamChapters(spec: RangeSpec): Promise<HTMLElement> 
   const d = await request('teamChapters', spec);
   return h('div', { 'data-team': 'chapters' },
     h('p', { class: 'muted' }, `${d.range.label} · chapters as the terminals were tagged · ${DAYS_NOTE}`),
-    chartSection('team-complexity', 'Tokens and contributors per chapter', () => ({
-      type: 'bar',
-      data: {
-        labels: d.chapters.map((r) => chapterName(r.chapter)),
-        datasets: [
-          { label: 'Tokens', data: d.chapters.map((r) => r.tokens), backgroundColor: seriesColor(0), yAxisID: 'y' },
-          { label: 'Contributors', data: d.chapters.map((r) => r.contributors), backgroundColor: seriesColor(2), yAxisID: 'y1' },
-        ],
-      },
-      options: twoAxes('Tokens', 'Contributors'),
-    }), table<(typeof d.chapters)[number]>('team-complexity', 'Chapter complexity across contributors', [
+    chartSection('team-complexity', 'Tokens and contributors per chapter',
+      () => tokensPerChapterChart(d.chapters, { label: 'Contributors', axis: 'Contributors', color: 2, value: (r) => r.contributors }), table<(typeof d.chapters)[number]>('team-complexity', 'Chapter complexity across contributors', [
       { key: 'chapter', label: 'Chapter', value: (r) => r.chapter, format: chapterName },
       ...complexityColumns(),
       { key: 'errors', label: 'Errors', value: (r) => r.errors, format: int },
