@@ -1,8 +1,16 @@
 // What the VS Code tests share about the extension's own (embedded) stack: fresh ports and the settings that point
-// the extension at them, and the teardown that stops the server the extension started detached.
+// the extension at them, SQL and the server's state as a test reads them, turning collection on from the status
+// bar, and the teardown that stops the server the extension started detached.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { pidAlive } from '../../src/server/pid';
+import { readServerState, type ServerState } from '../../src/stack/server-state';
 import { killStackServers, repoRoot, type VSCode } from './codeserver';
 import { freePort } from './ports';
-import { runCommand } from './vscode-ui';
+import { sqlOver } from './server';
+import { runCommand, statusBarItem, waitForStatusBarText } from './vscode-ui';
 
 export interface StackPorts { grpc: number; otlpHttp: number; http: number }
 
@@ -30,14 +38,69 @@ export function killServerFromState(vs: VSCode | undefined): void {
   if (vs) killStackServers(vs.userDataDir);
 }
 
+/** SQL over the stack's ClickHouse HTTP port (anonymous, so read-only); the result text, trimmed. */
+export async function stackSql(ports: StackPorts, query: string, params: Record<string, string> = {}): Promise<string> {
+  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
+}
+
+/** The embedded server's state file (server.json) in this VS Code's global storage; undefined while there is none. */
+export function embeddedServerState(vs: VSCode): ServerState | undefined {
+  const base = join(vs.userDataDir, 'User', 'globalStorage');
+  for (const dir of existsSync(base) ? readdirSync(base) : []) {
+    const state = readServerState(join(base, dir, 'server.json'));
+    if (state) return state;
+  }
+  return undefined;
+}
+
+/** Live server processes (zombies left out) listening on `httpPort`: tells "attached" from "started a second one". */
+export function serverPidsOnPort(httpPort: number): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes('server.js') && l.includes(`--http-port ${httpPort}`) && !/^\s*\d+\s+Z/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+const STATUS = 'chapterTelemetry.status';
+
+/** Once the extension is active (its status bar item says Telemetry Off), a click on the item turns collection on. */
+export async function startCollectionFromStatusBar(page: Page, activeTimeoutMs = 60_000): Promise<void> {
+  await waitForStatusBarText(page, STATUS, /Telemetry Off/, activeTimeoutMs);
+  await statusBarItem(page, STATUS).click();
+  await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 120_000);
+}
+
+/** What a test's `after` leaves to the teardown below besides VS Code: its fake API and its temp root. */
+export interface TestLeftovers { fake?: { close(): Promise<unknown> }; root?: string }
+
+async function removeLeftovers(o: TestLeftovers): Promise<void> {
+  await o.fake?.close();
+  if (o.root) rmSync(o.root, { recursive: true, force: true });
+}
+
 /**
  * The `after` of a test that launched VS Code on the local stack: stops collection through the palette first when
  * asked (best effort: a failed test may have left the window in any state), then kills the detached server and
- * closes VS Code. Does nothing if VS Code never started.
+ * closes VS Code (nothing of that if VS Code never started); then the fake API and the temp root, when given.
  */
-export async function closeVSCodeAndStack(vs: VSCode | undefined, opts: { stopCollection: boolean }): Promise<void> {
-  if (!vs) return;
-  if (opts.stopCollection) await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
-  killServerFromState(vs);
-  await vs.close();
+export async function closeVSCodeAndStack(vs: VSCode | undefined, opts: { stopCollection: boolean } & TestLeftovers): Promise<void> {
+  if (vs) {
+    if (opts.stopCollection) await runCommand(vs.page, 'Chapter Telemetry: Stop Collection').catch(() => undefined);
+    killServerFromState(vs);
+    await vs.close();
+  }
+  await removeLeftovers(opts);
+}
+
+/**
+ * The `after` of a test that kills and restarts servers under the extension: the server in the state file and
+ * every one still on `ports.http` (a state file may be gone by then) are ended once VS Code is closed — they are
+ * detached by design and outlive the window; then the fake API and the temp root, when given.
+ */
+export async function closeVSCodeAndServers(vs: VSCode | undefined, ports: StackPorts | undefined, opts: TestLeftovers): Promise<void> {
+  const pids = new Set<number>(ports ? serverPidsOnPort(ports.http) : []);
+  const st = vs ? embeddedServerState(vs) : undefined;
+  if (st) pids.add(st.pid);
+  await vs?.close();
+  for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGTERM');
+  await removeLeftovers(opts);
 }

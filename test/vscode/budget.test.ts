@@ -6,17 +6,16 @@
 // the next day resets the daily state. The tooltip's figures equal SQL over the same store.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
-import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { sqlOver } from '../support/server';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings, stackSql, startCollectionFromStatusBar } from '../support/local-stack-vscode';
 import { setUserSettings as setUserSettingsIn } from '../support/user-settings';
-import { runCommand, statusBarItem, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+import { runCommand, statusBarItem, webviewFrame } from '../support/vscode-ui';
 import { eventually } from '../support/eventually';
 
 const STATUS = 'chapterTelemetry.status';
@@ -30,10 +29,7 @@ let fake: FakeAnthropic;
 let ports: { grpc: number; otlpHttp: number; http: number };
 let limit = 0;
 
-/** Polls `fn` (errors count as "not yet") until it gives a value; fails naming `what` after `timeoutMs`. */
-async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
-}
+const sql = (query: string, params: Record<string, string> = {}) => stackSql(ports, query, params);
 
 function midnightMs(daysAhead = 0): number {
   const n = new Date();
@@ -125,17 +121,13 @@ describe('spend budgets in a real VS Code', () => {
   });
 
   after(async () => {
-    await closeVSCodeAndStack(vs, { stopCollection: true });
-    await fake?.close();
-    rmSync(root, { recursive: true, force: true });
+    await closeVSCodeAndStack(vs, { stopCollection: true, fake, root });
   });
 
   test('with collection on and no limit, the status bar has no budget colour', async () => {
     const page = vs.page;
     // The status bar item appears once the extension is active; a click turns collection on.
-    await waitForStatusBarText(page, STATUS, /Telemetry Off/, 60_000);
-    await statusBarItem(page, STATUS).click();
-    await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 120_000);
+    await startCollectionFromStatusBar(page);
     await claudeRun();
     assert.equal(await statusKind(page), 'standard');
     assert.doesNotMatch(await tooltip(page), /Budget/);

@@ -6,18 +6,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
-import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { sqlOver } from '../support/server';
-import { runCommand, statusBarItem, tableRows, waitForStatusBarText, webviewFrame } from '../support/vscode-ui';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings, stackSql, startCollectionFromStatusBar } from '../support/local-stack-vscode';
+import { runCommand, tableRows, webviewFrame } from '../support/vscode-ui';
 import { eventually } from '../support/eventually';
 
-const STATUS = 'chapterTelemetry.status';
 const AUTHOR = 'words-author';
 const root = mkdtempSync(join(tmpdir(), 'ct-manuscript-e2e-'));
 const book = join(root, 'book');
@@ -40,9 +38,7 @@ function write(rel: string, text: string): void {
 }
 const daysAgo = (n: number) => Date.now() - n * 86_400_000;
 
-async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
-}
+const sql = (query: string, params: Record<string, string> = {}) => stackSql(ports, query, params);
 
 async function claude(chapter: string): Promise<void> {
   const r = await runClaude({
@@ -76,16 +72,12 @@ describe('manuscript progress in a real VS Code', () => {
   });
 
   after(async () => {
-    await closeVSCodeAndStack(vs, { stopCollection: true });
-    await fake?.close();
-    rmSync(root, { recursive: true, force: true });
+    await closeVSCodeAndStack(vs, { stopCollection: true, fake, root });
   });
 
   test('the Chapters panel shows words, cost per 1,000 words and words added; they equal hand counts and SQL', async () => {
     const page = vs.page;
-    await waitForStatusBarText(page, STATUS, /Telemetry Off/, 60_000);
-    await statusBarItem(page, STATUS).click();
-    await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 120_000);
+    await startCollectionFromStatusBar(page);
     await claude('ch01');
     await claude('ch02');
     await eventuallyLong('both runs stored', async () => (Number(await sql(`SELECT uniqExact(chapter) FROM events_attributed WHERE event_type = 'api_request' AND user_id = {u:String}`, { u: AUTHOR })) === 2 ? true : undefined));

@@ -5,15 +5,15 @@
 // The steps share one window and build on each other, in order.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runClaude } from '../support/claude-cli';
 import { buildCheckout, launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { freePort } from '../support/ports';
-import { sqlOver } from '../support/server';
+import { closeVSCodeAndServers, embeddedServerState, serverPidsOnPort, stackSql } from '../support/local-stack-vscode';
+import { pidAlive } from '../../src/server/pid';
 import { clickNotificationButton, dismissNotifications, statusBarItem, waitForNotification, waitForStatusBarText } from '../support/vscode-ui';
 import { eventually } from '../support/eventually';
 
@@ -28,23 +28,11 @@ let fake: FakeAnthropic;
 let ports: { grpc: number; otlpHttp: number; http: number };
 const killed: number[] = [];
 
-async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
-}
+const sql = (query: string, params: Record<string, string> = {}) => stackSql(ports, query, params);
 
-/** The embedded server's state file in the extension's global storage. */
-function serverState(): { pid: number } | undefined {
-  const base = join(vs.userDataDir, 'User', 'globalStorage');
-  for (const dir of readdirSync(base)) {
-    const f = join(base, dir, 'server.json');
-    try {
-      if (statSync(f).isFile()) return JSON.parse(readFileSync(f, 'utf8'));
-    } catch {
-      // not this extension's folder, or being rewritten
-    }
-  }
-  return undefined;
-}
+/** The embedded server's state file (undefined also while it is being rewritten), and the servers on this test's port. */
+const serverState = () => embeddedServerState(vs);
+const serverProcesses = () => serverPidsOnPort(ports.http);
 
 /** The non-empty lines of the embedded server's log (server.log next to server.json). */
 function serverLogLines(): string[] {
@@ -59,22 +47,6 @@ function serverLogLines(): string[] {
   return [];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Server processes listening on this test's HTTP port. */
-function serverProcesses(): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('server.js') && l.includes(`--http-port ${ports.http}`) && !/^\s*\d+\s+Z/.test(l))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
-
 /** This suite's waits are longer than the shared default: servers restart under it. */
 const eventuallyLong = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => eventually(what, fn, timeoutMs);
 
@@ -83,7 +55,7 @@ async function runningServer(): Promise<number> {
   await waitForStatusBarText(vs.page, STATUS, onText, 120_000);
   return await eventuallyLong('a live server in server.json', async () => {
     const pid = serverState()?.pid;
-    return pid && !killed.includes(pid) && alive(pid) ? pid : undefined;
+    return pid && !killed.includes(pid) && pidAlive(pid) ? pid : undefined;
   });
 }
 
@@ -122,16 +94,7 @@ describe('the embedded server is restarted after an unexpected exit', () => {
     });
   });
 
-  after(async () => {
-    const pids = new Set<number>(ports ? serverProcesses() : []);
-    const st = vs ? serverState() : undefined;
-    if (st) pids.add(st.pid);
-    await vs?.close();
-    // The server is detached by design (it outlives windows): end the one this test's extension started.
-    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
-    await fake?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => closeVSCodeAndServers(vs, ports, { fake, root }));
 
   test('kill -9 while collecting: Restarting…, then On, and the next Claude Code export is stored', async () => {
     const page = vs.page;

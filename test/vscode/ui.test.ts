@@ -5,8 +5,7 @@
 // The steps share one window and build on each other, in order.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,8 @@ import { otelEnv } from '../support/claude-cli';
 import { buildCheckout, launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { freePort } from '../support/ports';
-import { sqlOver } from '../support/server';
+import { closeVSCodeAndServers, embeddedServerState, serverPidsOnPort, stackSql } from '../support/local-stack-vscode';
+import { pidAlive } from '../../src/server/pid';
 import {
   clickNotificationButton, dismissNotifications, newTerminal, openFile, runCommand, runInTerminal, statusBarAriaLabel,
   statusBarItem, waitForNotification, waitForStatusBarText,
@@ -46,43 +46,15 @@ function writeBook(): void {
   }
 }
 
-async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
-}
+const sql = (query: string, params: Record<string, string> = {}) => stackSql(ports, query, params);
 
-/** The embedded server's state file in the extension's global storage (shared by every window of this VS Code). */
-function serverState(): { pid: number; httpPort: number } | undefined {
-  const base = join(vs.userDataDir, 'User', 'globalStorage');
-  for (const dir of readdirSync(base)) {
-    const f = join(base, dir, 'server.json');
-    try {
-      if (statSync(f).isFile()) return JSON.parse(readFileSync(f, 'utf8'));
-    } catch {
-      // not this extension's folder
-    }
-  }
-  return undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Server processes listening on this test's HTTP port (to tell "attached" from "started a second one"). */
-function serverProcesses(): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('server.js') && l.includes(`--http-port ${ports.http}`)).map((l) => Number(l.trim().split(/\s+/)[0]));
-}
+/** The embedded server's state file (shared by every window of this VS Code), and the servers on this test's port. */
+const serverState = () => embeddedServerState(vs);
+const serverProcesses = () => serverPidsOnPort(ports.http);
 
 const onText = /^Telemetry( · .+)?$/;
 
 describe('extension UI in a real VS Code', () => {
-  const leftoverPids: number[] = [];
   before(async () => {
     buildCheckout();
     writeBook();
@@ -107,16 +79,7 @@ describe('extension UI in a real VS Code', () => {
     });
   });
 
-  after(async () => {
-    const st = vs ? serverState() : undefined;
-    if (st) leftoverPids.push(st.pid);
-    if (ports) leftoverPids.push(...serverProcesses());
-    await vs?.close();
-    // The server is detached by design (it outlives windows): end the one this test's extension started.
-    for (const pid of new Set(leftoverPids)) if (alive(pid)) process.kill(pid, 'SIGTERM');
-    await fake?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => closeVSCodeAndServers(vs, ports, { fake, root }));
 
   test('the status bar starts Off; a click turns collection On and the server answers', async () => {
     const page = vs.page;
@@ -208,7 +171,7 @@ describe('extension UI in a real VS Code', () => {
 
   test('a second window attaches to the running server instead of starting another', async () => {
     const first = serverState();
-    assert.ok(first && alive(first.pid), 'a server is running');
+    assert.ok(first && pidAlive(first.pid), 'a server is running');
     assert.deepEqual(serverProcesses(), [first.pid]);
     const second: Page = await vs.openWindow();
     try {
