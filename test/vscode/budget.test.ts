@@ -120,9 +120,7 @@ describe('spend budgets in a real VS Code', () => {
     });
   });
 
-  after(async () => {
-    await closeVSCodeAndStack(vs, { stopCollection: true, fake, root });
-  });
+  after(() => closeVSCodeAndStack(vs, { stopCollection: true, fake, root }));
 
   test('with collection on and no limit, the status bar has no budget colour', async () => {
     const page = vs.page;

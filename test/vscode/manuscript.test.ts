@@ -71,9 +71,7 @@ describe('manuscript progress in a real VS Code', () => {
     });
   });
 
-  after(async () => {
-    await closeVSCodeAndStack(vs, { stopCollection: true, fake, root });
-  });
+  after(() => closeVSCodeAndStack(vs, { stopCollection: true, fake, root }));
 
   test('the Chapters panel shows words, cost per 1,000 words and words added; they equal hand counts and SQL', async () => {
     const page = vs.page;
