@@ -6,15 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { basicAuth, startServer, type RunningServer } from '../support/server';
+import { basicAuth, type RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 
 let srv: RunningServer;
-before(async () => {
-  srv = await startServer();
+serverPerFile(async (s) => {
+  srv = s;
   await srv.sql('CREATE TABLE IF NOT EXISTS http_t (id UInt32, name String, ts DateTime) ENGINE = MergeTree ORDER BY id');
-});
-after(async () => {
-  await srv?.stop();
 });
 
 /** A request as the writer: this file checks the protocol; test/server/lockdown.test.ts checks who may do what. */

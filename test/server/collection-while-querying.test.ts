@@ -6,18 +6,14 @@
  * acknowledgement and after its rows were read back. Then the client leaves (the engine finishes the
  * query, seconds of work here, before the server stops; KILL is not offered over HTTP).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basicAuth, startServer, type RunningServer } from '../support/server';
+import { basicAuth, type RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { encodeLogs, eventually, logsRequest, postOtlp } from '../support/otlp';
 
 let srv: RunningServer;
-before(async () => {
-  srv = await startServer();
-});
-after(async () => {
-  await srv?.stop();
-});
+serverPerFile((s) => (srv = s));
 
 /** Starts a statement over ClickHouse HTTP and tracks whether its answer has arrived. */
 function startLong(sql: string, settings: Record<string, string>, asWriter: boolean) {

@@ -4,14 +4,15 @@
 // process never dies or logs an uncaught error, still stores a valid export afterwards, and its memory stays
 // bounded. The seed is printed; CT_FUZZ_SEED=<n> replays a run. Bounded by a case count and a time budget (a
 // bound on the run, not an assertion about speed).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { deflateSync, gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { attrs, encodeLogs, encodeMetrics, encodeTraces, logsRequest, nowNanos } from '../support/otlp';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 
 const SEED = Number(process.env.CT_FUZZ_SEED ?? 20261130);
 const HTTP_CASES = 3000;
@@ -206,8 +207,8 @@ const rnd = prng(SEED);
 const bases = Object.fromEntries(SIGNALS.map((s) => { const obj = baseObjects[s](); return [s, { obj, pb: encoders[s](obj) }]; })) as Record<Signal, { pb: Buffer; obj: object }>;
 let rssStart = 0;
 
-before(async () => {
-  srv = await startServer();
+serverPerFile(async (started) => {
+  srv = started;
   // Warm up with valid exports so the engine's steady state is the baseline, not its empty start.
   for (let i = 0; i < 60; i++) {
     const s = SIGNALS[i % 3]!;
@@ -216,9 +217,6 @@ before(async () => {
   }
   rssStart = rssMb(srv.proc.pid!);
   console.log(`fuzz seed ${SEED} (CT_FUZZ_SEED replays it); server RSS after warm-up ${rssStart.toFixed(0)} MB`);
-});
-after(async () => {
-  await srv?.stop();
 });
 
 describe('fuzzing the OTLP receivers', { timeout: 180_000 }, () => {

@@ -3,22 +3,18 @@
  * lands in its table column for column, over HTTP (protobuf, JSON, gzip) and gRPC; bad input is
  * refused with the right status and the server keeps serving.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { encodeLogs, encodeMetrics, encodeTraces, logsRequest, nowNanos, postOtlp, attrs } from '../support/otlp';
 
 let srv: RunningServer;
-before(async () => {
-  srv = await startServer();
-});
-after(async () => {
-  await srv?.stop();
-});
+serverPerFile((s) => (srv = s));
 
 async function rows(sql: string, params: Record<string, string> = {}): Promise<Array<Record<string, unknown>>> {
   const text = await srv.sql(`${sql} FORMAT JSONEachRow`, params);

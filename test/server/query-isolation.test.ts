@@ -4,21 +4,17 @@
  * of a failed query reaches another answer, and an error after the first bytes still fails the client.
  * Order of completion is what the tests assert, never a duration.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createClient } from '@clickhouse/client';
 import { basicAuth, startServer, type RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { encodeLogs, logsRequest, postOtlp } from '../support/otlp';
 
 let srv: RunningServer;
-before(async () => {
-  srv = await startServer();
-});
-after(async () => {
-  await srv?.stop();
-});
+serverPerFile((s) => (srv = s));
 
 /** What is left under tmp-results besides the server's idle named pipes (empty, kept for the next result). */
 function leftResults(): string[] {

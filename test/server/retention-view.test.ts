@@ -3,12 +3,13 @@
 // archived as "expiring within 7 days" are exactly the ones around the boundary; the Parquet files read back
 // through the engine hold exactly them; and the engine's own TTL, shortened by the 7 days and forced with a
 // merge, removes exactly the archived rows from the row-level TTL tables.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { archiveExpiring, countExpiring, fetchRetentionView } from '../../src/stack/archive-data';
 import { archiveUntilSec } from '../../src/core/data/archive-plan';
 import { applyRetentionOverHttp } from '../../src/stack/retention-over-http';
@@ -22,8 +23,8 @@ const AROUND = { a: -5 * 24, b: -30, c: -2, d: 2, e: 30, f: 78 * 24 };
 const EXPIRING = ['a', 'b', 'c'];
 let nowMs: number;
 
-before(async () => {
-  srv = await startServer();
+serverPerFile(async (s) => {
+  srv = s;
   nowMs = Date.now();
   const rows = Object.entries(AROUND).flatMap(([label, h]) => {
     const ts = new Date(nowMs - 83 * DAY + h * HOUR).toISOString().replace('T', ' ').replace('Z', '');
@@ -37,10 +38,7 @@ before(async () => {
   await srv.sql(`INSERT INTO otel_logs FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`);
   await srv.sql("INSERT INTO daily_metrics (day, user_id, chapter, model, cost_usd) VALUES ('2025-01-06', 'alice', 'ch00', 'm', 2)");
 });
-after(async () => {
-  await srv?.stop();
-  for (const d of [out, srv?.dataDir]) if (d) rmSync(d, { recursive: true, force: true });
-});
+after(() => rmSync(out, { recursive: true, force: true }));
 
 const one = async (sql: string) => (await srv.sql(`${sql} FORMAT TSV`)).trim();
 

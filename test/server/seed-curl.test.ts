@@ -3,12 +3,13 @@
  * port changes), run by a real shell and curl against the embedded server fed over OTLP. Each
  * prints a Pretty table whose figures match the same query read as JSON.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, startServer, type RunningServer } from '../support/server';
+import { repoRoot, type RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 import { encodeLogs, logsRequest, postOtlp, type EventSpec } from '../support/otlp';
 
 let srv: RunningServer;
@@ -16,8 +17,8 @@ const commands = readFileSync(join(repoRoot, 'telemetry-server', 'clickhouse', '
   .split('\n')
   .filter((l) => l.startsWith("curl -G 'http://localhost:8123'"));
 
-before(async () => {
-  srv = await startServer();
+serverPerFile(async (s) => {
+  srv = s;
   const events: EventSpec[] = [
     { name: 'api_request', attributes: { 'session.id': 's1', chapter: 'ch03', model: 'claude-sonnet-4-5', input_tokens: 100, output_tokens: 50, cache_read_tokens: 0, cache_creation_tokens: 10, cost_usd: 0.25 } },
     { name: 'api_request', attributes: { 'session.id': 's1', chapter: 'ch03', model: 'claude-sonnet-4-5', input_tokens: 40, output_tokens: 20, cache_read_tokens: 5, cache_creation_tokens: 5, cost_usd: 0.5 } },
@@ -26,9 +27,6 @@ before(async () => {
   ];
   const r = await postOtlp(srv.otlpHttpUrl, 'logs', encodeLogs(logsRequest(events, { 'service.name': 'claude-code', user_id: 'alice' })), 'application/x-protobuf');
   assert.equal(r.status, 200);
-});
-after(async () => {
-  await srv?.stop();
 });
 
 function run(cmd: string): string {

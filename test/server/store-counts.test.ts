@@ -1,20 +1,16 @@
 // Verify Collection's counts (src/vscode/store-counts.ts over @clickhouse/client) against the built server:
 // a user id with the characters ClickHouse's HTTP interface treats as escapes (quote, backslash, tab) still
 // matches its own events, which the raw `param_` fetch it replaces got wrong; the URL helper brackets IPv6.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { localHttpUrl } from '../../src/core/otel-env';
 import { fetchCounts } from '../../src/vscode/store-counts';
 import { eventually, logsRequest, postOtlp } from '../support/otlp';
-import { startServer, type RunningServer } from '../support/server';
+import type { RunningServer } from '../support/server';
+import { serverPerFile } from '../support/server-per-file';
 
 let srv: RunningServer;
-before(async () => {
-  srv = await startServer();
-});
-after(async () => {
-  await srv?.stop();
-});
+serverPerFile((s) => (srv = s));
 
 describe('collection counts', () => {
   test('a user id with quote, backslash and tab counts exactly its own events', async () => {
