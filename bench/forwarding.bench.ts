@@ -160,7 +160,10 @@ async function main(): Promise<void> {
     ].join('\n');
     console.log(out);
   } finally {
-    for (const s of locals) await s.stop('SIGKILL');
+    for (const s of locals) {
+      await s.stop('SIGKILL');
+      rmSync(s.dataDir, { recursive: true, force: true });
+    }
     await team.stop();
     host.destroy();
     rmSync(root, { recursive: true, force: true });
