@@ -2,11 +2,11 @@
 // the extension at them, SQL and the server's state as a test reads them, turning collection on from the status
 // bar, and the teardown that stops the server the extension started detached.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { pidAlive } from '../../src/server/pid';
-import { readServerState, type ServerState } from '../../src/stack/server-state';
+import type { ServerState } from '../../src/stack/server-state';
 import { killStackServers, repoRoot, type VSCode } from './codeserver';
 import { freePort } from './ports';
 import { sqlOver } from './server';
@@ -43,12 +43,19 @@ export async function stackSql(ports: StackPorts, query: string, params: Record<
   return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
 }
 
-/** The embedded server's state file (server.json) in this VS Code's global storage; undefined while there is none. */
+/**
+ * The embedded server's state file (server.json) in this VS Code's global storage, as the server wrote it (no
+ * defaults filled in: a test asserting on a field must see it missing); undefined while there is none or it is
+ * being rewritten.
+ */
 export function embeddedServerState(vs: VSCode): ServerState | undefined {
   const base = join(vs.userDataDir, 'User', 'globalStorage');
   for (const dir of existsSync(base) ? readdirSync(base) : []) {
-    const state = readServerState(join(base, dir, 'server.json'));
-    if (state) return state;
+    try {
+      return JSON.parse(readFileSync(join(base, dir, 'server.json'), 'utf8')) as ServerState;
+    } catch {
+      // not this extension's folder, or being rewritten
+    }
   }
   return undefined;
 }

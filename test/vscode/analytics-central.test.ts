@@ -14,14 +14,13 @@ import { addMember, initTeam, type IssuedMember } from '../../src/server/team/ad
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
 import { encodeLogs, eventually, logsRequest } from '../support/otlp';
-import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings, startCollectionFromStatusBar } from '../support/local-stack-vscode';
 import { send, startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 import {
-  dataValue, dismissNotifications, openSidebar, pickQuickInputItem, runCommand, statusBarItem, submitQuickInput, tableRows,
-  waitForNotification, waitForQuickInputTitle, waitForStatusBarText, waitWebviewState, webviewFrame,
+  dataValue, dismissNotifications, openSidebar, pickQuickInputItem, runCommand, submitQuickInput, tableRows,
+  waitForNotification, waitForQuickInputTitle, waitWebviewState, webviewFrame,
 } from '../support/vscode-ui';
 
-const STATUS = 'chapterTelemetry.status';
 const TEAM = 'Press Team';
 const PORTS = { grpc: 27317, otlpHttp: 27318, http: 27123 };
 const root = mkdtempSync(join(tmpdir(), 'ct-central-analytics-'));
@@ -86,9 +85,7 @@ describe('analytics scopes Local / Mine / Team in a real VS Code, against a team
 
   test('carol connects as coordinator with the wizard', async () => {
     const page = vs.page;
-    await waitForStatusBarText(page, STATUS, /Telemetry Off/, 90_000);
-    await statusBarItem(page, STATUS).click();
-    await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 120_000);
+    await startCollectionFromStatusBar(page, 90_000);
     await runCommand(page, 'Chapter Telemetry: Centralize Telemetry');
     await pickQuickInputItem(page, 'Yes: a coordinator needs numbers');
     await pickQuickInputItem(page, 'Continue anyway');

@@ -5,7 +5,7 @@
 // brings them back. Every number equals SQL run on the store's ClickHouse HTTP port.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
@@ -13,8 +13,7 @@ import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
-import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { sqlOver } from '../support/server';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings, stackSql } from '../support/local-stack-vscode';
 import { dataValue, openSidebar, runCommand, waitForStatusBarText, waitWebviewState, webviewFrame } from '../support/vscode-ui';
 
 const ALICE = 'alice';
@@ -26,9 +25,7 @@ let vs: VSCode;
 let fake: FakeAnthropic;
 let ports: { grpc: number; otlpHttp: number; http: number };
 
-async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
-}
+const sql = (query: string, params: Record<string, string> = {}) => stackSql(ports, query, params);
 const num = async (query: string, params: Record<string, string> = {}) => Number(await sql(query, params));
 
 /** Local midnight 29 days ago: the start of the panels' default 30-day range and of the sidebar's 30 days. */
@@ -72,11 +69,7 @@ describe('analytics scope in a real VS Code (user_id=alice, author id = the OS u
     });
   });
 
-  after(async () => {
-    await closeVSCodeAndStack(vs, { stopCollection: true });
-    await fake?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => closeVSCodeAndStack(vs, { stopCollection: true, fake, root }));
 
   test('claude runs as alice; the store holds her requests and nothing of the OS user', async () => {
     // The extension activates on startup finished: its status bar item says it is there.

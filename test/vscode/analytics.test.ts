@@ -4,7 +4,7 @@
 // server's ClickHouse HTTP port. Chapter names with markup and quotes stay text. Screenshots light + dark.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
@@ -12,8 +12,7 @@ import { runClaude } from '../support/claude-cli';
 import { launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { eventually } from '../support/otlp';
-import { closeVSCodeAndStack, freeStackPorts, localStackSettings } from '../support/local-stack-vscode';
-import { sqlOver } from '../support/server';
+import { closeVSCodeAndStack, freeStackPorts, localStackSettings, stackSql } from '../support/local-stack-vscode';
 import { dataValue, openFile, openSidebar, runCommand, tableRows, waitWebviewState, webviewFrame } from '../support/vscode-ui';
 
 const AUTHOR = 'e2e-author';
@@ -27,9 +26,7 @@ let fake: FakeAnthropic;
 let ports: { grpc: number; otlpHttp: number; http: number };
 const dialogs: string[] = [];
 
-async function sql(query: string, params: Record<string, string> = {}): Promise<string> {
-  return (await sqlOver(`http://127.0.0.1:${ports.http}/`, query, params)).trim();
-}
+const sql = (query: string, params: Record<string, string> = {}) => stackSql(ports, query, params);
 const num = async (query: string, params: Record<string, string> = {}) => Number(await sql(query, params));
 
 function todayMidnightMs(): number {
@@ -76,11 +73,7 @@ describe('analytics in a real VS Code', () => {
     });
   });
 
-  after(async () => {
-    await closeVSCodeAndStack(vs, { stopCollection: true });
-    await fake?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => closeVSCodeAndStack(vs, { stopCollection: true, fake, root }));
 
   test('with collection off the sidebar says so and offers Start and Show Logs', async () => {
     await openSidebar(vs.page);

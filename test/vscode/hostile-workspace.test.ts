@@ -7,16 +7,16 @@
 // The book also ships `.claude` as a link to a folder outside it: writing the Claude settings is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCheckout, launchVSCode, repoRoot, type VSCode } from '../support/codeserver';
 import { freePort } from '../support/ports';
+import { embeddedServerState, startCollectionFromStatusBar } from '../support/local-stack-vscode';
 import {
-  dismissNotifications, newTerminal, notificationTexts, runCommand, runInTerminal, statusBarItem, waitForNotification, waitForStatusBarText,
+  dismissNotifications, newTerminal, notificationTexts, runCommand, runInTerminal, waitForNotification,
 } from '../support/vscode-ui';
 
-const STATUS = 'chapterTelemetry.status';
 const root = mkdtempSync(join(tmpdir(), 'ct-hostile-'));
 const workspace = join(root, 'book');
 const markers = join(root, 'markers');
@@ -65,18 +65,7 @@ function writeHostileBook(): void {
 }
 
 /** The embedded server's state file in the extension's global storage. */
-function serverState(): { pid: number; host: string; httpPort: number; dataDir: string } | undefined {
-  const base = join(vs.userDataDir, 'User', 'globalStorage');
-  for (const dir of existsSync(base) ? readdirSync(base) : []) {
-    const f = join(base, dir, 'server.json');
-    try {
-      if (statSync(f).isFile()) return JSON.parse(readFileSync(f, 'utf8'));
-    } catch {
-      // not this extension's folder
-    }
-  }
-  return undefined;
-}
+const serverState = () => embeddedServerState(vs);
 
 describe('a hostile workspace cannot take over the extension', () => {
   let serverPid: number | undefined;
@@ -124,9 +113,7 @@ describe('a hostile workspace cannot take over the extension', () => {
   test("Start works with the author's values; nothing the repository named runs or appears", async () => {
     const page = vs.page;
     await dismissNotifications(page);
-    await waitForStatusBarText(page, STATUS, /Telemetry Off/);
-    await statusBarItem(page, STATUS).click();
-    await waitForStatusBarText(page, STATUS, /^Telemetry( · .+)?$/, 120_000);
+    await startCollectionFromStatusBar(page, 30_000);
     await vs.screenshot('02-on');
     assert.equal((await (await fetch(`http://127.0.0.1:${ports.http}/ping`)).text()).trim(), 'Ok.');
     const st = serverState();
