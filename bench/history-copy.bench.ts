@@ -4,11 +4,10 @@
 // Switch Mode does), the baseline inside one server, from a plain table holding the same rows. Wall time
 // gives the ratio; CPU seconds and RSS peaks are printed beside it (a shared machine makes wall time noisy).
 // Size: CT_BENCH_COPY_EVENTS (default 1000000); CT_BENCH_COPY_RUNS (median of, default 3).
-import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { migrateHistory } from '../src/stack/migrate-history';
 import { logsToRows } from '../src/server/otlp/rows';
-import { basicAuth, startServer, type RunningServer } from '../test/support/server';
+import { basicAuth, startServer, stopAndRemove, type RunningServer } from '../test/support/server';
 import { exportRequest } from './lib/claude-export';
 import { processCpuMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 
@@ -70,8 +69,7 @@ async function baseline(): Promise<Run> {
     if (n !== events()) throw new Error(`baseline stored ${n} rows`);
     return { ms, cpu, peak };
   } finally {
-    await srv.stop();
-    rmSync(srv.dataDir, { recursive: true, force: true });
+    await stopAndRemove(srv);
   }
 }
 
@@ -96,11 +94,9 @@ async function main(): Promise<void> {
     copy.push({ ms, cpu, peak });
     const n = Number(await dest.sql('SELECT count() FROM default.otel_logs'));
     if (n !== events()) throw new Error(`the copy stored ${n} rows`);
-    await dest.stop();
-    rmSync(dest.dataDir, { recursive: true, force: true });
+    await stopAndRemove(dest);
   }
-  await source.stop();
-  rmSync(source.dataDir, { recursive: true, force: true });
+  await stopAndRemove(source);
   const rate = (ms: number) => events() / (ms / 1000);
   const b = median(base.map((x) => x.ms));
   const c = median(copy.map((x) => x.ms));

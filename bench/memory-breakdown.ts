@@ -12,7 +12,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../test/support/server';
+import { startServer, stopAndRemove, type RunningServer } from '../test/support/server';
 import { encodeLogs } from '../test/support/otlp';
 import { exportRequest } from './lib/claude-export';
 import { processCpuMs } from './lib/measure';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   console.log('threads   ', threadNames(pid));
   await pause(15_000);
   console.log('idle 15 s ', show({ ...proc(pid), ...heap(), ...(await engine(srv)) }));
-  await srv.stop();
+  await stopAndRemove(srv);
 }
 
 void main().catch((err) => {

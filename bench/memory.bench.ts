@@ -3,7 +3,7 @@
 // Targets: idle ≤ 300 MB after any load, peak under the ingest load ≤ 400 MB.
 // Sizes: CT_BENCH_MEMORY_LOAD_S (seconds of load, default 600, the issue's 10 minutes),
 // CT_BENCH_MEMORY_EXPORT_EVENTS (default 10000000), CT_BENCH_MEMORY_SENDERS (default 4).
-import { startServer, type RunningServer } from '../test/support/server';
+import { startServer, stopAndRemove, type RunningServer } from '../test/support/server';
 import { encodeLogs } from '../test/support/otlp';
 import { exportRequest } from './lib/claude-export';
 import { readFileSync } from 'node:fs';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const [exportPeak, exportPeakSplit] = [peak, peakSplit];
   const afterExport = await settled(srv);
   clearInterval(sampler);
-  await srv.stop();
+  await stopAndRemove(srv);
 
   process.stdout.write([
     `## Memory (\`bench/memory.bench.ts\`)`,

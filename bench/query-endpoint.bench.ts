@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSidebar } from '../src/core/analytics';
 import { httpRunner } from '../src/vscode/webviews/connection';
-import { basicAuth, startServer, type RunningServer } from '../test/support/server';
+import { basicAuth, startServer, stopAndRemove, type RunningServer } from '../test/support/server';
 import { median, medianMs, processCpuMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 
 const ROWS = Number(process.env.CT_BENCH_EXPORT_ROWS ?? 10_000_000);
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     await run.close();
     out.push(table(['sidebar query set (5 queries)', 'idle ms', 'beside a heavy query ms', 'ratio'], [['median of 7', idle, busy, busy / idle]]));
   } finally {
-    await srv.stop();
+    await stopAndRemove(srv);
   }
   console.log(out.join('\n'));
 }

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ChdbStore } from '../src/server/store/chdb';
 import { applyMigrations, migrationsDir } from '../src/server/migrations';
 import { logsToRows } from '../src/server/otlp/rows';
-import { basicAuth, sqlOver, startServer, type RunningServer } from '../test/support/server';
+import { basicAuth, sqlOver, startServer, stopAndRemove, type RunningServer } from '../test/support/server';
 import { encodeLogs } from '../test/support/otlp';
 import { median, medianMs, processCpuMs, rssMiB, table, timeMs, verdict } from './lib/measure';
 import { exportRequest } from './lib/claude-export';
@@ -83,7 +83,7 @@ async function ingestBench(): Promise<string> {
   client.close();
   clearInterval(sampler);
   const stored = Number(await srv.sql('SELECT count() FROM otel_logs'));
-  await srv.stop();
+  await stopAndRemove(srv);
   if (stored !== 4 * events) throw new Error(`expected ${4 * events} stored rows, found ${stored}`);
 
   const rate = (ms: number) => events / (ms / 1000);
@@ -160,7 +160,7 @@ async function transportsBench(): Promise<string> {
   }
   client.close();
   http.close();
-  await srv.stop();
+  await stopAndRemove(srv);
   const med = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     const m = s.length >> 1;
@@ -249,7 +249,7 @@ async function collectionLatencyBench(): Promise<string> {
   await new Promise((r) => setTimeout(r, 1000));
   const duringWrite = await sample(w);
   await w.stop();
-  await srv.stop();
+  await stopAndRemove(srv);
   if (duringQuery.length < 30 || duringWrite.length < 30) throw new Error(`the background statements ended too soon: ${q.answer()} ${w.answer()}`);
   const p50 = percentile(idle, 50);
   const p99 = percentile(idle, 99);
@@ -289,7 +289,7 @@ async function groupWaitBench(): Promise<string> {
     for (let i = 0; i < 20; i++) await one();
     const xs: number[] = [];
     for (let i = 0; i < samples; i++) xs.push(await one());
-    await srv.stop();
+    await stopAndRemove(srv);
     return xs;
   };
   // Interleaved halves, so the machine's load drifts over both alike.

@@ -17,7 +17,7 @@ import { applyMigrations, migrationsDir } from '../src/server/migrations';
 import { Ingest } from '../src/server/ingest';
 import { decodeExport } from '../src/server/otlp/decode';
 import { addMember, initTeam } from '../src/server/team/admin';
-import { serverScript, startServer } from '../test/support/server';
+import { serverScript, startServer, stopAndRemove } from '../test/support/server';
 import { encodeLogs, logsRequest } from '../test/support/otlp';
 import { freePort } from '../test/support/ports';
 import { table, timeMs } from './lib/measure';
@@ -132,7 +132,7 @@ async function networkPart(): Promise<string> {
       results.push({ path: 'OTLP/gRPC', senders, plain: rate(plainGrpc), tls: rate(tlsGrpc) });
     }
   } finally {
-    await plain.stop();
+    await stopAndRemove(plain);
     await team.stop();
   }
   return [

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports';
@@ -129,4 +129,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       return await exited;
     },
   };
+}
+
+/**
+ * Stops `srv` and removes its data directory: for a server on a scratch store (the benches'; a bench at the issue's
+ * sizes leaves gigabytes). Tests that restart on a data directory, or read it after the stop, keep calling `stop`.
+ */
+export async function stopAndRemove(srv: RunningServer): Promise<void> {
+  await srv.stop();
+  rmSync(srv.dataDir, { recursive: true, force: true });
 }
