@@ -8,11 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import { rmSync } from 'node:fs';
 import { migrateHistory } from '../../src/stack/migrate-history';
 import { planPages } from '../../src/stack/history-pages';
 import { exceptionBlock } from '../../src/server/clickhouse-http/protocol';
-import { basicAuth, startServer, type RunningServer } from '../support/server';
+import { basicAuth, startServer, stopAndRemove, type RunningServer } from '../support/server';
 import { freePort } from '../support/ports';
 
 // Every kind of column the engine's Native format carries, with edge values and bytes that are not text.
@@ -82,10 +81,7 @@ before(async () => {
   await insertJson(src, 'otel_logs', logRows());
 });
 after(async () => {
-  for (const s of started) {
-    await s.stop();
-    rmSync(s.dataDir, { recursive: true, force: true });
-  }
+  for (const s of started) await stopAndRemove(s);
 });
 
 /** A new, empty destination with the same schema (the types table too). */

@@ -1,7 +1,7 @@
 // Kept apart from server.ts: that module is imported by the benches too, which must not register node:test hooks.
 import { after, before } from 'node:test';
 import { rmSync } from 'node:fs';
-import { startServer, type RunningServer } from './server';
+import { startServer, stopAndRemove, type RunningServer } from './server';
 
 /**
  * One embedded server (fresh data directory, free ports) shared by a test file: started before its
@@ -16,9 +16,7 @@ export function serverPerFile(ready: (srv: RunningServer) => unknown): void {
     await ready(srv);
   });
   after(async () => {
-    if (!srv) return;
-    await srv.stop();
-    rmSync(srv.dataDir, { recursive: true, force: true });
+    if (srv) await stopAndRemove(srv);
   });
 }
 
