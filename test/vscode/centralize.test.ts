@@ -17,7 +17,7 @@ import { otelEnv } from '../support/claude-cli';
 import { buildCheckout, launchVSCode, repoRoot, waitForWorkbench, type VSCode } from '../support/codeserver';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { createNetnsHost, type NetnsHost } from '../support/netns';
-import { freeStackPorts, killServerFromState, localStackSettings } from '../support/local-stack-vscode';
+import { freeStackPorts, killServerFromState, localStackSettings, startCollectionFromStatusBar } from '../support/local-stack-vscode';
 import { sqlOver } from '../support/server';
 import { startTeamServer, teamSql, type TeamServerProcess } from '../support/team-server';
 import {
@@ -120,9 +120,7 @@ describe('Centralize Telemetry and Revert to Local in a real VS Code, against a 
   });
 
   test('collection on: the status bar shows the local state', async () => {
-    await waitForStatusBarText(vs.page, STATUS, /Telemetry Off/, 60_000);
-    await statusBarItem(vs.page, STATUS).click();
-    await waitForStatusBarText(vs.page, STATUS, /^Telemetry( · .+)?$/, 120_000);
+    await startCollectionFromStatusBar(vs.page);
   });
 
   test('"No" to cross-team analytics: stay local, with the reason', async () => {
