@@ -16,7 +16,7 @@ import { decodeExport } from '../src/server/otlp/decode';
 import { ExportLogsServiceRequest } from '../src/server/otlp/proto';
 import { bodyToken, exportBody } from '../src/server/ingest';
 import { encodeLogs } from '../test/support/otlp';
-import { exportRequest } from './lib/claude-export';
+import { exportRequest, insertBodies } from './lib/claude-export';
 import { median, table } from './lib/measure';
 import { parallelInsert, type ParallelCase } from './lib/parallel-inserts';
 
@@ -48,13 +48,6 @@ async function views(): Promise<string[]> {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-
-function chunksOf(lines: string[], size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < lines.length; i += size) out.push(Buffer.from(lines.slice(i, i + size).join('\n') + '\n'));
-  return out;
 }
 
 /** The engine's own time counters (system.events) that say where an insert's fixed cost goes, in µs. */
@@ -116,7 +109,7 @@ async function main(): Promise<void> {
 
   const VIEWS = await views();
   const all = lines.flat();
-  const chunks = chunksOf(all, CHUNK);
+  const chunks = insertBodies(all, CHUNK);
   const variants: Array<[string, string[], boolean]> = [
     ['full schema, deduplication token (the server\'s insert)', [], true],
     ['full schema, no token (the baseline)', [], false],
@@ -141,7 +134,7 @@ async function main(): Promise<void> {
       for (const size of SIZES) {
         for (const [schema, drop] of [['full', []], ['raw', VIEWS]] as Array<[string, string[]]>) {
           const key = `${schema} ${size}`;
-          const run = await insertRun(chunksOf(all, size), drop, true);
+          const run = await insertRun(insertBodies(all, size), drop, true);
           bySize.set(key, [...(bySize.get(key) ?? []), run.cpuMs]);
           countersBySize.set(key, [...(countersBySize.get(key) ?? []), run.counters]);
         }

@@ -14,7 +14,7 @@ import { logsToRows } from '../src/server/otlp/rows';
 import { basicAuth, sqlOver, startServer, stopAndRemove, type RunningServer } from '../test/support/server';
 import { encodeLogs } from '../test/support/otlp';
 import { median, medianMs, processCpuMs, rssMiB, table, timeMs, verdict } from './lib/measure';
-import { exportRequest } from './lib/claude-export';
+import { exportRequest, insertBodies } from './lib/claude-export';
 import { otlpHttpSender } from './lib/otlp-http-sender';
 
 const INGEST_EVENTS = Number(process.env.CT_BENCH_INGEST_EVENTS ?? 100_000);
@@ -42,11 +42,7 @@ async function ingestBench(): Promise<string> {
   const rowsOut = new Map<string, string[]>();
   for (const r of requests) logsToRows(r as never, rowsOut);
   const lines = rowsOut.get('otel_logs')!;
-  const chunked = (size: number) => {
-    const out: Buffer[] = [];
-    for (let i = 0; i < lines.length; i += size) out.push(Buffer.from(lines.slice(i, i + size).join('\n') + '\n'));
-    return out;
-  };
+  const chunked = (size: number) => insertBodies(lines, size);
   const baseline = async (size: number) => {
     const dir = tmp('ct-bench-base-');
     const base = await ChdbStore.open(dir);

@@ -1,4 +1,4 @@
-/** Claude-Code-shaped OTLP log exports for the ingest benches (api_request records as the catalog's). */
+/** Claude-Code-shaped OTLP log exports for the ingest benches (api_request records as the catalog's), and their rows as insert bodies. */
 const MODELS = ['claude-sonnet-4-5', 'claude-opus-4-8', 'claude-haiku-4-5'];
 
 /** One export request of `n` api_request records; `session` names their session (default: a UUID from `batchNo`). */
@@ -28,4 +28,11 @@ export function exportRequest(batchNo: number, n: number, session = `00000000-00
 
 export function kv(o: Record<string, string | number>) {
   return Object.entries(o).map(([key, v]) => ({ key, value: typeof v === 'string' ? { stringValue: v } : Number.isInteger(v) ? { intValue: v } : { doubleValue: v } }));
+}
+
+/** JSONEachRow rows (`logsToRows`' lines) as insert bodies of `rows` lines each (the last may be shorter). */
+export function insertBodies(lines: string[], rows: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += rows) out.push(Buffer.from(lines.slice(i, i + rows).join('\n') + '\n'));
+  return out;
 }

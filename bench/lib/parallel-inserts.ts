@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ChdbStore } from '../../src/server/store/chdb';
 import { applyMigrations, migrationsDir } from '../../src/server/migrations';
 import { dedupSettings } from '../../src/server/store/dedup-settings';
+import { insertBodies } from './claude-export';
 
 type ChdbModule = typeof import('chdb');
 
@@ -35,8 +36,7 @@ export interface ParallelResult {
  * in it), so CPU ÷ wall shows how much of a second core the parallel inserts really used.
  */
 export async function parallelInsert(lines: string[], c: ParallelCase): Promise<ParallelResult> {
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < lines.length; i += c.rowsPerInsert) chunks.push(Buffer.from(lines.slice(i, i + c.rowsPerInsert).join('\n') + '\n'));
+  const chunks = insertBodies(lines, c.rowsPerInsert);
   const dir = mkdtempSync(join(tmpdir(), 'ct-bench-par-'));
   // The store first: it starts the engine with the server's own configuration and migrates.
   const store = await ChdbStore.open(dir);
